@@ -1,0 +1,126 @@
+import { config as loadDotenv } from 'dotenv';
+import { z } from 'zod';
+
+/** A configuration value that stops start-up; `message` is one line a person can act on. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const SECRET_VARIABLES = new Set(['DISCORD_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN']);
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const hostList = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, 'host names separated by commas')).min(1));
+
+/**
+ * Every variable the process reads, with its default. `.env.example` documents the same list;
+ * a test checks that the two agree.
+ */
+export const envSchema = z.object({
+  DISCORD_TOKEN: optionalString,
+  DISCORD_APPLICATION_ID: z
+    .string()
+    .regex(/^\d{17,20}$/, 'a numeric snowflake id')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  DISCORD_DEV_GUILD_ID: z
+    .string()
+    .regex(/^\d{17,20}$/, 'a numeric snowflake id')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  DISCORD_API_URL: z.url().default('https://discord.com/api'),
+  DISCORD_CDN_HOSTS: hostList.default(['cdn.discordapp.com', 'media.discordapp.net']),
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_APP_TOKEN: optionalString,
+  SLACK_API_URL: z.url().default('https://slack.com/api/'),
+  SLACK_PORT: int(0, 65535).default(3000),
+  VGG19_WEIGHTS: optionalString,
+  WEIGHTS_CACHE_DIR: z.string().default('.cache/weights'),
+  STYLIZE_BACKEND: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  WASM_THREADS: int(0, 256).default(0),
+  MAX_IMAGE_SIZE: int(64, 4096).default(1024),
+  MAX_INPUT_BYTES: int(1024, 200 * 1024 * 1024).default(20 * 1024 * 1024),
+  MAX_INPUT_PIXELS: int(1024, 1_000_000_000).default(50_000_000),
+  QUEUE_CONCURRENCY: int(1, 64).default(1),
+  QUEUE_MAX_LENGTH: int(1, 10_000).default(20),
+  QUEUE_MAX_PER_USER: int(1, 1000).default(1),
+  QUEUE_MAX_PER_GUILD: int(1, 10_000).default(3),
+  JOB_TIME_LIMIT_S: int(1, 24 * 3600).default(600),
+  SHUTDOWN_GRACE_S: int(0, 3600).default(60),
+  REROLL_KEEP_MIN: int(0, 7 * 24 * 60).default(60),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HTTP_PORT: int(0, 65535).default(8080),
+  HTTP_ENABLED: bool.default(true),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+const FIXES: Partial<Record<keyof Env, string>> = {
+  DISCORD_TOKEN: 'copy the bot token from the Discord developer portal (Bot > Reset Token)',
+  DISCORD_APPLICATION_ID: 'copy the Application ID from the Discord developer portal (General Information)',
+  DISCORD_DEV_GUILD_ID: 'right-click your server in Discord (developer mode on) > Copy Server ID, or leave it empty',
+  VGG19_WEIGHTS: 'point it at a model.json, a directory holding one, an http(s) URL or a Keras .h5 file',
+};
+
+function describe(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
+  const name = String(issue.path[0] ?? 'configuration');
+  const raw = env[name];
+  const shown = raw === undefined ? 'unset' : SECRET_VARIABLES.has(name) ? '(hidden)' : JSON.stringify(raw);
+  const fix = FIXES[name as keyof Env] ?? 'see .env.example for the allowed values';
+  return `Configuration error: ${name}=${shown} is not valid (${issue.message}); fix: ${fix}.`;
+}
+
+/** Validates an environment (process.env by default, after reading `.env`). Throws ConfigError. */
+export function loadEnv(env: Record<string, string | undefined> = readProcessEnv()): Env {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new ConfigError(first ? describe(first, env) : 'Configuration error.');
+  }
+  return parsed.data;
+}
+
+/** The bot needs credentials for at least one platform; a half-configured Slack app is an error too. */
+export function requirePlatforms(env: Env): { discord: boolean; slack: boolean } {
+  const discord = env.DISCORD_TOKEN !== undefined;
+  const slack = env.SLACK_BOT_TOKEN !== undefined;
+  if (!discord && !slack) {
+    throw new ConfigError(
+      'Configuration error: DISCORD_TOKEN is unset (and so is SLACK_BOT_TOKEN); fix: put the bot token of at least one platform in .env (see .env.example).',
+    );
+  }
+  if (slack && env.SLACK_SIGNING_SECRET === undefined && env.SLACK_APP_TOKEN === undefined) {
+    throw new ConfigError(
+      'Configuration error: SLACK_SIGNING_SECRET is unset; fix: copy the Signing Secret from your Slack app (Basic Information), or set SLACK_APP_TOKEN for Socket Mode.',
+    );
+  }
+  if (discord && env.DISCORD_APPLICATION_ID === undefined) {
+    throw new ConfigError(describe({ path: ['DISCORD_APPLICATION_ID'], message: 'required with DISCORD_TOKEN' } as z.core.$ZodIssue, {}));
+  }
+  return { discord, slack };
+}
+
+let dotenvRead = false;
+function readProcessEnv(): Record<string, string | undefined> {
+  if (!dotenvRead) {
+    loadDotenv({ quiet: true });
+    dotenvRead = true;
+  }
+  return process.env;
+}

@@ -1,0 +1,29 @@
+/** Why a job could not be done, as a code for programs and a sentence for people. */
+export type StylizeErrorCode =
+  | 'empty-image'
+  | 'image-too-large'
+  | 'too-many-pixels'
+  | 'unsupported-image'
+  | 'corrupt-image'
+  | 'bad-option'
+  | 'weights-missing'
+  | 'weights-corrupt'
+  | 'cancelled'
+  | 'backend-unavailable'
+  | 'internal';
+
+export class StylizeError extends Error {
+  override name = 'StylizeError';
+  constructor(
+    readonly code: StylizeErrorCode,
+    /** A sentence the user can act on. */
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isStylizeError(e: unknown): e is StylizeError {
+  return e instanceof StylizeError;
+}

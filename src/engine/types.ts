@@ -1,0 +1,165 @@
+/**
+ * The engine's public contract. Pure data: no tensors, no chat types. The queue, the worker, the
+ * CLI and the bots all speak these shapes.
+ */
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | BackendName;
+
+export type OptimizerName = 'lbfgs' | 'adam';
+export type InitName = 'content' | 'noise' | 'style';
+export type PoolingName = 'avg' | 'max';
+export type OutputFormat = 'png' | 'jpeg';
+
+export interface LayerWeight {
+  /** A VGG19 conv layer name, e.g. `block1_conv1`. */
+  layer: string;
+  weight: number;
+}
+
+/** One resolution of the coarse-to-fine schedule. */
+export interface Scale {
+  /** Long side in pixels. */
+  size: number;
+  iterations: number;
+}
+
+export interface StylizeOptions {
+  /** Long side of the output in pixels. Default 512 (the caller caps it by configuration). */
+  size: number;
+  /** Weight of the content loss. Default 5 (as in ../shared/reference). */
+  contentWeight: number;
+  /** Weight of the style loss. Default 100. */
+  styleWeight: number;
+  /** Weight of total variation. Default 1e-3. */
+  tvWeight: number;
+  /**
+   * 0..1, one knob for the style/content balance; when set it scales `styleWeight`
+   * (0.5 = the defaults). Undefined = use the three weights as given.
+   */
+  strength?: number;
+  /** Style layers and their weights. Default block1..5_conv1, weight 1 each. */
+  styleLayers: LayerWeight[];
+  /** Content layer. Default `block4_conv2`. */
+  contentLayer: string;
+  /** VGG pooling. Default `avg` (smoother results than max, as Gatys et al. suggest). */
+  pooling: PoolingName;
+  /** Default `lbfgs`. */
+  optimizer: OptimizerName;
+  /** Total optimisation steps over all scales. Default 300. */
+  iterations: number;
+  /** Explicit schedule; `auto` spreads `iterations` over sizes from ~128 px up to `size`. */
+  scales: 'auto' | Scale[];
+  /** Default `content`. */
+  init: InitName;
+  /** Same seed + same backend → same bytes. Default 0. */
+  seed: number;
+  /** Transfer luminance only; the result keeps the content's colours. Default false. */
+  preserveColors: boolean;
+  /** Style image size relative to the output's long side. Default 1. */
+  styleScale: number;
+  /** Default `png`. */
+  format: OutputFormat;
+  /** Adam learning rate in 0..255 pixel units. Default 4. */
+  learningRate: number;
+}
+
+export interface StyleImage {
+  bytes: Uint8Array;
+  /** Blend weight; weights are normalised over all styles. Default 1. */
+  weight?: number;
+}
+
+export interface StylizeRequest {
+  content: Uint8Array;
+  styles: StyleImage[];
+  options?: Partial<StylizeOptions>;
+}
+
+export interface Losses {
+  content: number;
+  style: number;
+  tv: number;
+  total: number;
+}
+
+export interface ProgressEvent {
+  /** 1-based index of the current scale and how many there are. */
+  scale: number;
+  scales: number;
+  width: number;
+  height: number;
+  /** Steps done in this scale / planned for it. */
+  iteration: number;
+  iterations: number;
+  /** Steps done over all scales / planned over all scales. */
+  step: number;
+  totalSteps: number;
+  losses: Losses;
+  elapsedMs: number;
+  /** Estimated time left; undefined until there is something to base it on. */
+  etaMs?: number;
+  /** Encodes the current image (PNG) on demand, so previews cost nothing unless asked for. */
+  preview(): Promise<Uint8Array>;
+}
+
+export interface ScaleStats {
+  width: number;
+  height: number;
+  iterations: number;
+  losses: Losses;
+  ms: number;
+}
+
+export interface StylizeStats {
+  backend: BackendName;
+  threads: number;
+  width: number;
+  height: number;
+  seed: number;
+  scales: ScaleStats[];
+  /** Loss of the final, clamped image at full resolution. */
+  finalLosses: Losses;
+  ms: number;
+}
+
+export interface StylizeResult {
+  image: Uint8Array;
+  mime: 'image/png' | 'image/jpeg';
+  width: number;
+  height: number;
+  stats: StylizeStats;
+}
+
+export interface RunControls {
+  onProgress?: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+  /** Milliseconds between time-based progress events. Default 2000 (events also fire at each scale). */
+  progressIntervalMs?: number;
+}
+
+export interface ImageLimits {
+  /** Refuse inputs bigger than this many bytes. */
+  maxBytes: number;
+  /** Refuse inputs whose decoded width x height exceeds this (decompression bombs). */
+  maxPixels: number;
+}
+
+export interface EngineConfig {
+  /** VGG19 weights: model.json path, a directory holding one, an http(s) URL, or a Keras .h5 file. */
+  weights: string;
+  /** Default `auto`: tensorflow-gpu → tensorflow → wasm → cpu. */
+  backend?: BackendChoice;
+  /** Wasm threads; 0 = as many as there are cores. */
+  threads?: number;
+  /** Largest `size` accepted. Default 1024. */
+  maxSize?: number;
+  limits?: Partial<ImageLimits>;
+}
+
+export interface Engine {
+  readonly backend: BackendName;
+  readonly threads: number;
+  stylize(request: StylizeRequest, controls?: RunControls): Promise<StylizeResult>;
+  dispose(): void;
+}
