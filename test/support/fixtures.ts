@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The shared checkout sits beside the project (CI lays it there); SHARED_DIR overrides. */
+export const SHARED_DIR = process.env.SHARED_DIR ?? path.resolve(root, '..', 'shared');
+
+/** Tests take the weights from configuration, falling back to the shared 8-bit copy. */
+export const WEIGHTS = process.env.VGG19_WEIGHTS ?? path.join(SHARED_DIR, 'models', 'vgg19-notop-uint8', 'model.json');
+
+export const IMAGES_DIR = path.join(SHARED_DIR, 'images');
+
+export function image(name: string): Uint8Array {
+  return new Uint8Array(readFileSync(path.join(IMAGES_DIR, name)));
+}
