@@ -1,0 +1,70 @@
+/**
+ * `npm run fetch-weights`: puts the official Keras VGG19 weights into WEIGHTS_CACHE_DIR
+ * (default .cache/weights), checked against Keras's published md5. Safe to run again: a valid
+ * file is kept. `--url`/`--md5` point it at a mirror.
+ */
+import { Command } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { ensureWeights, OFFICIAL_VGG19_H5 } from '../engine/weights/download.js';
+import { isStylizeError } from '../engine/errors.js';
+
+interface Flags {
+  dir: string;
+  url?: string;
+  md5?: string;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const flags = new Command('fetch-weights')
+    .description('Download the VGG19 weights (Keras .h5, 80 MB) into the cache and check them.')
+    .option('--dir <dir>', 'cache directory', process.env.WEIGHTS_CACHE_DIR?.trim() || '.cache/weights')
+    .option('--url <url>', 'download from this URL instead of the official one')
+    .option('--md5 <hex>', 'expected md5 of that file (the official one is built in)')
+    .parse(argv)
+    .opts<Flags>();
+
+  const tty = process.stderr.isTTY === true;
+  const bar = new SingleBar(
+    { format: 'VGG19 weights [{bar}] {percentage}% | {value}/{total} MB | ETA {eta}s', stream: process.stderr, hideCursor: true },
+    Presets.shades_classic,
+  );
+  let started = false;
+  let lastLogged = 0;
+  const mb = (n: number) => Math.round(n / 1e5) / 10;
+  try {
+    const file = await ensureWeights(
+      { WEIGHTS_CACHE_DIR: flags.dir },
+      {
+        url: flags.url,
+        md5: flags.md5,
+        fileName: flags.url ? (new URL(flags.url).pathname.split('/').pop() || OFFICIAL_VGG19_H5.fileName) : undefined,
+        log: (m) => process.stderr.write(`${m}\n`),
+        onProgress(received, total) {
+          const t = total ?? OFFICIAL_VGG19_H5.bytes;
+          if (tty) {
+            if (!started) bar.start(mb(t), 0);
+            started = true;
+            bar.update(mb(received));
+          } else if (received - lastLogged >= 10e6 || received === t) {
+            // Without a TTY (CI, Docker build) a line per ~10 MB keeps logs readable.
+            lastLogged = received;
+            process.stderr.write(`  ${mb(received)} / ${mb(t)} MB\n`);
+          }
+        },
+      },
+    );
+    if (started) bar.stop();
+    process.stdout.write(`VGG19 weights ready: ${file}\n`);
+    if (process.env.VGG19_WEIGHTS) {
+      process.stdout.write('Note: VGG19_WEIGHTS is set, so the bot uses that instead of this file.\n');
+    }
+  } catch (e) {
+    if (started) bar.stop();
+    throw e;
+  }
+}
+
+main(process.argv).catch((e: unknown) => {
+  process.stderr.write(`${isStylizeError(e) ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+});

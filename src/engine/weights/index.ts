@@ -1,0 +1,133 @@
+/**
+ * VGG19 weights, from whichever form the operator has, as the same 16 conv layers.
+ *
+ * API (stable; other modules build on it):
+ * - `loadVggWeights(source, { fetch? }) -> Promise<VggWeights>`; `source` is a `model.json` path,
+ *   a directory holding one (or one `.h5`), an http(s) URL of a model.json (or of an `.h5`), or a
+ *   Keras `.h5` file (detected by content, not name).
+ * - `VggWeights.layers`: `block1_conv1`..`block5_conv4` → `{ kernel: Tensor4D [3,3,in,out], bias:
+ *   Tensor1D [out] }`, float32, dequantised. The tensors are created on the tfjs backend that is
+ *   active when `loadVggWeights` runs, so set the backend first. `dispose()` frees them all.
+ * - `VGG19_CONV_LAYERS` (names + filters in network order), `expectedKernelShape(name)`.
+ * - Errors: `StylizeError('weights-missing')` when nothing is at the source,
+ *   `StylizeError('weights-corrupt')` for bad JSON, missing/short shards, wrong shapes, broken HDF5.
+ * - `ensureWeights` / `downloadWeights` (download.ts) fetch the official Keras `.h5` into a cache.
+ */
+import { mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { StylizeError } from '../errors.js';
+import { isHdf5, readKerasH5 } from './keras-h5.js';
+import { readLayersModelFile, readLayersModelUrl } from './tfjs-layers.js';
+import { checkVggShapes, toTensors, type ConvWeights, type RawConv } from './vgg-layers.js';
+
+export { VGG19_CONV_LAYERS, expectedKernelShape, type ConvWeights } from './vgg-layers.js';
+export { ensureWeights, downloadWeights, OFFICIAL_VGG19_H5, type EnsureWeightsConfig, type DownloadOptions } from './download.js';
+
+export interface VggWeights {
+  /** Where the weights came from, as given. */
+  source: string;
+  format: 'tfjs-layers' | 'keras-h5';
+  /** `block1_conv1`..`block5_conv4`. */
+  layers: Map<string, ConvWeights>;
+  dispose(): void;
+}
+
+export interface LoadWeightsOptions {
+  /** For URL sources; defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+function missing(source: string, detail = ''): StylizeError {
+  return new StylizeError(
+    'weights-missing',
+    `VGG19 weights not found at ${source}${detail}. Run \`npm run fetch-weights\` or set VGG19_WEIGHTS to a model.json, directory, URL or .h5 file.`,
+  );
+}
+
+async function readHead(file: string): Promise<Uint8Array> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = new Uint8Array(2056);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readLocal(source: string): Promise<{ raw: Map<string, RawConv>; format: VggWeights['format'] }> {
+  let file = source;
+  let info;
+  try {
+    info = await stat(source);
+  } catch {
+    throw missing(source);
+  }
+  if (info.isDirectory()) {
+    const entries = await readdir(source);
+    const h5 = entries.filter((e) => e.toLowerCase().endsWith('.h5'));
+    if (entries.includes('model.json')) file = path.join(source, 'model.json');
+    else if (h5.length > 0) file = path.join(source, h5.find((e) => /vgg19.*notop/i.test(e)) ?? h5[0]!);
+    else throw missing(source, ' (the directory has no model.json and no .h5 file)');
+  }
+  if ((await stat(file)).size === 0) {
+    throw new StylizeError('weights-corrupt', `The VGG19 weights file ${file} is empty. Run \`npm run fetch-weights\` to download it again.`);
+  }
+  if (isHdf5(await readHead(file))) return { raw: await readKerasH5(file), format: 'keras-h5' };
+  return { raw: await readLayersModelFile(file), format: 'tfjs-layers' };
+}
+
+async function readUrl(url: string, fetchImpl: typeof fetch): Promise<{ raw: Map<string, RawConv>; format: VggWeights['format'] }> {
+  if (!new URL(url).pathname.toLowerCase().endsWith('.h5')) {
+    return { raw: await readLayersModelUrl(url, fetchImpl), format: 'tfjs-layers' };
+  }
+  // h5wasm reads from the file system, so a remote .h5 is staged in a private temp directory.
+  const res = await fetchImpl(url);
+  if (res.status === 404) throw missing(url, ' (HTTP 404)');
+  if (!res.ok) throw new StylizeError('weights-corrupt', `The server at ${url} answered HTTP ${res.status} for the VGG19 weights. Check the URL or run \`npm run fetch-weights\`.`);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vgg19-'));
+  try {
+    const file = path.join(dir, 'weights.h5');
+    await writeFile(file, new Uint8Array(await res.arrayBuffer()));
+    if (!isHdf5(await readHead(file))) {
+      throw new StylizeError('weights-corrupt', `The file at ${url} is not an HDF5 (.h5) file. Point VGG19_WEIGHTS at the Keras VGG19 .h5 or run \`npm run fetch-weights\`.`);
+    }
+    return { raw: await readKerasH5(file), format: 'keras-h5' };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Loads and checks all 16 VGG19 conv layers from a tfjs layers model or a Keras HDF5 file. */
+export async function loadVggWeights(source: string, opts: LoadWeightsOptions = {}): Promise<VggWeights> {
+  const isUrl = /^https?:\/\//i.test(source);
+  let read;
+  if (isUrl) {
+    const fetchImpl = opts.fetch ?? globalThis.fetch;
+    try {
+      read = await readUrl(source, fetchImpl);
+    } catch (e) {
+      if (e instanceof StylizeError) throw e;
+      throw new StylizeError(
+        'weights-missing',
+        `VGG19 weights could not be fetched from ${source} (${(e as Error).message}). Check the URL and the network, run \`npm run fetch-weights\`, or set VGG19_WEIGHTS to a local model.json, directory or .h5 file.`,
+        { cause: e },
+      );
+    }
+  } else {
+    read = await readLocal(source);
+  }
+  checkVggShapes(read.raw, source);
+  const layers = toTensors(read.raw);
+  return {
+    source,
+    format: read.format,
+    layers,
+    dispose() {
+      for (const { kernel, bias } of layers.values()) tf.dispose([kernel, bias]);
+      layers.clear();
+    },
+  };
+}
