@@ -66,3 +66,43 @@ export class QueueRejection extends Error {
     super(message);
   }
 }
+
+/* ---- Queue API (added by the queue module; the shapes above are the shared contract) ---- */
+
+export type JobState = 'queued' | 'running' | 'settled';
+
+/** Who asks to cancel: the adapter decides whether they moderate the server. */
+export interface CancelRequester {
+  userId: string;
+  moderator?: boolean;
+}
+
+export type CancelRefusalCode = 'unknown-job' | 'not-allowed' | 'already-finished';
+
+export type CancelResult =
+  | { ok: true; was: 'queued' | 'running' }
+  | { ok: false; code: CancelRefusalCode; /** A sentence for the person who asked. */ message: string };
+
+/** One job as `/queue` shows it. */
+export interface JobInfo {
+  id: string;
+  requestId: string;
+  owner: JobOwner;
+  state: 'queued' | 'running';
+  /** 0 = running; 1 = next to start; 2 = one job waits ahead of it... */
+  position: number;
+  /** Estimated milliseconds until its result is ready. */
+  etaMs: number;
+}
+
+export interface QueueSnapshot {
+  /** Jobs waiting or running (what QUEUE_MAX_LENGTH limits). */
+  length: number;
+  waiting: number;
+  running: number;
+  concurrency: number;
+  /** Running jobs first, then the waiting line in order. */
+  jobs: JobInfo[];
+  /** When a job submitted now would be ready, in ms. */
+  etaForNewJobMs: number;
+}

@@ -1,0 +1,161 @@
+/**
+ * `npm run bench [-- flags]`: engine speed and quality as JSON lines on stdout (progress on stderr).
+ * Each part runs only when its flag is given (all three when none is), so it can run in pieces:
+ *
+ *   --steps     median ms per optimisation step (forward + image gradient + L-BFGS update) per
+ *               backend and size, conv GFLOP/s, peak RSS
+ *   --job       a default job (default options, --job_size px): total time, time to first preview
+ *   --quality   time to quality at --quality_size px: the seed's recipe (one scale at full size,
+ *               Adam lr 4, content init) vs the default coarse-to-fine pipeline, both scored by
+ *               the full-resolution loss of the saved image; then how long the default needs to
+ *               reach the loss the seed's recipe has after --adam_steps steps
+ *
+ *   --backends auto,wasm,cpu   --sizes 128,256,512   --step_count 5   --job_size 512
+ *   --quality_size 256 (512 Adam steps take ~40 min on 2 cores)   --adam_steps 500
+ *   --budgets 30,60,120,240    --weights <path>   --out <dir> (result PNGs)
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { createEngine, type BackendChoice, type Engine, type StylizeRequest } from '../src/engine/index.js';
+import { convFlops } from '../src/engine/vgg.js';
+import { image, WEIGHTS } from '../test/support/fixtures.js';
+
+interface Flags {
+  steps?: boolean;
+  job?: boolean;
+  quality?: boolean;
+  backends: string;
+  sizes: string;
+  stepCount: string;
+  jobSize: string;
+  qualitySize: string;
+  adamSteps: string;
+  budgets: string;
+  weights: string;
+  out?: string;
+}
+
+const flags = new Command('bench')
+  .option('--steps')
+  .option('--job')
+  .option('--quality')
+  .option('--backends <list>', 'backends to compare', 'auto')
+  .option('--sizes <list>', 'long sides for --steps', '128,256,512')
+  .option('--step_count <n>', 'steps timed per size', '5')
+  .option('--job_size <px>', 'size of the default job', '512')
+  .option('--quality_size <px>', 'size for --quality', '256')
+  .option('--adam_steps <n>', "steps of the seed's recipe", '500')
+  .option('--budgets <list>', 'iteration budgets of the default pipeline for --quality', '30,60,120,240')
+  .option('--weights <path>', 'VGG19 weights', process.env.VGG19_WEIGHTS ?? WEIGHTS)
+  .option('--out <dir>', 'write result PNGs here')
+  .parse(process.argv)
+  .opts<Flags>();
+// commander keeps snake_case flag names as given.
+const opt = flags as unknown as Record<string, string | boolean | undefined>;
+const all = !flags.steps && !flags.job && !flags.quality;
+const list = (s: string) => s.split(',').map((v) => v.trim()).filter(Boolean);
+
+const content = image('chicago.jpg');
+const style = image('udnie.jpg');
+const req = (options: StylizeRequest['options']): StylizeRequest => ({ content, styles: [{ bytes: style }], options });
+
+function emit(record: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ ...record, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+}
+const log = (m: string) => process.stderr.write(`${m}\n`);
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+
+async function stepTimes(engine: Engine, size: number, count: number): Promise<void> {
+  const stamps: number[] = [];
+  let dims = { width: 0, height: 0 };
+  await engine.stylize(req({ size, scales: [{ size, iterations: count + 1 }] }), {
+    progressIntervalMs: 0,
+    onProgress(e) {
+      stamps.push(performance.now());
+      dims = { width: e.width, height: e.height };
+    },
+  });
+  // Drop the first step (warm-up, first-time kernel setup); the last stamp is the scale's end event.
+  const deltas = stamps.slice(2, stamps.length - 1).map((t, i) => t - stamps[i + 1]!);
+  const ms = median(deltas);
+  const gflop = (2 * convFlops(dims.height, dims.width, 'block5_conv1')) / 1e9;
+  emit({
+    part: 'steps',
+    backend: engine.backend,
+    threads: engine.threads,
+    size,
+    ...dims,
+    medianStepMs: Math.round(ms),
+    gflopPerStep: +gflop.toFixed(1),
+    gflops: +((gflop / ms) * 1000).toFixed(1),
+  });
+}
+
+async function defaultJob(engine: Engine, size: number): Promise<void> {
+  const t0 = performance.now();
+  let firstPreviewMs: number | undefined;
+  let pending: Promise<void> | undefined;
+  const result = await engine.stylize(req({ size }), {
+    onProgress(e) {
+      // The first preview that shows optimisation work, timed until its PNG is ready.
+      if (firstPreviewMs === undefined && pending === undefined && e.step > 0) {
+        pending = e.preview().then(() => {
+          firstPreviewMs = performance.now() - t0;
+        });
+      }
+    },
+  });
+  await pending;
+  if (flags.out) writeFileSync(path.join(flags.out, `bench-default-${size}.png`), result.image);
+  emit({
+    part: 'job',
+    backend: engine.backend,
+    size,
+    totalMs: Math.round(performance.now() - t0),
+    firstPreviewMs: firstPreviewMs === undefined ? null : Math.round(firstPreviewMs),
+    scales: result.stats.scales.map((s) => ({ size: `${s.width}x${s.height}`, iterations: s.iterations, ms: s.ms, total: s.losses.total })),
+    finalLosses: result.stats.finalLosses,
+  });
+}
+
+async function timeToQuality(engine: Engine, size: number, adamSteps: number, budgets: number[]): Promise<void> {
+  const t0 = performance.now();
+  const curve: { step: number; ms: number; total: number }[] = [];
+  const seed = await engine.stylize(req({ size, optimizer: 'adam', learningRate: 4, scales: [{ size, iterations: adamSteps }] }), {
+    progressIntervalMs: 0,
+    onProgress(e) {
+      // Loss at full resolution of the (clamped) image before each update.
+      if (e.iteration % 50 === 0 || e.iteration === e.iterations) {
+        const point = { step: e.iteration, ms: Math.round(e.elapsedMs), total: e.losses.total };
+        curve.push(point);
+        // Streamed, so a run cut short still tells the curve so far.
+        emit({ part: 'quality', recipe: 'seed', size, ...point });
+      }
+    },
+  });
+  if (flags.out) writeFileSync(path.join(flags.out, `bench-seed-adam-${size}.png`), seed.image);
+  const seedLoss = seed.stats.finalLosses.total;
+  emit({ part: 'quality', recipe: 'seed: adam lr 4, one scale, content init', size, steps: adamSteps, ms: Math.round(performance.now() - t0), finalLoss: seedLoss });
+
+  let reached: { iterations: number; ms: number } | undefined;
+  for (const iterations of budgets) {
+    const t = performance.now();
+    const r = await engine.stylize(req({ size, iterations }));
+    const ms = Math.round(performance.now() - t);
+    if (flags.out) writeFileSync(path.join(flags.out, `bench-default-${size}-it${iterations}.png`), r.image);
+    emit({ part: 'quality', recipe: 'default: auto coarse-to-fine L-BFGS', size, iterations, ms, finalLoss: r.stats.finalLosses.total, scales: r.stats.scales.map((s) => `${s.width}x${s.height}:${s.iterations}`) });
+    if (!reached && r.stats.finalLosses.total <= seedLoss) reached = { iterations, ms };
+  }
+  emit({ part: 'quality', summary: true, size, seedSteps: adamSteps, seedLoss, defaultReachesItAt: reached ?? null });
+}
+
+for (const backend of list(flags.backends) as BackendChoice[]) {
+  const engine = await createEngine({ weights: flags.weights, backend, maxSize: 4096 });
+  log(`backend ${engine.backend}, ${engine.threads} threads`);
+  if (all || flags.steps) for (const size of list(flags.sizes).map(Number)) await stepTimes(engine, size, Number(opt.step_count));
+  if (all || flags.job) await defaultJob(engine, Number(opt.job_size));
+  if (all || flags.quality) await timeToQuality(engine, Number(opt.quality_size), Number(opt.adam_steps), list(flags.budgets).map(Number));
+  engine.dispose();
+}
+process.exit(0);

@@ -1,0 +1,115 @@
+/**
+ * The Discord client: Guilds intent only, REST pointed at DISCORD_API_URL, interactions routed to
+ * the command modules and the buttons. Every failure reaches the user as a sentence with a request id.
+ */
+import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
+import type { Env } from '../../config.js';
+import type { Logger } from '../../log.js';
+import { RerollStore } from '../../commands/reroll-store.js';
+import { internalErrorText } from '../../commands/texts.js';
+import { newRequestId } from '../../commands/stylize.js';
+import { handleButton } from './buttons.js';
+import { COMMANDS } from './commands.js';
+import { DEFAULT_TUNING, type DiscordContext, type DiscordQueue, type DiscordTuning } from './context.js';
+import { tellPrivately } from './respond.js';
+
+export interface DiscordBot {
+  client: Client;
+  /** Resolves once the gateway session is ready. */
+  ready: Promise<void>;
+  /** 'connecting' | 'ready' | 'stopped'. */
+  readonly status: string;
+  /** Waits (up to `timeoutMs`) for the job messages still being written, then disconnects. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export interface DiscordBotOptions {
+  env: Env;
+  queue: DiscordQueue;
+  logger: Logger;
+  tuning?: Partial<DiscordTuning>;
+}
+
+export async function startDiscordBot(opts: DiscordBotOptions): Promise<DiscordBot> {
+  const { env } = opts;
+  const logger = opts.logger.child({ platform: 'discord' });
+  if (!env.DISCORD_TOKEN) throw new Error('startDiscordBot needs DISCORD_TOKEN');
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    // Tests and self-hosted proxies point this at another host; discord.js appends /v10.
+    rest: { api: env.DISCORD_API_URL },
+  });
+  const pending = new Set<Promise<unknown>>();
+  const ctx: DiscordContext = {
+    env,
+    queue: opts.queue,
+    logger,
+    rerolls: new RerollStore({ keepMinutes: env.REROLL_KEEP_MIN }),
+    tuning: { ...DEFAULT_TUNING, ...opts.tuning },
+    track(work) {
+      pending.add(work);
+      void work.finally(() => pending.delete(work)).catch(() => undefined);
+    },
+  };
+  const commands = new Map(COMMANDS.map((c) => [c.name, c]));
+  let status = 'connecting';
+
+  client.on(Events.InteractionCreate, (interaction: Interaction) => {
+    ctx.track(handle(interaction));
+  });
+  client.on(Events.Error, (err) => logger.error({ err }, 'discord client error'));
+  client.on(Events.ShardDisconnect, (event) => logger.warn({ code: event.code }, 'gateway disconnected'));
+
+  async function handle(interaction: Interaction): Promise<void> {
+    try {
+      if (interaction.isChatInputCommand()) {
+        const command = commands.get(interaction.commandName);
+        if (!command) {
+          await tellPrivately(interaction, 'This command is not known any more; the bot was updated. Try /help.');
+          return;
+        }
+        await command.execute(interaction, ctx);
+      } else if (interaction.isButton()) {
+        await handleButton(interaction, ctx);
+      }
+    } catch (err) {
+      const requestId = newRequestId();
+      logger.error({ err, requestId, userId: interaction.user.id }, 'interaction failed');
+      if (interaction.isRepliable()) {
+        await tellPrivately(interaction, internalErrorText(requestId)).catch((e: unknown) =>
+          logger.error({ err: e, requestId }, 'could not tell the user about the failure'),
+        );
+      }
+    }
+  }
+
+  const ready = new Promise<void>((resolve) => {
+    client.once(Events.ClientReady, (c) => {
+      status = 'ready';
+      logger.info({ user: c.user.tag, guilds: c.guilds.cache.size }, 'discord connected');
+      resolve();
+    });
+  });
+  await client.login(env.DISCORD_TOKEN);
+
+  return {
+    client,
+    ready,
+    get status() {
+      return status;
+    },
+    async stop(timeoutMs = 30_000) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...pending]),
+        new Promise((r) => {
+          timer = setTimeout(r, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      ctx.rerolls.close();
+      status = 'stopped';
+      await client.destroy();
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import {
+  maxOf,
+  OptionError,
+  optionsFor,
+  parseOptions,
+  type OptionDef,
+  type ParsedOptions,
+} from '../../commands/options.js';
+
+/**
+ * The /stylize modal: two file inputs plus one field per option that the schema offers on Slack.
+ * Building the view and reading a submission back are both derived from `optionsFor('slack')`, so
+ * a new option reaches Slack without an edit here.
+ */
+
+export const MODAL_CALLBACK_ID = 'stylize_modal';
+export const CONTENT_BLOCK = 'content_image';
+export const STYLE_BLOCK = 'style_image';
+const OPTION_BLOCK_PREFIX = 'opt_';
+
+/** Slack's file-type names for the images the engine decodes; the file picker offers only these. */
+export const IMAGE_FILETYPES = ['jpg', 'jpeg', 'png', 'webp', 'gif'];
+
+/** What the modal carries from the slash command to the submission. */
+export interface ModalMetadata {
+  channelId: string;
+}
+
+export function optionBlockId(name: string): string {
+  return `${OPTION_BLOCK_PREFIX}${name}`;
+}
+
+function label(name: string): string {
+  const words = name.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+const plain = (text: string) => ({ type: 'plain_text' as const, text });
+
+function optionElement(def: OptionDef, sizeCap: number): Record<string, unknown> {
+  switch (def.kind) {
+    case 'number':
+    case 'integer':
+      return {
+        type: 'number_input',
+        action_id: def.name,
+        is_decimal_allowed: def.kind === 'number',
+        min_value: String(def.min),
+        max_value: String(maxOf(def, sizeCap)),
+        ...(def.default !== undefined ? { initial_value: String(def.default) } : {}),
+        ...(def.example ? { placeholder: plain(`e.g. ${def.example}`) } : {}),
+      };
+    case 'boolean': {
+      const option = { text: plain(label(def.name)), value: 'true' };
+      return {
+        type: 'checkboxes',
+        action_id: def.name,
+        options: [option],
+        ...(def.default ? { initial_options: [option] } : {}),
+      };
+    }
+    case 'choice': {
+      const options = def.choices.map((c) => ({ text: plain(c), value: c }));
+      const initial = options.find((o) => o.value === def.default);
+      return {
+        type: 'static_select',
+        action_id: def.name,
+        options,
+        ...(initial ? { initial_option: initial } : {}),
+      };
+    }
+  }
+}
+
+function fileBlock(blockId: string, text: string, hint: string): Record<string, unknown> {
+  return {
+    type: 'input',
+    block_id: blockId,
+    label: plain(text),
+    hint: plain(hint),
+    element: { type: 'file_input', action_id: blockId, filetypes: IMAGE_FILETYPES, max_files: 1 },
+  };
+}
+
+export function buildModal(meta: ModalMetadata, sizeCap: number): Record<string, unknown> {
+  const optionBlocks = optionsFor('slack').map((def) => ({
+    type: 'input',
+    block_id: optionBlockId(def.name),
+    optional: true,
+    label: plain(label(def.name)),
+    hint: plain(def.help),
+    element: optionElement(def, sizeCap),
+  }));
+  return {
+    type: 'modal',
+    callback_id: MODAL_CALLBACK_ID,
+    private_metadata: JSON.stringify(meta),
+    title: plain('Stylize'),
+    submit: plain('Paint it'),
+    close: plain('Cancel'),
+    blocks: [
+      fileBlock(CONTENT_BLOCK, 'Photo', 'The picture to repaint (PNG, JPEG, WebP or GIF).'),
+      fileBlock(STYLE_BLOCK, 'Style', 'The painting whose style to borrow (PNG, JPEG, WebP or GIF).'),
+      ...optionBlocks,
+    ],
+  };
+}
+
+/** A file as the submission's state describes it (a subset of Slack's file object). */
+export interface SubmittedFile {
+  id: string;
+  name?: string;
+  mimetype?: string;
+  size?: number;
+  url_private?: string;
+  url_private_download?: string;
+}
+
+interface ElementState {
+  type?: string;
+  value?: string | null;
+  files?: SubmittedFile[];
+  selected_options?: { value: string }[];
+  selected_option?: { value: string } | null;
+}
+export type ViewStateValues = Record<string, Record<string, ElementState>>;
+
+export interface Submission {
+  content: SubmittedFile;
+  style: SubmittedFile;
+  options: ParsedOptions;
+}
+
+/** Form-field errors for `response_action: 'errors'`, keyed by block_id. */
+export class SubmissionErrors extends Error {
+  override name = 'SubmissionErrors';
+  constructor(readonly errors: Record<string, string>) {
+    super(Object.values(errors).join(' '));
+  }
+}
+
+export function readMetadata(privateMetadata: string | undefined): ModalMetadata | undefined {
+  try {
+    const meta = JSON.parse(privateMetadata ?? '') as Partial<ModalMetadata>;
+    return typeof meta.channelId === 'string' && meta.channelId ? { channelId: meta.channelId } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads the modal's state into files + validated options; throws SubmissionErrors for the form. */
+export function readSubmission(values: ViewStateValues, sizeCap: number): Submission {
+  const errors: Record<string, string> = {};
+  const file = (blockId: string, what: string): SubmittedFile | undefined => {
+    const files = values[blockId]?.[blockId]?.files ?? [];
+    if (files.length !== 1) errors[blockId] = `Attach exactly one ${what} image.`;
+    return files[0];
+  };
+  const content = file(CONTENT_BLOCK, 'photo');
+  const style = file(STYLE_BLOCK, 'style');
+
+  const raw: Record<string, unknown> = {};
+  for (const def of optionsFor('slack')) {
+    const state = values[optionBlockId(def.name)]?.[def.name];
+    if (!state) continue;
+    if (def.kind === 'boolean')
+      raw[def.name] = (state.selected_options ?? []).some((o) => o.value === 'true');
+    else if (def.kind === 'choice') raw[def.name] = state.selected_option?.value;
+    else raw[def.name] = state.value ?? undefined;
+  }
+  let options: ParsedOptions | undefined;
+  // One option at a time comes back from parseOptions; check each so every bad field is marked.
+  for (const [name, value] of Object.entries(raw)) {
+    try {
+      parseOptions({ [name]: value }, { sizeCap });
+    } catch (e) {
+      if (!(e instanceof OptionError)) throw e;
+      errors[optionBlockId(name)] = e.message;
+    }
+  }
+  if (Object.keys(errors).length === 0) options = parseOptions(raw, { sizeCap });
+  if (!content || !style || !options) throw new SubmissionErrors(errors);
+  return { content, style, options };
+}

@@ -1,0 +1,130 @@
+/**
+ * `npm run stylize -- <content> <style> [-o out.png] [options]`: the engine from a terminal.
+ * Option flags are derived from the shared option schema (same names as the chat command, e.g.
+ * `--style_weight 200`) and validated by the same `parseOptions`, so the rules and messages match.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { OptionError, helpLines, optionsFor, parseOptions, type OptionDef } from '../commands/options.js';
+import { createEngine, isStylizeError, type BackendChoice, type ProgressEvent, type StyleImage } from '../engine/index.js';
+
+const BACKENDS: BackendChoice[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+interface Fixed {
+  output?: string;
+  style2?: string;
+  weights: string;
+  backend: BackendChoice;
+  threads: string;
+}
+
+/** A one-line failure for the user (exit code 1). */
+class CliError extends Error {}
+
+function flagFor(def: OptionDef): Option {
+  const range = helpLines('cli', sizeCap()).find((l) => l.startsWith(`${def.name} `)) ?? def.help;
+  // Booleans work bare (`--preserve_colors`) or with a value (`--preserve_colors false`).
+  return new Option(def.kind === 'boolean' ? `--${def.name} [value]` : `--${def.name} <value>`, range);
+}
+
+function sizeCap(): number {
+  const v = Number(process.env.MAX_IMAGE_SIZE);
+  return Number.isInteger(v) && v >= 64 ? v : 1024;
+}
+
+async function readInput(file: string, what: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new CliError(`cannot read the ${what} ${file}: ${reason}`);
+  }
+}
+
+function describe(e: ProgressEvent): string {
+  const eta = e.etaMs === undefined ? '' : ` eta ${Math.ceil(e.etaMs / 1000)}s`;
+  return `scale ${e.scale}/${e.scales} ${e.width}x${e.height} step ${e.step}/${e.totalSteps} loss ${e.losses.total.toExponential(3)} (content ${e.losses.content.toExponential(2)}, style ${e.losses.style.toExponential(2)})${eta}`;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const defs = optionsFor('cli');
+  const program = new Command('stylize')
+    .description('Paint <content> in the style of <style> (Gatys et al., VGG19).')
+    .argument('<content>', 'photo to repaint')
+    .argument('<style>', 'painting whose look to take')
+    .option('-o, --output <file>', 'where to write the result (default: <content>-stylized.<format>)')
+    .option('--style2 <file>', 'a second style image, blended equally with the first')
+    .option('--weights <path>', 'VGG19 weights: model.json, directory, URL or .h5', process.env.VGG19_WEIGHTS?.trim() || process.env.WEIGHTS_CACHE_DIR?.trim() || '.cache/weights')
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKENDS).default(process.env.STYLIZE_BACKEND?.trim() || 'auto'))
+    .option('--threads <n>', 'wasm threads, 0 = one per core', process.env.WASM_THREADS?.trim() || '0');
+  for (const def of defs) program.addOption(flagFor(def));
+  program.showHelpAfterError(false).parse(argv);
+
+  const [contentPath, stylePath] = program.args as [string, string];
+  const flags = program.opts<Fixed & Record<string, unknown>>();
+  const raw: Record<string, unknown> = {};
+  for (const def of defs) if (flags[def.name] !== undefined) raw[def.name] = flags[def.name];
+  const parsed = parseOptions(raw, { sizeCap: sizeCap() });
+  const threads = Number(flags.threads);
+  if (!Number.isInteger(threads) || threads < 0) throw new CliError(`--threads must be a whole number of 0 or more (you gave ${JSON.stringify(flags.threads)}).`);
+
+  const content = await readInput(contentPath, 'content image');
+  const styles: StyleImage[] = [{ bytes: await readInput(stylePath, 'style image') }];
+  if (flags.style2) styles.push({ bytes: await readInput(flags.style2, 'second style image') });
+  const format = parsed.engine.format ?? 'png';
+  const output = flags.output ?? `${path.basename(contentPath, path.extname(contentPath))}-stylized.${format === 'jpeg' ? 'jpg' : 'png'}`;
+
+  const engine = await createEngine({ weights: flags.weights, backend: flags.backend, threads, maxSize: sizeCap() });
+  process.stderr.write(`backend ${engine.backend} (${engine.threads} thread${engine.threads === 1 ? '' : 's'})\n`);
+  const tty = process.stderr.isTTY === true;
+  const bar = new SingleBar(
+    { format: 'stylizing [{bar}] {percentage}% | {detail}', stream: process.stderr, hideCursor: true },
+    Presets.shades_classic,
+  );
+  let barStarted = false;
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  try {
+    const result = await engine.stylize(
+      { content, styles, options: parsed.engine },
+      {
+        signal: controller.signal,
+        progressIntervalMs: tty ? 250 : 2000,
+        onProgress(e) {
+          if (!tty) {
+            process.stderr.write(`${describe(e)}\n`);
+            return;
+          }
+          if (!barStarted) bar.start(e.totalSteps, 0, { detail: '' });
+          barStarted = true;
+          bar.update(e.step, { detail: describe(e) });
+        },
+      },
+    );
+    if (barStarted) bar.stop();
+    await writeFile(output, result.image);
+    const f = result.stats.finalLosses;
+    process.stderr.write(
+      `wrote ${output} (${result.width}x${result.height}) in ${(result.stats.ms / 1000).toFixed(1)} s; loss ${f.total.toExponential(3)} (content ${f.content.toExponential(2)}, style ${f.style.toExponential(2)}, tv ${f.tv.toExponential(2)})\n`,
+    );
+  } finally {
+    if (barStarted) bar.stop();
+    engine.dispose();
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && path.resolve(process.argv[1]).replace(/\.[cm]?[jt]s$/, '') === path.resolve(new URL(import.meta.url).pathname).replace(/\.[cm]?[jt]s$/, '');
+if (isEntry) {
+  main(process.argv).then(
+    // Wasm worker threads would keep the process alive; the job is done.
+    () => process.exit(0),
+    (e: unknown) => {
+      const message =
+        e instanceof OptionError || e instanceof CliError || isStylizeError(e) ? e.message : `unexpected failure: ${(e as Error)?.message ?? String(e)}`;
+      process.stderr.write(`error: ${message}\n`);
+      process.exit(1);
+    },
+  );
+}

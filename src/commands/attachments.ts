@@ -1,0 +1,155 @@
+/**
+ * Fetching the pictures a user attached, for every chat platform. Attachment links are signed and
+ * expire, so adapters call this as soon as the command arrives. Only allow-listed hosts are
+ * contacted (the bot must not become a proxy into the network it runs in), reading stops as soon as
+ * the byte limit is passed, and the type is judged from the bytes, never from the file name.
+ */
+import { describeNonImage, sniffImageType, type ImageType } from '../engine/image.js';
+
+/** Input the user can fix; `message` is the sentence shown to them. Nothing was queued. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+export interface AttachmentRef {
+  url: string;
+  /** File name as uploaded, for the sentences. */
+  name?: string;
+  /** Size the platform declares, checked before downloading. */
+  size?: number;
+  /** How the sentences call it, e.g. 'content image'. */
+  label: string;
+}
+
+export interface DownloadPolicy {
+  /** `host` or `host:port`, lower case. */
+  allowedHosts: readonly string[];
+  maxBytes: number;
+  /** Default 30 s. */
+  timeoutMs?: number;
+  /** Extra request headers (Slack's private file URLs need the bot token). */
+  headers?: Record<string, string>;
+  fetch?: typeof fetch;
+}
+
+export interface DownloadedImage {
+  bytes: Uint8Array;
+  type: ImageType;
+  name?: string;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
+  const mb = n / (1024 * 1024);
+  return `${mb >= 10 ? mb.toFixed(0) : mb.toFixed(1)} MB`;
+}
+
+function named(ref: AttachmentRef): string {
+  return ref.name ? `The ${ref.label} (${ref.name})` : `The ${ref.label}`;
+}
+
+export function isAllowedHost(url: URL, allowedHosts: readonly string[]): boolean {
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return false;
+  const host = url.host.toLowerCase();
+  const hostname = url.hostname.toLowerCase();
+  // `host` carries the port only when it is not the protocol's default, so `cdn.x:443` is listed
+  // as `cdn.x`; an entry with a port matches that port only.
+  return allowedHosts.some((h) => h === host || (!h.includes(':') && h === hostname && url.port === ''));
+}
+
+function tooBig(ref: AttachmentRef, size: number | undefined, max: number): InputError {
+  const what = size === undefined ? 'is larger than' : `is ${formatBytes(size)}, more than`;
+  return new InputError(`${named(ref)} ${what} the ${formatBytes(max)} limit. Send a smaller picture (a screenshot or an export at lower resolution works).`);
+}
+
+function empty(ref: AttachmentRef): InputError {
+  return new InputError(`${named(ref)} is empty (0 bytes). Attach the picture again.`);
+}
+
+/** Downloads one attachment and checks that it is a picture within the limits; throws InputError. */
+export async function downloadImage(ref: AttachmentRef, policy: DownloadPolicy): Promise<DownloadedImage> {
+  let url: URL;
+  try {
+    url = new URL(ref.url);
+  } catch {
+    throw new InputError(`${named(ref)} has no usable link. Attach the picture to the command again.`);
+  }
+  if (!isAllowedHost(url, policy.allowedHosts)) {
+    throw new InputError(
+      `${named(ref)} comes from ${url.host}, and this bot only downloads files uploaded to the chat itself. Upload the picture as an attachment.`,
+    );
+  }
+  if (ref.size !== undefined) {
+    if (ref.size === 0) throw empty(ref);
+    if (ref.size > policy.maxBytes) throw tooBig(ref, ref.size, policy.maxBytes);
+  }
+
+  const fetchImpl = policy.fetch ?? globalThis.fetch;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), policy.timeoutMs ?? 30_000);
+  try {
+    let res: Response;
+    try {
+      // A redirect could lead off the allow-list, so none is followed.
+      res = await fetchImpl(url, { redirect: 'error', signal: controller.signal, headers: policy.headers });
+    } catch {
+      throw new InputError(`${named(ref)} could not be downloaded (the link did not answer). Attach it again; links expire after a while.`);
+    }
+    if (!res.ok || !res.body) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new InputError(`${named(ref)} could not be downloaded (HTTP ${res.status}). Attach it again; links expire after a while.`);
+    }
+    const declared = Number(res.headers.get('content-length'));
+    if (Number.isFinite(declared) && declared > policy.maxBytes) {
+      await res.body.cancel().catch(() => undefined);
+      throw tooBig(ref, declared, policy.maxBytes);
+    }
+    const bytes = await readAtMost(res.body, policy.maxBytes, () => tooBig(ref, undefined, policy.maxBytes), ref);
+    if (bytes.length === 0) throw empty(ref);
+    const type = sniffImageType(bytes);
+    if (!type) {
+      throw new InputError(`${named(ref)} is ${describeNonImage(bytes)}. Send a JPEG, PNG, WebP or GIF.`);
+    }
+    return { bytes, type, name: ref.name };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readAtMost(
+  body: ReadableStream<Uint8Array>,
+  max: number,
+  overflow: () => InputError,
+  ref: AttachmentRef,
+): Promise<Uint8Array> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      let step: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        step = await reader.read();
+      } catch {
+        throw new InputError(`${named(ref)} could not be downloaded completely. Attach it again.`);
+      }
+      if (step.done) break;
+      total += step.value.length;
+      if (total > max) {
+        await reader.cancel().catch(() => undefined);
+        throw overflow();
+      }
+      chunks.push(step.value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+/**
+ * What the buttons mean on every platform: Cancel (the requester or a moderator, while queued or
+ * running), Reroll (same pictures and options, new seed) and Parameters (the options used, as a
+ * command to copy).
+ */
+import { randomInt } from 'node:crypto';
+import type { StylizeOptions } from '../engine/types.js';
+import type { CancelRequester, CancelResult } from '../queue/types.js';
+import { optionsFor, type Surface } from './options.js';
+import type { RerollInputs } from './reroll-store.js';
+
+/** Within the schema's seed range, so a shown seed can be typed back in. */
+export function randomSeed(): number {
+  return randomInt(0, 2 ** 31 - 1);
+}
+
+/** The seed the job will use: the user's, or a fresh one so Reroll and Parameters can show it. */
+export function withSeed(
+  engine: Partial<StylizeOptions>,
+  given: Record<string, unknown>,
+  seed: number = typeof engine.seed === 'number' ? engine.seed : randomSeed(),
+): { engine: Partial<StylizeOptions>; given: Record<string, unknown> } {
+  return { engine: { ...engine, seed }, given: { ...given, seed } };
+}
+
+/** Reroll: the same inputs with a seed different from the last one. */
+export function rerolled(inputs: RerollInputs): RerollInputs {
+  let seed = randomSeed();
+  if (seed === inputs.engine.seed) seed = (seed + 1) % (2 ** 31 - 1);
+  return { ...inputs, ...withSeed(inputs.engine, inputs.given, seed) };
+}
+
+export interface CancelQueue {
+  cancel(jobId: string, requester: CancelRequester): CancelResult | Promise<CancelResult>;
+}
+
+/** Asks the queue to cancel; the queue decides who may. Returns the sentence for the clicker. */
+export async function cancelFor(
+  queue: CancelQueue,
+  jobId: string,
+  requester: CancelRequester,
+): Promise<{ ok: boolean; message: string }> {
+  const result = await queue.cancel(jobId, requester);
+  if (result.ok) return { ok: true, message: result.was === 'running' ? 'Stopping your picture.' : 'Taken out of the queue.' };
+  return { ok: false, message: result.message };
+}
+
+/** "size: 96 · strength: 0.7 · seed: 123" lines, in schema order. */
+export function parameterLines(given: Record<string, unknown>, surface: Surface): string[] {
+  return optionsFor(surface)
+    .filter((d) => given[d.name] !== undefined && d.name !== 'private')
+    .map((d) => `${d.name}: ${String(given[d.name])}`);
+}
+
+/** The command that makes the same picture again (attachments must be added by hand). */
+export function commandLine(given: Record<string, unknown>, surface: Surface, attachments: string[]): string {
+  const opts = optionsFor(surface)
+    .filter((d) => given[d.name] !== undefined)
+    .map((d) => `${d.name}:${String(given[d.name])}`);
+  return ['/stylize', ...attachments, ...opts].join(' ');
+}

@@ -1,0 +1,91 @@
+/**
+ * Every sentence a user reads about a job, the same on every chat platform. Adapters add only
+ * formatting (buttons, embeds, blocks).
+ */
+import type { JobFailure, JobProgress, QueueSnapshot } from '../queue/types.js';
+
+/** "~40 s", "~3 min", "~1 h 5 min". */
+export function formatDuration(ms: number): string {
+  const s = Math.max(1, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const min = Math.round(s / 60);
+  if (min < 60) return `${min} min`;
+  return `${Math.floor(min / 60)} h ${min % 60} min`;
+}
+
+/** A text bar that reads the same in any font: `▰▰▰▰▱▱▱▱▱▱ 40%`. */
+export function progressBar(fraction: number, width = 16): string {
+  const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+  const filled = Math.round(f * width);
+  return `${'▰'.repeat(filled)}${'▱'.repeat(width - filled)} ${Math.floor(f * 100)}%`;
+}
+
+export function progressFraction(p: Pick<JobProgress, 'step' | 'totalSteps'>): number {
+  return p.totalSteps > 0 ? p.step / p.totalSteps : 0;
+}
+
+export function queuedText(position: number, etaMs?: number): string {
+  const eta = etaMs !== undefined && etaMs > 0 ? ` Ready in about ${formatDuration(etaMs)}.` : '';
+  if (position <= 1) return `Queued: you are next.${eta}`;
+  return `Queued: you are #${position} in line.${eta}`;
+}
+
+export function startedText(etaMs?: number): string {
+  return etaMs !== undefined && etaMs > 0 ? `Started. Ready in about ${formatDuration(etaMs)}.` : 'Started.';
+}
+
+/** Two lines: the bar, then scale, size and time left. */
+export function progressText(p: JobProgress): string {
+  const eta = p.etaMs !== undefined ? ` · about ${formatDuration(p.etaMs)} left` : '';
+  return `${progressBar(progressFraction(p))}\nScale ${p.scale}/${p.scales} (${p.width}×${p.height})${eta}`;
+}
+
+export function doneText(seconds: number, backend: string): string {
+  return `Done in ${formatDuration(seconds * 1000)} (${backend}).`;
+}
+
+export function failedText(failure: JobFailure, requestId: string): string {
+  return `${failure.message} (request ${requestId})`;
+}
+
+export function cancelledText(by: string, requesterId: string): string {
+  return by === requesterId ? 'Cancelled. Nothing was kept running.' : 'Cancelled by a moderator.';
+}
+
+/** Said when something broke that the user cannot fix; the request id lets an operator find the log. */
+export function internalErrorText(requestId: string): string {
+  return `Something went wrong on the bot's side (request ${requestId}). Please try again in a minute; if it keeps happening, tell the bot's operator this request id.`;
+}
+
+export function rerollExpiredText(keepMin: number): string {
+  return keepMin > 0
+    ? `The pictures for this job are no longer kept (they are kept for ${keepMin} minutes). Run /stylize again with the same attachments.`
+    : 'This bot does not keep pictures for rerolls. Run /stylize again with the same attachments.';
+}
+
+/** `/queue` for one user. */
+export function queueStatusText(snapshot: QueueSnapshot, userId: string): string {
+  const mine = snapshot.jobs.filter((j) => j.owner.userId === userId);
+  const total =
+    snapshot.length === 0
+      ? 'The queue is empty.'
+      : `${snapshot.length} job${snapshot.length === 1 ? '' : 's'} in the queue (${snapshot.running} running, ${snapshot.waiting} waiting).`;
+  if (mine.length === 0) {
+    const eta = snapshot.etaForNewJobMs > 0 ? ` A new job would be ready in about ${formatDuration(snapshot.etaForNewJobMs)}.` : '';
+    return `${total} You have no job in it.${eta}`;
+  }
+  const lines = mine.map((j) =>
+    j.state === 'running'
+      ? `Your job is running; ready in about ${formatDuration(j.etaMs)}.`
+      : `Your job is #${j.position} in line; ready in about ${formatDuration(j.etaMs)}.`,
+  );
+  return [total, ...lines].join('\n');
+}
+
+export function noJobToCancelText(): string {
+  return 'You have no job waiting or running.';
+}
+
+export function cancelledByCommandText(was: 'queued' | 'running'): string {
+  return was === 'running' ? 'Your running job was stopped.' : 'Your job was taken out of the queue.';
+}

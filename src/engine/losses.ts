@@ -1,0 +1,132 @@
+/**
+ * Gatys et al.'s losses, as the reference defines them (../shared/reference/README.md):
+ *   content = w_c · mean((F − Fc)²) at the content layer,
+ *   style   = w_s · Σ_layers weight · mean((G − Gs)²), G = FᵀF / (C·H·W),
+ *   tv      = w_tv · 0.5 · (Σ dx² + Σ dy²).
+ * Several styles are blended by averaging their target Grams with normalised weights, which is
+ * what minimising the weighted sum of per-style losses amounts to up to a constant.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { gram, totalVariation } from './ops.js';
+import type { LayerWeight, Losses } from './types.js';
+import type { FeatureExtractor } from './vgg.js';
+import type { Objective } from './optimizers/types.js';
+
+export interface LossWeights {
+  contentLayer: string;
+  styleLayers: readonly LayerWeight[];
+  contentWeight: number;
+  styleWeight: number;
+  tvWeight: number;
+}
+
+/** What the current image is compared with; one set per scale. */
+export interface Targets {
+  content: tf.Tensor4D;
+  grams: Map<string, tf.Tensor2D>;
+  dispose(): void;
+}
+
+export function styleLayerNames(w: LossWeights): string[] {
+  return w.styleLayers.map((l) => l.layer);
+}
+
+export function neededLayers(w: LossWeights): string[] {
+  return [...new Set([w.contentLayer, ...styleLayerNames(w)])];
+}
+
+/** Feature targets of the content image and blended Gram targets of the styles (RGB 0..255 tensors). */
+export function computeTargets(
+  extractor: FeatureExtractor,
+  content: tf.Tensor4D,
+  styles: readonly { image: tf.Tensor4D; weight: number }[],
+  w: LossWeights,
+): Targets {
+  const total = styles.reduce((a, s) => a + s.weight, 0);
+  // tf.tidy keeps tensors returned in plain objects, not in Maps: build the Map afterwards.
+  const kept = tf.tidy(() => {
+    const contentFeatures = extractor.extract(content).get(w.contentLayer)!;
+    const grams: Record<string, tf.Tensor2D> = {};
+    for (const style of styles) {
+      const feats = extractor.extract(style.image);
+      for (const name of styleLayerNames(w)) {
+        const g = tf.mul(gram(feats.get(name)!), style.weight / total) as tf.Tensor2D;
+        const prev = grams[name];
+        grams[name] = prev ? (tf.add(prev, g) as tf.Tensor2D) : g;
+      }
+    }
+    return { content: contentFeatures, grams };
+  });
+  const grams = new Map(Object.entries(kept.grams));
+  return {
+    content: kept.content,
+    grams,
+    dispose() {
+      kept.content.dispose();
+      for (const g of grams.values()) g.dispose();
+    },
+  };
+}
+
+/** [content, style, tv] weighted losses of an RGB 0..255 image, as a rank-1 tensor of 3. */
+export function lossVector(extractor: FeatureExtractor, rgb: tf.Tensor4D, targets: Targets, w: LossWeights): tf.Tensor1D {
+  return tf.tidy(() => {
+    const feats = extractor.extract(rgb);
+    const content = tf.mul(w.contentWeight, tf.mean(tf.squaredDifference(feats.get(w.contentLayer)!, targets.content)));
+    let style: tf.Tensor = tf.scalar(0);
+    for (const { layer, weight } of w.styleLayers) {
+      const diff = tf.mean(tf.squaredDifference(gram(feats.get(layer)!), targets.grams.get(layer)!));
+      style = tf.add(style, tf.mul(weight, diff));
+    }
+    style = tf.mul(w.styleWeight, style);
+    const tv = tf.mul(w.tvWeight, totalVariation(rgb));
+    return tf.stack([content, style, tv]) as tf.Tensor1D;
+  });
+}
+
+function toLosses(v: ArrayLike<number>): Losses {
+  const content = v[0]!;
+  const style = v[1]!;
+  const tv = v[2]!;
+  return { content, style, tv, total: content + style + tv };
+}
+
+/** Losses of an image without gradients (for the final, saved image). */
+export function evaluateLosses(
+  extractor: FeatureExtractor,
+  pixels: Float32Array,
+  height: number,
+  width: number,
+  targets: Targets,
+  w: LossWeights,
+): Losses {
+  const v = tf.tidy(() => lossVector(extractor, tf.tensor4d(pixels, [1, height, width, 3]), targets, w));
+  const values = v.dataSync();
+  v.dispose();
+  return toLosses(values);
+}
+
+/** f and ∇f over the image's pixels (RGB 0..255, H×W×3 interleaved) for the optimisers. */
+export function createObjective(
+  extractor: FeatureExtractor,
+  targets: Targets,
+  w: LossWeights,
+  height: number,
+  width: number,
+): Objective<Losses> {
+  const ones = [1, 1, 1];
+  return (pixels) => {
+    const [value, grad] = tf.tidy(() => {
+      const x = tf.tensor4d(pixels, [1, height, width, 3]);
+      const { value: v, grad: g } = tf.valueAndGrad((img: tf.Tensor) =>
+        lossVector(extractor, img as tf.Tensor4D, targets, w),
+      )(x, tf.tensor1d(ones));
+      return [v, g];
+    });
+    const losses = toLosses(value.dataSync());
+    const g = grad.dataSync() as Float32Array;
+    value.dispose();
+    grad.dispose();
+    return { loss: losses.total, grad: g, info: losses };
+  };
+}

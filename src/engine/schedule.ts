@@ -1,0 +1,32 @@
+/**
+ * The automatic coarse-to-fine schedule. Most of the stylisation happens at low resolution,
+ * where a step is 16× cheaper than at 512 px; finer scales then add detail to the upsampled
+ * result. Sizes double from about 128 px up to `size`; iterations are split so that every scale
+ * costs about the same time (a step's cost grows with the pixel count, ×4 per doubling), which
+ * puts most iterations at the coarse scales.
+ */
+import type { Scale } from './types.js';
+
+/** Long side of the first scale. Below ~100 px VGG's deep layers see only a few pixels. */
+export const COARSEST_SIZE = 128;
+/** How much the long side grows from one scale to the next. */
+export const SCALE_FACTOR = 2;
+
+export function autoSizes(size: number): number[] {
+  const levels = Math.max(0, Math.round(Math.log(size / COARSEST_SIZE) / Math.log(SCALE_FACTOR)));
+  const sizes: number[] = [];
+  for (let k = levels; k >= 0; k--) sizes.push(Math.round(size / SCALE_FACTOR ** k));
+  return sizes;
+}
+
+/** Splits `iterations` over `autoSizes(size)` so each scale takes about equal time; at least 1 each. */
+export function autoSchedule(size: number, iterations: number): Scale[] {
+  const sizes = autoSizes(size);
+  const cost = sizes.map((s) => (s / size) ** 2);
+  const share = cost.map((c) => 1 / c);
+  const total = share.reduce((a, b) => a + b, 0);
+  const its = share.map((s) => Math.max(1, Math.floor((iterations * s) / total)));
+  // Rounding leftovers go to the coarsest scale, where they are cheapest.
+  its[0] = Math.max(1, its[0]! + iterations - its.reduce((a, b) => a + b, 0));
+  return sizes.map((s, i) => ({ size: s, iterations: its[i]! }));
+}

@@ -1,0 +1,424 @@
+/**
+ * The engine: backend and weights are set up once by `createEngine`; each `stylize` call then
+ * runs the coarse-to-fine loop in `runJob`. Jobs on one engine run one at a time.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from './backend.js';
+import { DEFAULT_MAX_SIZE, resolveOptions } from './defaults.js';
+import { StylizeError, isStylizeError } from './errors.js';
+import {
+  decodeImage,
+  encodeImage,
+  encodePreview,
+  fitLongSide,
+  lumaToRgb,
+  matchLuma,
+  resizeRgb,
+  rgbToYiq,
+  toLuma,
+  yiqToRgb,
+  type RgbImage,
+} from './image.js';
+import { computeTargets, createObjective, evaluateLosses, neededLayers, type LossWeights, type Targets } from './losses.js';
+import { prepareConv, type PreparedConv } from './ops.js';
+import { createAdam } from './optimizers/adam.js';
+import { createLbfgs } from './optimizers/lbfgs.js';
+import type { Optimizer } from './optimizers/types.js';
+import { autoSchedule } from './schedule.js';
+import type {
+  Engine,
+  EngineConfig,
+  ImageLimits,
+  Losses,
+  RunControls,
+  ScaleStats,
+  StylizeOptions,
+  StylizeRequest,
+  StylizeResult,
+  BackendName,
+} from './types.js';
+import { createExtractor, type FeatureExtractor } from './vgg.js';
+import { loadVggWeights } from './weights/index.js';
+
+export const DEFAULT_LIMITS: ImageLimits = { maxBytes: 10 * 1024 * 1024, maxPixels: 40_000_000 };
+export const MAX_STYLES = 4;
+const BOUNDS = [0, 255] as const;
+
+export async function createEngine(config: EngineConfig): Promise<Engine> {
+  const backend = await initBackend(config.backend ?? 'auto', { threads: config.threads ?? 0 });
+  const weights = await loadVggWeights(config.weights);
+  // The rotated kernels the image gradient needs are made once here, not per job, so a job
+  // leaves the tensor count exactly as it found it.
+  const convs = new Map<string, PreparedConv>();
+  for (const [name, w] of weights.layers) convs.set(name, prepareConv(w.kernel, w.bias));
+  const ctx: JobContext = {
+    backend: backend.name,
+    threads: backend.threads,
+    convs,
+    maxSize: config.maxSize ?? DEFAULT_MAX_SIZE,
+    limits: { ...DEFAULT_LIMITS, ...config.limits },
+  };
+  let queue: Promise<unknown> = Promise.resolve();
+  let disposed = false;
+  return {
+    backend: backend.name,
+    threads: backend.threads,
+    stylize(request, controls = {}) {
+      if (disposed) return Promise.reject(new StylizeError('internal', 'The engine was shut down.'));
+      const job = queue.then(() => runJob(ctx, request, controls));
+      queue = job.catch(() => undefined);
+      return job;
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      for (const c of convs.values()) c.dispose();
+      weights.dispose();
+    },
+  };
+}
+
+interface JobContext {
+  backend: BackendName;
+  threads: number;
+  convs: ReadonlyMap<string, PreparedConv>;
+  maxSize: number;
+  limits: ImageLimits;
+}
+
+interface PlannedScale {
+  size: number;
+  iterations: number;
+  width: number;
+  height: number;
+}
+
+/** One job: decode, then for each scale: resize inputs, set targets, init or upsample, optimise, report. */
+async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunControls): Promise<StylizeResult> {
+  const started = performance.now();
+  const { signal } = controls;
+  const opts = resolveOptions(request.options, { maxSize: ctx.maxSize });
+  const styleWeights = checkStyles(request);
+  checkCancelled(signal);
+
+  const content = await decodeImage(request.content, ctx.limits, { label: 'content image' });
+  const styles: RgbImage[] = [];
+  for (const [i, s] of request.styles.entries()) {
+    styles.push(await decodeImage(s.bytes, ctx.limits, { label: request.styles.length > 1 ? `style image ${i + 1}` : 'style image' }));
+  }
+  const out = checkedSize(content, opts.size);
+  const plan: PlannedScale[] = (opts.scales === 'auto' ? autoSchedule(opts.size, opts.iterations) : opts.scales).map((s) => ({
+    ...s,
+    ...checkedSize(content, s.size),
+  }));
+  const weights: LossWeights = opts;
+  const extractor = createExtractor(ctx.convs, neededLayers(weights), opts.pooling);
+  const progress = createProgressReporter(plan, started, controls);
+  const random = mulberry32(opts.seed);
+
+  let x: Float32Array | undefined;
+  let prev: PlannedScale | undefined;
+  let prevContent: RgbImage | undefined;
+  let lastTargets: { scale: PlannedScale; targets: Targets } | undefined;
+  const scaleStats: ScaleStats[] = [];
+  try {
+    for (const [index, scale] of plan.entries()) {
+      const scaleStarted = performance.now();
+      const contentPx = await resizeRgb(content, scale.width, scale.height);
+      const stylePx = await Promise.all(styles.map((s) => styleAt(s, scale, opts, contentPx)));
+      x = x && prev ? carryOver(x, prev, scale, contentPx, prevContent!) : initialImage(opts.init, contentPx, stylePx[0]!, random);
+      prevContent = contentPx;
+      checkCancelled(signal);
+
+      lastTargets?.targets.dispose();
+      lastTargets = undefined;
+      const targets = targetsFor(extractor, contentPx, stylePx, styleWeights, weights);
+      lastTargets = { scale, targets };
+      const objective = createObjective(extractor, targets, weights, scale.height, scale.width);
+      const start = objective(x);
+      const optimizer: Optimizer<Losses> =
+        opts.optimizer === 'lbfgs'
+          ? createLbfgs(objective, x, { bounds: BOUNDS, initial: start })
+          : createAdam(objective, x, { bounds: BOUNDS, learningRate: opts.learningRate });
+      const view = (pixels: Float32Array) => (opts.preserveColors ? keepChroma(pixels, contentPx) : pixels);
+      let losses = start.info;
+      progress.scaleStart(index, losses, () => view(optimizer.x));
+      for (let it = 1; it <= scale.iterations; it++) {
+        // Yield so an abort (or a timer) can run, then refuse to start another step.
+        await new Promise((resolve) => setImmediate(resolve));
+        checkCancelled(signal);
+        losses = optimizer.step().info;
+        progress.step(index, it, losses, () => view(optimizer.x));
+      }
+      x = view(optimizer.x);
+      prev = scale;
+      scaleStats.push({ width: scale.width, height: scale.height, iterations: scale.iterations, losses, ms: Math.round(performance.now() - scaleStarted) });
+      progress.scaleEnd(index, losses, () => x!);
+    }
+
+    // The saved image: at the output size, clamped and rounded to bytes; the reported losses are its own.
+    const last = plan[plan.length - 1]!;
+    const finalScale: PlannedScale = { size: opts.size, iterations: 0, ...out };
+    let pixels = x!;
+    if (last.width !== out.width || last.height !== out.height) {
+      // An explicit schedule may stop below the output size: carry the result over like a scale.
+      const contentOut = await resizeRgb(content, out.width, out.height);
+      pixels = carryOver(pixels, last, finalScale, contentOut, prevContent!);
+      if (opts.preserveColors) pixels = keepChroma(pixels, contentOut);
+    }
+    const image: RgbImage = { data: toBytes(pixels), width: out.width, height: out.height };
+    let finalTargets = lastTargets?.scale === last && last.width === out.width && last.height === out.height ? lastTargets.targets : undefined;
+    if (!finalTargets) {
+      lastTargets?.targets.dispose();
+      lastTargets = undefined;
+      const contentPx = await resizeRgb(content, out.width, out.height);
+      const stylePx = await Promise.all(styles.map((s) => styleAt(s, finalScale, opts, contentPx)));
+      finalTargets = targetsFor(extractor, contentPx, stylePx, styleWeights, weights);
+      lastTargets = { scale: finalScale, targets: finalTargets };
+    }
+    const finalLosses = evaluateLosses(extractor, Float32Array.from(image.data), out.height, out.width, finalTargets, weights);
+    const bytes = await encodeImage(image, opts.format);
+    return {
+      image: bytes,
+      mime: opts.format === 'png' ? 'image/png' : 'image/jpeg',
+      width: out.width,
+      height: out.height,
+      stats: {
+        backend: ctx.backend,
+        threads: ctx.threads,
+        width: out.width,
+        height: out.height,
+        seed: opts.seed,
+        scales: scaleStats,
+        finalLosses,
+        ms: Math.round(performance.now() - started),
+      },
+    };
+  } catch (e) {
+    if (isStylizeError(e)) throw e;
+    throw new StylizeError('internal', 'Something went wrong while painting the picture; please try again.', { cause: e });
+  } finally {
+    lastTargets?.targets.dispose();
+  }
+}
+
+function checkStyles(request: StylizeRequest): number[] {
+  if (!Array.isArray(request.styles) || request.styles.length === 0) {
+    throw new StylizeError('bad-option', 'Add a style image: the picture whose look the result should take.');
+  }
+  if (request.styles.length > MAX_STYLES) {
+    throw new StylizeError('bad-option', `Use at most ${MAX_STYLES} style images (you gave ${request.styles.length}).`);
+  }
+  const weights = request.styles.map((s, i) => {
+    const w = s.weight ?? 1;
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
+      throw new StylizeError('bad-option', `The weight of style image ${i + 1} must be a number of 0 or more (you gave ${String(w)}).`);
+    }
+    return w;
+  });
+  if (weights.every((w) => w === 0)) throw new StylizeError('bad-option', 'At least one style image needs a weight above 0.');
+  return weights;
+}
+
+/** Output size for a long side, refusing shapes too thin for VGG's four poolings. */
+function checkedSize(content: RgbImage, long: number): { width: number; height: number } {
+  const size = fitLongSide(content.width, content.height, long);
+  if (Math.min(size.width, size.height) < 16) {
+    throw new StylizeError(
+      'bad-option',
+      `At ${long} px the content image would be ${size.width}×${size.height}, too thin to stylise; use a larger size or a less elongated picture.`,
+    );
+  }
+  return size;
+}
+
+function checkCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new StylizeError('cancelled', 'The job was cancelled.');
+}
+
+/** The style at this scale: long side = scale × styleScale; grey with the content's brightness when colours are kept. */
+async function styleAt(style: RgbImage, scale: { size: number }, opts: StylizeOptions, contentPx: RgbImage): Promise<RgbImage> {
+  const long = Math.max(32, Math.round(scale.size * opts.styleScale));
+  const dims = fitLongSide(style.width, style.height, long);
+  const resized = await resizeRgb(style, dims.width, dims.height);
+  if (!opts.preserveColors) return resized;
+  // Luminance-only transfer (Gatys et al., "Preserving colour in neural artistic style transfer"):
+  // the style contributes texture in brightness only, matched to the content's brightness range.
+  return lumaToRgb(matchLuma(toLuma(resized), toLuma(contentPx)), resized.width, resized.height);
+}
+
+function targetsFor(
+  extractor: FeatureExtractor,
+  contentPx: RgbImage,
+  stylePx: readonly RgbImage[],
+  styleWeights: readonly number[],
+  weights: LossWeights,
+): Targets {
+  const tensors = [contentPx, ...stylePx].map((img) => tf.tensor4d(Float32Array.from(img.data), [1, img.height, img.width, 3]));
+  try {
+    return computeTargets(
+      extractor,
+      tensors[0]!,
+      tensors.slice(1).map((image, i) => ({ image, weight: styleWeights[i]! })),
+      weights,
+    );
+  } finally {
+    for (const t of tensors) t.dispose();
+  }
+}
+
+function initialImage(init: StylizeOptions['init'], contentPx: RgbImage, style: RgbImage, random: () => number): Float32Array {
+  switch (init) {
+    case 'content':
+      return Float32Array.from(contentPx.data);
+    case 'noise':
+      return Float32Array.from({ length: contentPx.data.length }, () => random() * 255);
+    case 'style':
+      return Float32Array.from(resizeNearestSync(style, contentPx.width, contentPx.height));
+  }
+}
+
+/** A quick synchronous resize for the style init (its detail is redrawn by the optimiser anyway). */
+function resizeNearestSync(img: RgbImage, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height * 3);
+  for (let yy = 0; yy < height; yy++) {
+    const sy = Math.min(img.height - 1, Math.floor(((yy + 0.5) * img.height) / height));
+    for (let xx = 0; xx < width; xx++) {
+      const sx = Math.min(img.width - 1, Math.floor(((xx + 0.5) * img.width) / width));
+      const s = (sy * img.width + sx) * 3;
+      const d = (yy * width + xx) * 3;
+      out[d] = img.data[s]!;
+      out[d + 1] = img.data[s + 1]!;
+      out[d + 2] = img.data[s + 2]!;
+    }
+  }
+  return out;
+}
+
+/**
+ * The previous scale's result at the next size. Plain upsampling would leave it blurry and spend
+ * the (expensive) fine-scale steps re-sharpening; instead the coarse result's difference from
+ * the coarse photo (the stylisation) is upsampled and added to the sharp photo at this size, so
+ * the fine scale starts with the photo's detail and the coarse scale's strokes and colours.
+ */
+function carryOver(
+  pixels: Float32Array,
+  from: PlannedScale,
+  to: PlannedScale,
+  contentTo: RgbImage,
+  contentFrom: RgbImage,
+): Float32Array {
+  const delta = Float32Array.from(pixels, (v, i) => v - contentFrom.data[i]!);
+  const up = upsample(delta, from, to, false);
+  for (let i = 0; i < up.length; i++) up[i] = Math.min(255, Math.max(0, up[i]! + contentTo.data[i]!));
+  return up;
+}
+
+function upsample(
+  pixels: Float32Array,
+  from: { width: number; height: number },
+  to: { width: number; height: number },
+  clamp = true,
+): Float32Array {
+  const t = tf.tidy(() => {
+    const up = tf.image.resizeBilinear(tf.tensor4d(pixels, [1, from.height, from.width, 3]), [to.height, to.width], false, true);
+    return clamp ? tf.clipByValue(up, 0, 255) : up;
+  });
+  const data = Float32Array.from(t.dataSync());
+  t.dispose();
+  return data;
+}
+
+/** Brightness from `pixels`, colour (YIQ's I and Q) from the content. */
+function keepChroma(pixels: Float32Array, contentPx: RgbImage): Float32Array {
+  const yiq = rgbToYiq(contentPx.data);
+  const ours = rgbToYiq(pixels);
+  for (let i = 0; i < yiq.length; i += 3) yiq[i] = ours[i]!;
+  const rgb = yiqToRgb(yiq);
+  for (let i = 0; i < rgb.length; i++) rgb[i] = Math.min(255, Math.max(0, rgb[i]!));
+  return rgb;
+}
+
+function toBytes(pixels: Float32Array): Uint8Array {
+  const out = new Uint8Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) out[i] = Math.min(255, Math.max(0, Math.round(pixels[i]!)));
+  return out;
+}
+
+/** Seeded PRNG (mulberry32): the same seed gives the same noise on every machine. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface ProgressReporter {
+  scaleStart(index: number, losses: Losses, pixels: () => Float32Array): void;
+  step(index: number, iteration: number, losses: Losses, pixels: () => Float32Array): void;
+  scaleEnd(index: number, losses: Losses, pixels: () => Float32Array): void;
+}
+
+/**
+ * Progress events at the start and end of each scale and at most every `progressIntervalMs`
+ * between. ETA assumes a step's cost grows with the pixel count, at the rate last measured.
+ */
+function createProgressReporter(plan: readonly PlannedScale[], started: number, controls: RunControls): ProgressReporter {
+  const onProgress = controls.onProgress;
+  const interval = controls.progressIntervalMs ?? 2000;
+  const totalSteps = plan.reduce((a, s) => a + s.iterations, 0);
+  const stepsBefore = plan.map((_, i) => plan.slice(0, i).reduce((a, s) => a + s.iterations, 0));
+  let lastEmit = -Infinity;
+  let scaleStartedAt = started;
+  let msPerPixelStep: number | undefined;
+
+  function emit(index: number, iteration: number, losses: Losses, pixels: () => Float32Array): void {
+    if (!onProgress) return;
+    const now = performance.now();
+    lastEmit = now;
+    const scale = plan[index]!;
+    let etaMs: number | undefined;
+    if (msPerPixelStep !== undefined) {
+      let remaining = (scale.iterations - iteration) * scale.width * scale.height;
+      for (const s of plan.slice(index + 1)) remaining += s.iterations * s.width * s.height;
+      etaMs = Math.round(remaining * msPerPixelStep);
+    }
+    // Snapshot now: the preview must show this moment even if encoded later.
+    const snapshot = pixels();
+    onProgress({
+      scale: index + 1,
+      scales: plan.length,
+      width: scale.width,
+      height: scale.height,
+      iteration,
+      iterations: scale.iterations,
+      step: stepsBefore[index]! + iteration,
+      totalSteps,
+      losses,
+      elapsedMs: Math.round(now - started),
+      ...(etaMs === undefined ? {} : { etaMs }),
+      preview: () => encodePreview({ data: toBytes(snapshot), width: scale.width, height: scale.height }),
+    });
+  }
+
+  return {
+    scaleStart(index, losses, pixels) {
+      scaleStartedAt = performance.now();
+      emit(index, 0, losses, pixels);
+    },
+    step(index, iteration, losses, pixels) {
+      const scale = plan[index]!;
+      msPerPixelStep = (performance.now() - scaleStartedAt) / (iteration * scale.width * scale.height);
+      // The job's first step is reported at once, so a first preview comes within seconds.
+      const first = index === 0 && iteration === 1;
+      if (iteration < scale.iterations && (first || performance.now() - lastEmit >= interval)) emit(index, iteration, losses, pixels);
+    },
+    scaleEnd(index, losses, pixels) {
+      emit(index, plan[index]!.iterations, losses, pixels);
+    },
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * `npm start`: reads the configuration, makes sure the weights are there, starts the bot.
+ * A configuration problem is one line on stderr and exit code 1, never a stack trace.
+ */
+import { ConfigError, loadEnv, requirePlatforms } from './config.js';
+import { isStylizeError } from './engine/errors.js';
+import { createLogger } from './log.js';
+
+async function main(): Promise<void> {
+  const env = loadEnv();
+  requirePlatforms(env);
+  const logger = createLogger({
+    level: env.LOG_LEVEL,
+    secrets: [env.DISCORD_TOKEN, env.SLACK_BOT_TOKEN, env.SLACK_SIGNING_SECRET, env.SLACK_APP_TOKEN].filter(
+      (s): s is string => s !== undefined,
+    ),
+  });
+  // Loaded after the configuration is known to be good, so a mistake there is reported at once.
+  const { ensureWeights } = await import('./engine/weights/index.js');
+  const { startApp, exitOnSignals } = await import('./app.js');
+  const weights = await ensureWeights(env, { log: (message) => logger.info(message) });
+  const app = await startApp({ ...env, VGG19_WEIGHTS: weights }, logger);
+  exitOnSignals(app, logger);
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof ConfigError || isStylizeError(e)) {
+    process.stderr.write(`${e.message}\n`);
+  } else {
+    process.stderr.write(`Start-up failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,76 @@
+import type { ResourceLimits, Worker } from 'node:worker_threads';
+import type { Env } from '../config.js';
+import type { EngineConfig } from '../engine/types.js';
+import type { Logger } from '../log.js';
+
+export interface QueueConfig {
+  engine: EngineConfig;
+  /** Jobs running at once; each has its own worker (and its own copy of the weights). */
+  concurrency: number;
+  /** Most jobs waiting or running. */
+  maxLength: number;
+  /** Most jobs one user may have waiting or running. */
+  maxPerUser: number;
+  /** Most jobs one Discord guild / Slack workspace may have waiting or running. */
+  maxPerServer: number;
+  /** A running job is stopped after this long. */
+  jobTimeLimitMs: number;
+  /** What `shutdown()` gives the running job when called without `graceMs`. */
+  shutdownGraceMs: number;
+  /** A job asked to stop gets this long to honour it before its worker is terminated. */
+  cancelKillAfterMs: number;
+  /** V8 heap limits of each worker; exceeding them fails the running job as out of memory. */
+  workerResourceLimits?: ResourceLimits;
+  /** Passed to the engine: ms between time-based progress events. */
+  progressIntervalMs?: number;
+  /** Milliseconds per megapixel-step before any job has been timed. */
+  etaPriorMsPerUnit?: number;
+  logger?: Logger;
+  /** Called with every worker thread started (metrics, logging, tests). */
+  onWorkerSpawn?: (worker: Worker) => void;
+}
+
+export const QUEUE_DEFAULTS = {
+  concurrency: 1,
+  maxLength: 20,
+  maxPerUser: 1,
+  maxPerServer: 3,
+  jobTimeLimitMs: 10 * 60_000,
+  shutdownGraceMs: 60_000,
+  cancelKillAfterMs: 15_000,
+} satisfies Partial<QueueConfig>;
+
+export type QueueOptions = Partial<QueueConfig> & { engine: EngineConfig };
+
+export function resolveQueueConfig(options: QueueOptions): QueueConfig {
+  const config = { ...QUEUE_DEFAULTS, ...options };
+  for (const key of ['concurrency', 'maxLength', 'maxPerUser', 'maxPerServer'] as const) {
+    if (!Number.isInteger(config[key]) || config[key] < 1) throw new RangeError(`queue ${key} must be a whole number ≥ 1, got ${config[key]}`);
+  }
+  for (const key of ['jobTimeLimitMs', 'shutdownGraceMs', 'cancelKillAfterMs'] as const) {
+    if (!(config[key] >= 0)) throw new RangeError(`queue ${key} must be ≥ 0, got ${config[key]}`);
+  }
+  return config;
+}
+
+/**
+ * The queue's settings from the validated environment. `engine` defaults to what the environment
+ * says about the engine; pass it when the weights path was resolved elsewhere (e.g. a download).
+ */
+export function queueConfigFromEnv(env: Env, engine?: EngineConfig): QueueConfig {
+  return resolveQueueConfig({
+    engine: engine ?? {
+      weights: env.VGG19_WEIGHTS ?? env.WEIGHTS_CACHE_DIR,
+      backend: env.STYLIZE_BACKEND,
+      threads: env.WASM_THREADS,
+      maxSize: env.MAX_IMAGE_SIZE,
+      limits: { maxBytes: env.MAX_INPUT_BYTES, maxPixels: env.MAX_INPUT_PIXELS },
+    },
+    concurrency: env.QUEUE_CONCURRENCY,
+    maxLength: env.QUEUE_MAX_LENGTH,
+    maxPerUser: env.QUEUE_MAX_PER_USER,
+    maxPerServer: env.QUEUE_MAX_PER_GUILD,
+    jobTimeLimitMs: env.JOB_TIME_LIMIT_S * 1000,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_S * 1000,
+  });
+}

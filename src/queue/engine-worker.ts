@@ -1,0 +1,99 @@
+/**
+ * The worker thread that owns the engine: the backend is initialised and the weights are loaded
+ * once, then jobs run here one at a time so the main thread's event loop (and the chat
+ * connections on it) stay responsive.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Engine, ProgressEvent } from '../engine/types.js';
+import { ownedBytes, toWireError, transferListOf, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
+import type { JobProgress } from './types.js';
+
+const port = parentPort;
+if (!port) throw new Error('engine-worker.ts must run inside a worker thread');
+const init = workerData as WorkerInit;
+const running = new Map<string, AbortController>();
+
+function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(message, transfer);
+}
+
+/** Which thresholds have been passed; each preview is asked for once, at the first event past it. */
+function previewCrossing(previewAt: number[]): (fraction: number) => boolean {
+  const thresholds = [...previewAt].sort((a, b) => a - b);
+  let next = 0;
+  return (fraction) => {
+    let crossed = false;
+    while (next < thresholds.length && fraction >= thresholds[next]!) {
+      next += 1;
+      crossed = true;
+    }
+    return crossed;
+  };
+}
+
+async function runJob(engine: Engine, message: Extract<ToWorker, { type: 'run' }>): Promise<void> {
+  const { id, request, previewAt } = message;
+  const abort = new AbortController();
+  running.set(id, abort);
+  // Previews are encoded asynchronously; a chain keeps every message for this job in order.
+  let outbox: Promise<void> = Promise.resolve();
+  const crossed = previewCrossing(previewAt);
+  const onProgress = (event: ProgressEvent): void => {
+    const progress: JobProgress = {
+      scale: event.scale,
+      scales: event.scales,
+      width: event.width,
+      height: event.height,
+      step: event.step,
+      totalSteps: event.totalSteps,
+      losses: event.losses,
+      elapsedMs: event.elapsedMs,
+      etaMs: event.etaMs,
+    };
+    // Asked for now, while the engine still holds this step's image.
+    const preview = event.totalSteps > 0 && crossed(event.step / event.totalSteps) ? event.preview() : undefined;
+    outbox = outbox.then(async () => {
+      if (preview) {
+        try {
+          progress.preview = ownedBytes(await preview);
+        } catch {
+          // A failed preview is not worth failing the job over; the progress still goes out.
+        }
+      }
+      post({ type: 'progress', id, progress }, progress.preview ? transferListOf([progress.preview]) : []);
+    });
+  };
+  try {
+    const result = await engine.stylize(request, {
+      onProgress,
+      signal: abort.signal,
+      progressIntervalMs: init.progressIntervalMs,
+    });
+    await outbox;
+    const image = ownedBytes(result.image);
+    post({ type: 'done', id, result: { ...result, image } }, transferListOf([image]));
+  } catch (e) {
+    await outbox;
+    post({ type: 'failed', id, error: toWireError(e) });
+  } finally {
+    running.delete(id);
+  }
+}
+
+async function main(): Promise<void> {
+  let engine: Engine;
+  try {
+    const { createEngine } = await import('../engine/index.js');
+    engine = await createEngine(init.engine);
+  } catch (e) {
+    post({ type: 'init-failed', error: toWireError(e) });
+    return;
+  }
+  port!.on('message', (message: ToWorker) => {
+    if (message.type === 'run') void runJob(engine, message);
+    else if (message.type === 'cancel') running.get(message.id)?.abort();
+  });
+  post({ type: 'ready', backend: engine.backend, threads: engine.threads });
+}
+
+void main();

@@ -1,0 +1,85 @@
+/**
+ * How long jobs take. Work is counted in megapixel-steps (one step of one megapixel), summed over
+ * the coarse-to-fine scales; the rate (ms per megapixel-step) is the median of the last jobs.
+ * A median, not a mean: the first job on a fresh worker pays for compiling kernels and would
+ * otherwise skew every estimate after it.
+ */
+// schedule.ts is plain arithmetic; defaults.ts would pull tfjs into the main thread, hence the copy
+// below (a test checks it against DEFAULT_OPTIONS).
+import { autoSchedule } from '../engine/schedule.js';
+import type { StylizeRequest } from '../engine/types.js';
+
+/** The engine's defaults (DEFAULT_OPTIONS in src/engine/defaults.ts) for requests that leave them out. */
+export const ENGINE_DEFAULT_SIZE = 512;
+export const ENGINE_DEFAULT_ITERATIONS = 60;
+
+/**
+ * Measured with the wasm backend on a 2-core machine: about 7.6 s per evaluation at 512x341
+ * (0.17 MP). Only the first estimates use it; timed jobs replace it.
+ */
+export const PRIOR_MS_PER_MEGAPIXEL_STEP = 40_000;
+
+/** Each scale also evaluates the network to set its targets and starting loss: ~2 extra steps. */
+const SETUP_STEPS_PER_SCALE = 2;
+/** Fixed cost of a step whatever its size (kernel launches, optimiser bookkeeping), in pixels. */
+const STEP_OVERHEAD_PIXELS = 2_500;
+
+export function jobWork(request: StylizeRequest): number {
+  const options = request.options ?? {};
+  const scales = Array.isArray(options.scales)
+    ? options.scales
+    : autoSchedule(options.size ?? ENGINE_DEFAULT_SIZE, options.iterations ?? ENGINE_DEFAULT_ITERATIONS);
+  // Photos are rarely square: a 3:2 picture has 2/3 of size² pixels.
+  return scales.reduce(
+    (sum, s) => sum + ((s.iterations + SETUP_STEPS_PER_SCALE) * (s.size * s.size * (2 / 3) + STEP_OVERHEAD_PIXELS)) / 1e6,
+    0,
+  );
+}
+
+export class EtaModel {
+  readonly #rates: number[] = [];
+
+  constructor(
+    private readonly priorMsPerUnit = PRIOR_MS_PER_MEGAPIXEL_STEP,
+    private readonly window = 10,
+    /** Decoding, encoding and messages around the steps. */
+    private readonly overheadMs = 200,
+  ) {}
+
+  get msPerUnit(): number {
+    // Until a few jobs are timed, the prior counts as one of them.
+    const rates = this.#rates.length < 3 ? [...this.#rates, this.priorMsPerUnit] : [...this.#rates];
+    rates.sort((a, b) => a - b);
+    const mid = rates.length >> 1;
+    return rates.length % 2 ? rates[mid]! : (rates[mid - 1]! + rates[mid]!) / 2;
+  }
+
+  get samples(): number {
+    return this.#rates.length;
+  }
+
+  estimateMs(work: number): number {
+    return Math.round(this.overheadMs + work * this.msPerUnit);
+  }
+
+  record(work: number, ms: number): void {
+    if (!(work > 0) || !(ms > this.overheadMs)) return;
+    this.#rates.push((ms - this.overheadMs) / work);
+    if (this.#rates.length > this.window) this.#rates.shift();
+  }
+}
+
+/**
+ * When each waiting job should be ready, given what the running jobs still need: every waiting
+ * job takes the worker that frees up first.
+ */
+export function scheduleEtas(runningRemainingMs: number[], concurrency: number, waitingMs: number[]): number[] {
+  const free = [...runningRemainingMs];
+  while (free.length < concurrency) free.push(0);
+  return waitingMs.map((ms) => {
+    let slot = 0;
+    for (let i = 1; i < free.length; i++) if (free[i]! < free[slot]!) slot = i;
+    free[slot] = free[slot]! + ms;
+    return free[slot]!;
+  });
+}

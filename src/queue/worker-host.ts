@@ -1,0 +1,224 @@
+/**
+ * The main-thread side of one engine worker: spawns it, keeps it warm, runs one job at a time on
+ * it, and turns a crash into a failure of that job alone before starting a fresh worker.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { Logger } from '../log.js';
+import type { BackendName, StylizeRequest, StylizeResult } from '../engine/types.js';
+import { failureFromError, outOfMemory, workerCrash } from './failures.js';
+import { transferableRequest, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
+import type { JobFailure, JobProgress } from './types.js';
+
+export interface EngineInfo {
+  backend: BackendName;
+  threads: number;
+}
+
+/** How a run ended, as the worker (or its death) told it. */
+export type RunEnd =
+  | { status: 'done'; result: StylizeResult }
+  | { status: 'failed'; failure: JobFailure }
+  | { status: 'cancelled' };
+
+export interface EngineWorkerOptions {
+  init: WorkerInit;
+  resourceLimits?: ResourceLimits;
+  /** Called with every new worker thread (logging, metrics, tests that kill it). */
+  onSpawn?: (worker: Worker) => void;
+  logger?: Logger;
+}
+
+/** The worker could not start the engine; `failure` says why, for the job that was waiting. */
+export class WorkerInitError extends Error {
+  override name = 'WorkerInitError';
+  constructor(readonly failure: JobFailure) {
+    super(failure.message);
+  }
+}
+
+interface CurrentRun {
+  id: string;
+  finish: (end: RunEnd) => void;
+  onProgress: (progress: JobProgress) => void;
+  cancelRequested: boolean;
+  killTimer?: NodeJS.Timeout;
+}
+
+/**
+ * Dev and tests run the TypeScript sources; the build runs plain `dist/*.js`. Node 20 does not
+ * apply `--import tsx` hooks to a worker's entry module, so a TypeScript worker starts from a small
+ * bootstrap that registers tsx inside the thread first.
+ */
+function spawnWorker(init: WorkerInit, resourceLimits?: ResourceLimits): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSource ? './engine-worker.ts' : './engine-worker.js', import.meta.url);
+  if (!fromSource) return new Worker(entry, { workerData: init, resourceLimits });
+  const bootstrap =
+    `import(${JSON.stringify(tsxApiUrl())})` +
+    `.then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })` +
+    `.catch((e) => { process.nextTick(() => { throw e; }); });`;
+  return new Worker(bootstrap, { eval: true, workerData: init, resourceLimits });
+}
+
+/** tsx's ESM API (the `import` condition of `tsx/esm/api`), found from this file, not the cwd. */
+function tsxApiUrl(): string {
+  const cjs = createRequire(import.meta.url).resolve('tsx/esm/api');
+  return pathToFileURL(cjs.replace(/\.cjs$/, '.mjs')).href;
+}
+
+export class EngineWorker {
+  #worker?: Worker;
+  #ready?: Promise<EngineInfo>;
+  #current?: CurrentRun;
+  #stopping = false;
+  /** A cancel that arrived while the job was still waiting for the worker to load. */
+  #cancelBeforeStart?: { id: string; killAfterMs: number };
+  readonly #options: EngineWorkerOptions;
+
+  constructor(options: EngineWorkerOptions) {
+    this.#options = options;
+  }
+
+  get busy(): boolean {
+    return this.#current !== undefined;
+  }
+
+  /** Starts the worker if none is alive and waits until its engine is loaded. */
+  ready(): Promise<EngineInfo> {
+    if (this.#stopping) return Promise.reject(new WorkerInitError(workerCrash()));
+    if (!this.#worker || !this.#ready) this.#spawn();
+    return this.#ready!;
+  }
+
+  async run(
+    id: string,
+    request: StylizeRequest,
+    previewAt: number[],
+    onProgress: (progress: JobProgress) => void,
+  ): Promise<RunEnd> {
+    if (this.#current) throw new Error(`worker is busy with ${this.#current.id}`);
+    try {
+      await this.ready();
+    } catch (e) {
+      return { status: 'failed', failure: e instanceof WorkerInitError ? e.failure : workerCrash() };
+    }
+    const worker = this.#worker;
+    if (!worker) return { status: 'failed', failure: workerCrash() };
+    return new Promise<RunEnd>((resolve) => {
+      this.#current = {
+        id,
+        onProgress,
+        cancelRequested: false,
+        finish: (end) => {
+          clearTimeout(this.#current?.killTimer);
+          this.#current = undefined;
+          resolve(end);
+        },
+      };
+      const { request: wire, transfer } = transferableRequest(request);
+      const message: ToWorker = { type: 'run', id, request: wire, previewAt };
+      worker.postMessage(message, transfer);
+      const early = this.#cancelBeforeStart;
+      this.#cancelBeforeStart = undefined;
+      if (early?.id === id) this.cancel(id, early.killAfterMs);
+    });
+  }
+
+  /**
+   * Asks the engine to stop the job (it checks its AbortSignal every optimisation step). A worker
+   * that has not stopped within `killAfterMs` is terminated: a stuck kernel cannot hold the queue.
+   */
+  cancel(id: string, killAfterMs: number): void {
+    const current = this.#current;
+    if (!current || current.id !== id || !this.#worker) {
+      this.#cancelBeforeStart = { id, killAfterMs };
+      return;
+    }
+    current.cancelRequested = true;
+    this.#worker.postMessage({ type: 'cancel', id } satisfies ToWorker);
+    if (current.killTimer === undefined) {
+      current.killTimer = setTimeout(() => {
+        this.#options.logger?.warn({ jobId: id }, 'worker did not stop the job in time; terminating it');
+        void this.#worker?.terminate();
+      }, killAfterMs);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.#worker?.terminate();
+  }
+
+  #spawn(): void {
+    const { init, resourceLimits, onSpawn, logger } = this.#options;
+    const worker = spawnWorker(init, resourceLimits);
+    this.#worker = worker;
+    let lastError: Error | undefined;
+    let initFailed: JobFailure | undefined;
+    let settleReady!: { resolve: (info: EngineInfo) => void; reject: (e: WorkerInitError) => void };
+    let readySettled = false;
+    this.#ready = new Promise<EngineInfo>((resolve, reject) => {
+      settleReady = { resolve, reject };
+    });
+    // Nobody may be waiting yet (eager start); the rejection is still delivered to later callers.
+    this.#ready.catch(() => undefined);
+
+    worker.on('message', (message: FromWorker) => {
+      switch (message.type) {
+        case 'ready':
+          readySettled = true;
+          logger?.info({ backend: message.backend, threads: message.threads }, 'engine worker ready');
+          settleReady.resolve({ backend: message.backend, threads: message.threads });
+          break;
+        case 'init-failed':
+          initFailed = failureFromError(message.error);
+          logger?.error({ err: message.error }, 'engine worker could not start the engine');
+          void worker.terminate();
+          break;
+        case 'progress':
+          if (this.#current?.id === message.id) this.#current.onProgress(message.progress);
+          break;
+        case 'done':
+          if (this.#current?.id === message.id) this.#current.finish({ status: 'done', result: message.result });
+          break;
+        case 'failed': {
+          const current = this.#current;
+          if (current?.id !== message.id) break;
+          if (current.cancelRequested && (message.error.code === 'cancelled' || message.error.name === 'AbortError')) {
+            current.finish({ status: 'cancelled' });
+          } else {
+            const failure = failureFromError(message.error);
+            if (failure.kind === 'engine') logger?.error({ jobId: message.id, err: message.error }, 'engine failed');
+            current.finish({ status: 'failed', failure });
+          }
+          break;
+        }
+      }
+    });
+    worker.on('error', (e) => {
+      lastError = e;
+      logger?.error({ err: e }, 'engine worker threw');
+    });
+    worker.once('exit', (code) => {
+      if (this.#worker === worker) {
+        this.#worker = undefined;
+        this.#ready = undefined;
+      }
+      const oom = (lastError as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      const failure = initFailed ?? (oom ? outOfMemory() : workerCrash());
+      if (!readySettled) settleReady.reject(new WorkerInitError(failure));
+      const current = this.#current;
+      if (current) {
+        current.finish(current.cancelRequested ? { status: 'cancelled' } : { status: 'failed', failure });
+      }
+      if (this.#stopping) return;
+      logger?.warn({ code, oom, jobId: current?.id }, 'engine worker exited');
+      // A worker that died after loading is replaced at once, so the next job finds one warm; one
+      // that could not even load is retried only when a job asks, so a bad config cannot spin.
+      if (readySettled) this.#spawn();
+    });
+    onSpawn?.(worker);
+  }
+}

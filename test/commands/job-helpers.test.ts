@@ -1,0 +1,117 @@
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { isAllowedHost } from '../../src/commands/attachments.js';
+import { fitToLimit } from '../../src/commands/fit-result.js';
+import { commandLine, rerolled, withSeed } from '../../src/commands/job-actions.js';
+import { EditPacer } from '../../src/commands/pacer.js';
+import { RerollStore, type RerollInputs } from '../../src/commands/reroll-store.js';
+import { formatDuration, progressBar, queuedText } from '../../src/commands/texts.js';
+
+describe('texts', () => {
+  it('draws a progress bar and durations people read at a glance', () => {
+    expect(progressBar(0)).toBe(`${'▱'.repeat(16)} 0%`);
+    expect(progressBar(0.5)).toBe(`${'▰'.repeat(8)}${'▱'.repeat(8)} 50%`);
+    expect(progressBar(1.7)).toBe(`${'▰'.repeat(16)} 100%`);
+    expect(formatDuration(42_000)).toBe('42 s');
+    expect(formatDuration(150_000)).toBe('3 min');
+    expect(formatDuration(3_900_000)).toBe('1 h 5 min');
+    expect(queuedText(3, 90_000)).toBe('Queued: you are #3 in line. Ready in about 2 min.');
+  });
+});
+
+describe('EditPacer', () => {
+  it('sends at most once per interval, skips unchanged text, keeps the newest state, and always sends the final one', async () => {
+    const sent: { text: string; at: number }[] = [];
+    const t0 = Date.now();
+    const pacer = new EditPacer<string>({
+      intervalMs: 200,
+      key: (s) => s,
+      send: async (s) => {
+        sent.push({ text: s, at: Date.now() - t0 });
+      },
+    });
+    pacer.push('a');
+    await new Promise((r) => setTimeout(r, 20));
+    pacer.push('b');
+    pacer.push('c');
+    await new Promise((r) => setTimeout(r, 300));
+    pacer.push('c');
+    await new Promise((r) => setTimeout(r, 300));
+    await pacer.finish('c');
+    expect(sent.map((s) => s.text)).toEqual(['a', 'c', 'c']);
+    for (let k = 1; k < sent.length; k++) expect(sent[k]!.at - sent[k - 1]!.at).toBeGreaterThanOrEqual(195);
+    pacer.push('late');
+    await new Promise((r) => setTimeout(r, 250));
+    expect(sent).toHaveLength(3);
+  });
+});
+
+const inputs = (seed: number): RerollInputs => ({
+  content: new Uint8Array([1]),
+  styles: [new Uint8Array([2])],
+  engine: { seed, size: 96 },
+  given: { size: 96, seed },
+  adapter: {},
+  requesterId: 'u',
+});
+
+describe('RerollStore', () => {
+  it('forgets inputs after REROLL_KEEP_MIN minutes and keeps at most maxEntries', () => {
+    let now = 0;
+    const store = new RerollStore({ keepMinutes: 2, maxEntries: 2, now: () => now });
+    const a = store.put(inputs(1))!;
+    now = 60_000;
+    expect(store.get(a)?.engine.seed).toBe(1);
+    now = 120_001;
+    expect(store.get(a)).toBeUndefined();
+    const b = store.put(inputs(2))!;
+    store.put(inputs(3));
+    store.put(inputs(4));
+    expect(store.get(b)).toBeUndefined();
+    expect(store.size).toBe(2);
+    store.close();
+  });
+
+  it('is off when REROLL_KEEP_MIN is 0', () => {
+    const store = new RerollStore({ keepMinutes: 0 });
+    expect(store.enabled).toBe(false);
+    expect(store.put(inputs(1))).toBeUndefined();
+  });
+});
+
+describe('seeds and the command to copy', () => {
+  it('picks a seed when none is given, keeps a given one, and a reroll changes only the seed', () => {
+    expect(withSeed({ size: 96 }, { size: 96 }).engine.seed).toEqual(expect.any(Number));
+    expect(withSeed({ seed: 7 }, { seed: 7 }).engine.seed).toBe(7);
+    const next = rerolled(inputs(5));
+    expect(next.engine.seed).not.toBe(5);
+    expect(next.given).toEqual({ size: 96, seed: next.engine.seed });
+    expect(commandLine({ seed: 3, size: 96, private: true }, 'discord', ['content:<photo>'])).toBe('/stylize content:<photo> size:96 seed:3 private:true');
+  });
+});
+
+describe('fitToLimit', () => {
+  it('keeps a PNG that fits and turns one that does not into a JPEG under the limit, saying so', async () => {
+    const noise = new Uint8Array(256 * 256 * 3).map(() => Math.floor(Math.random() * 256));
+    const png = new Uint8Array(await sharp(noise, { raw: { width: 256, height: 256, channels: 3 } }).png().toBuffer());
+    const same = await fitToLimit({ bytes: png, mime: 'image/png', width: 256, height: 256 }, png.length);
+    expect(same.bytes).toBe(png);
+    const small = await fitToLimit({ bytes: png, mime: 'image/png', width: 256, height: 256 }, 40_000);
+    expect(small.mime).toBe('image/jpeg');
+    expect(small.bytes.length).toBeLessThanOrEqual(40_000);
+    expect(small.note).toMatch(/JPEG/);
+    expect((await sharp(small.bytes).metadata()).format).toBe('jpeg');
+  });
+});
+
+describe('isAllowedHost', () => {
+  it('matches host names and ports exactly and refuses other schemes', () => {
+    const hosts = ['cdn.discordapp.com', '127.0.0.1:5000'];
+    expect(isAllowedHost(new URL('https://cdn.discordapp.com/a.png'), hosts)).toBe(true);
+    expect(isAllowedHost(new URL('https://cdn.discordapp.com.evil.example/a.png'), hosts)).toBe(false);
+    expect(isAllowedHost(new URL('http://127.0.0.1:5000/a.png'), hosts)).toBe(true);
+    expect(isAllowedHost(new URL('http://127.0.0.1:5001/a.png'), hosts)).toBe(false);
+    expect(isAllowedHost(new URL('https://cdn.discordapp.com:8443/a.png'), hosts)).toBe(false);
+    expect(isAllowedHost(new URL('file:///etc/passwd'), ['']) ).toBe(false);
+  });
+});

@@ -1,0 +1,293 @@
+/**
+ * The real bot (startApp: queue, engine worker, real weights, discord.js) against the loopback
+ * Discord emulator, as a user sees it. Tiny pictures keep each job to a few seconds.
+ */
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { register } from '../../src/cli/register.js';
+import { USERS, type EmuInteraction } from '../emulator/discord/emulator.js';
+import type { EmuMessage } from '../emulator/discord/payloads.js';
+import { ephemeralAnswer, ephemeralFollowUp, reply, startHarness, type Harness } from './harness.js';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness({ MAX_INPUT_BYTES: String(1024 * 1024), QUEUE_MAX_LENGTH: '2', QUEUE_MAX_PER_USER: '1' });
+  // Registering first also tells the emulator the option types, as Discord knows them.
+  await register(h.env);
+}, 120_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const isProgress = (content: string) => /\d+%/.test(content);
+
+async function pictures() {
+  return { content: await h.emu.uploadImage('chicago.jpg'), style: await h.emu.uploadImage('udnie.jpg') };
+}
+
+/** The job message once it shows its final state (the result embed, or buttons without Cancel). */
+function finalState(i: EmuInteraction, where: () => EmuMessage | undefined = () => h.emu.original(i), timeoutMs = 90_000) {
+  return h.emu.waitFor(
+    'the final edit',
+    () => {
+      const m = where();
+      if (!m || m.deferred || m.history.length === 0) return undefined;
+      const labels = h.emu.buttons(m).map((b) => b.label);
+      return !labels.includes('Cancel') && (labels.length > 0 || /cancel|fail|wrong/i.test(m.content)) ? m : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+function button(m: EmuMessage, label: string): string {
+  const b = h.emu.buttons(m).find((x) => x.label === label);
+  if (!b) throw new Error(`no ${label} button on "${m.content}"`);
+  return b.customId;
+}
+
+async function queueEmpty() {
+  await h.emu.waitFor('an empty queue', () => h.app.queue.snapshot().length === 0, 30_000);
+}
+
+describe('npm run register', () => {
+  it('puts the commands with the ranges of the one option schema, the size capped by MAX_IMAGE_SIZE', () => {
+    const put = h.emu.requests.find((r) => r.route === 'put-commands');
+    expect(put?.path).toBe(`/applications/${h.emu.applicationId}/commands`);
+    const commands = put!.body as { name: string; options?: Record<string, unknown>[] }[];
+    expect(commands.map((c) => c.name).sort()).toEqual(['cancel', 'help', 'queue', 'stylize']);
+    const opts = commands.find((c) => c.name === 'stylize')!.options!;
+    const byName = (n: string) => opts.find((o) => o.name === n)!;
+    expect(byName('content')).toMatchObject({ type: 11, required: true });
+    expect(byName('style')).toMatchObject({ type: 11, required: true });
+    expect(byName('style2')).toMatchObject({ type: 11, required: false });
+    expect(byName('size')).toMatchObject({ type: 4, min_value: 64, max_value: 128 });
+    expect(byName('strength')).toMatchObject({ type: 10, min_value: 0, max_value: 1 });
+    expect(byName('iterations')).toMatchObject({ type: 4, min_value: 10, max_value: 2000 });
+    expect(byName('private')).toMatchObject({ type: 5 });
+    for (const o of opts) expect(String(o.description).length).toBeLessThanOrEqual(100);
+  });
+
+  it('registers in one server only when DISCORD_DEV_GUILD_ID is set', async () => {
+    const result = await register({ ...h.env, DISCORD_DEV_GUILD_ID: h.emu.guildId });
+    expect(result.scope).toBe(`server ${h.emu.guildId}`);
+    expect(h.emu.requests.at(-1)).toMatchObject({ method: 'PUT', path: `/applications/${h.emu.applicationId}/guilds/${h.emu.guildId}/commands`, status: 200 });
+  });
+});
+
+describe('/help', () => {
+  it('lists every option with its range and examples, only to the asker', async () => {
+    const i = h.emu.runCommand({ name: 'help' });
+    const m = await ephemeralAnswer(h.emu, i);
+    const text = String(m.embeds[0]?.description);
+    for (const name of ['strength', 'size', 'iterations', 'content_weight', 'style_weight', 'tv_weight', 'preserve_colors', 'seed', 'private']) {
+      expect(text).toContain(name);
+    }
+    expect(text).toContain('size (64–128');
+    expect(text).toMatch(/\/stylize content:<photo> style:<painting> .*strength:0\.7/);
+  });
+});
+
+describe('/stylize', () => {
+  it('acknowledges at once, shows the line, progress and previews, and ends with the picture and buttons', async () => {
+    const alice = h.emu.runCommand({ name: 'stylize', options: { ...(await pictures()), size: 96, iterations: 60 } });
+    const first = await reply(h.emu, alice);
+    const callback = h.emu.requestsOf(alice).find((r) => r.route === 'callback')!;
+    expect((callback.body as { type: number }).type).toBe(5);
+    expect(callback.at - alice.createdAt).toBeLessThan(3000);
+    expect(first.content).toMatch(/Starting now|Started|Queued/);
+
+    // Bob asks while Alice's job runs: he is told his place in the line.
+    const bob = h.emu.runCommand({ name: 'stylize', user: USERS.bob, options: { ...(await pictures()), size: 64, iterations: 10 } });
+    const bobReply = await h.emu.waitFor('bob in the line', () => {
+      const m = h.emu.original(bob);
+      return m && /Queued: you are next/.test(m.content) ? m : undefined;
+    });
+
+    // Bob may not cancel Alice's picture.
+    const running = await h.emu.waitFor('a progress edit', () => {
+      const m = h.emu.original(alice);
+      return m && isProgress(m.content) ? m : undefined;
+    });
+    const bobClick = h.emu.clickButton(running, button(running, 'Cancel'), USERS.bob);
+    expect((await ephemeralAnswer(h.emu, bobClick)).content).toMatch(/Only the person who asked/);
+
+    // Bob cancels his own while it waits.
+    const bobCancel = h.emu.clickButton(bobReply, button(bobReply, 'Cancel'), USERS.bob);
+    expect((await ephemeralAnswer(h.emu, bobCancel)).content).toMatch(/Taken out of the queue/);
+    const bobFinal = await finalState(bob);
+    expect(bobFinal.content).toMatch(/Cancelled/);
+
+    const done = await finalState(alice);
+    expect(done.content).toMatch(/Done in/);
+    const progress = done.history.filter((s) => isProgress(s.content));
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    // Never more than one edit per 3 s (a little slack for timers).
+    for (let k = 1; k < done.history.length; k++) {
+      expect(done.history[k]!.at - done.history[k - 1]!.at).toBeGreaterThanOrEqual(2900);
+    }
+    expect(done.history.some((s) => s.attachments.includes('preview.png'))).toBe(true);
+
+    expect(done.attachments.map((a) => a.filename)).toEqual(['stylized.png']);
+    const meta = await sharp(done.attachments[0]!.bytes).metadata();
+    expect(meta.format).toBe('png');
+    expect(Math.max(meta.width!, meta.height!)).toBe(96);
+    const embed = done.embeds[0] as { image?: { url: string }; fields: { name: string; value: string }[]; footer: { text: string } };
+    expect(embed.image?.url).toBe('attachment://stylized.png');
+    const field = (n: string) => embed.fields.find((f) => f.name === n)?.value;
+    expect(field('Seed')).toMatch(/^\d+$/);
+    expect(field('Backend')).toMatch(/wasm|cpu|tensorflow/);
+    expect(field('Parameters')).toContain('size: 96');
+    expect(h.emu.buttons(done).map((b) => b.label)).toEqual(['Reroll', 'Parameters']);
+
+    // Parameters: the command to make it again, with the seed that was picked.
+    const params = h.emu.clickButton(done, button(done, 'Parameters'), USERS.alice);
+    const paramsAnswer = await ephemeralAnswer(h.emu, params);
+    expect(paramsAnswer.content).toContain(`/stylize content:<photo> style:<painting> size:96 iterations:60 seed:${field('Seed')}`);
+
+    // Reroll starts a new job from the kept pictures; its requester can cancel it while it runs.
+    const reroll = h.emu.clickButton(done, button(done, 'Reroll'), USERS.alice);
+    const rerollRunning = await h.emu.waitFor('the reroll to run', () => {
+      const m = h.emu.original(reroll);
+      return m && /Started|Starting|%/.test(m.content) ? m : undefined;
+    });
+    const stop = h.emu.clickButton(rerollRunning, button(rerollRunning, 'Cancel'), USERS.alice);
+    expect((await ephemeralAnswer(h.emu, stop)).content).toMatch(/Stopping|Taken out/);
+    const rerollFinal = await finalState(reroll);
+    expect(rerollFinal.content).toMatch(/^Cancelled/);
+    expect(rerollFinal.attachments).toEqual([]);
+    await queueEmpty();
+  });
+
+  it('refuses a second job of the same user and a full queue, with a sentence only they see', async () => {
+    const first = h.emu.runCommand({ name: 'stylize', options: { ...(await pictures()), size: 96, iterations: 200 } });
+    await reply(h.emu, first);
+    const again = h.emu.runCommand({ name: 'stylize', options: { ...(await pictures()), size: 64 } });
+    expect((await ephemeralFollowUp(h.emu, again)).content).toMatch(/already|one job|at a time|limit/i);
+    expect(h.emu.original(again)).toBeUndefined();
+
+    const bob = h.emu.runCommand({ name: 'stylize', user: USERS.bob, options: { ...(await pictures()), size: 64 } });
+    await reply(h.emu, bob);
+    const mod = h.emu.runCommand({ name: 'stylize', user: USERS.mod, options: { ...(await pictures()), size: 64 } });
+    expect((await ephemeralFollowUp(h.emu, mod)).content).toMatch(/full|busy/i);
+    expect(h.app.queue.snapshot().length).toBe(2);
+
+    // /queue tells Bob where he stands; /cancel takes his job out.
+    const q = h.emu.runCommand({ name: 'queue', user: USERS.bob });
+    expect((await ephemeralAnswer(h.emu, q)).content).toMatch(/2 jobs in the queue[\s\S]*Your job is #1 in line/);
+    const c = h.emu.runCommand({ name: 'cancel', user: USERS.bob });
+    expect((await ephemeralAnswer(h.emu, c)).content).toMatch(/taken out of the queue/);
+    expect((await finalState(bob)).content).toMatch(/Cancelled/);
+    const c2 = h.emu.runCommand({ name: 'cancel', user: USERS.alice });
+    expect((await ephemeralAnswer(h.emu, c2)).content).toMatch(/running job was stopped/);
+    expect((await finalState(first)).content).toMatch(/Cancelled/);
+    await queueEmpty();
+    const none = h.emu.runCommand({ name: 'cancel', user: USERS.alice });
+    expect((await ephemeralAnswer(h.emu, none)).content).toMatch(/no job/);
+  });
+
+  describe('refuses bad attachments before queueing anything', () => {
+    const cases: [string, () => Promise<Record<string, unknown>>, RegExp][] = [
+      [
+        'a text file named .png',
+        async () => ({ content: h.emu.upload('notes.png', new TextEncoder().encode('these are my notes, not a picture\n'.repeat(20))) }),
+        /content image \(notes\.png\) is a text file, not a picture\. Send a JPEG, PNG, WebP or GIF/,
+      ],
+      ['an empty file', async () => ({ content: h.emu.upload('empty.png', new Uint8Array(0)) }), /content image \(empty\.png\) is empty/],
+      [
+        'a file over the byte limit',
+        async () => ({ style: h.emu.upload('huge.png', pngLike(2 * 1024 * 1024)) }),
+        /style image \(huge\.png\) is 2\.0 MB, more than the 1\.0 MB limit/,
+      ],
+      [
+        'a file over the byte limit whose stated size lies and that comes without a length',
+        async () => ({ style: h.emu.upload('liar.png', pngLike(2 * 1024 * 1024), { declaredSize: 1000, chunked: true }) }),
+        /style image \(liar\.png\) is larger than the 1\.0 MB limit/,
+      ],
+      [
+        'a host outside the allow-list',
+        async () => ({ content: h.emu.upload('photo.jpg', new Uint8Array(16), { host: `localhost:${h.emu.port}` }) }),
+        /content image \(photo\.jpg\) comes from localhost:\d+, and this bot only downloads files uploaded to the chat itself/,
+      ],
+    ];
+    it.each(cases)('%s', async (_name, bad, expected) => {
+      const i = h.emu.runCommand({ name: 'stylize', options: { ...(await pictures()), size: 64, ...(await bad()) } });
+      const answer = await ephemeralFollowUp(h.emu, i);
+      expect(answer.content).toMatch(expected);
+      // The public "thinking…" reply is removed, and no job exists.
+      expect(h.emu.original(i)).toBeUndefined();
+      expect(h.app.queue.snapshot().length).toBe(0);
+      // The host outside the allow-list was never contacted.
+      if (/allow-list/.test(_name)) expect(h.emu.requests.filter((r) => r.route === 'cdn' && r.path.includes('photo.jpg')).length).toBe(0);
+    });
+
+    it('an option outside its range (Discord checks it too, the bot again)', async () => {
+      const i = h.emu.runCommand({ name: 'stylize', options: { ...(await pictures()), size: 4096 } });
+      const m = await ephemeralAnswer(h.emu, i);
+      expect(m.content).toBe('size must be at most 128 (you gave 4096).');
+      expect(h.app.queue.snapshot().length).toBe(0);
+    });
+  });
+
+  it('keeps a private refusal in the private reply', async () => {
+    const i = h.emu.runCommand({ name: 'stylize', options: { ...(await pictures()), content: h.emu.upload('empty.jpg', new Uint8Array(0)), private: true } });
+    const m = await h.emu.waitFor('the private refusal', () => {
+      const o = h.emu.original(i);
+      return o && !o.deferred ? o : undefined;
+    });
+    expect(m.flags & 64).toBe(64);
+    expect(m.content).toMatch(/content image \(empty\.jpg\) is empty/);
+    expect(h.emu.followUps(i)).toEqual([]);
+  });
+
+  it('tells the user, with a request id, when the engine cannot read a picture that looked fine', async () => {
+    const broken = pngLike(4096);
+    const i = h.emu.runCommand({ name: 'stylize', options: { ...(await pictures()), content: h.emu.upload('broken.png', broken), size: 64 } });
+    const m = await finalState(i);
+    expect(m.content).not.toMatch(/Done/);
+    expect(m.content).toMatch(/content image.*\(request [0-9a-f]{10}\)$/s);
+    expect(h.emu.buttons(m).map((b) => b.label)).toEqual(['Reroll', 'Parameters']);
+    await queueEmpty();
+  });
+
+  it('continues in a channel message when Discord answers an edit with "Invalid Webhook Token"', async () => {
+    h.emu.failWebhookEdits = true;
+    try {
+      const i = h.emu.runCommand({ name: 'stylize', options: { ...(await pictures()), size: 64, iterations: 10 } });
+      const inChannel = await finalState(i, () => h.emu.channelMessages().find((m) => m.content.startsWith(`<@${USERS.alice.id}>`)));
+      expect(inChannel.content).toMatch(/Done in/);
+      expect(inChannel.attachments.map((a) => a.filename)).toEqual(['stylized.png']);
+      const failed = h.emu.requestsOf(i).filter((r) => r.route !== 'callback');
+      expect(failed.length).toBeGreaterThan(0);
+      expect(failed.every((r) => r.status === 401)).toBe(true);
+      // One channel message, edited in place rather than one message per update.
+      expect(h.emu.channelMessages().filter((m) => m.content.startsWith(`<@${USERS.alice.id}>`))).toHaveLength(1);
+    } finally {
+      h.emu.failWebhookEdits = false;
+    }
+  });
+});
+
+describe('health and metrics', () => {
+  it('answers /healthz and /metrics with the queue length, job durations and failures by kind', async () => {
+    const base = `http://127.0.0.1:${h.app.httpPort}`;
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ ok: true, discord: 'ready', queue: { length: 0 } });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^stylize_queue_length 0$/m);
+    expect(metrics).toMatch(/^stylize_job_duration_seconds_count\{platform="discord",outcome="done"\} [1-9]/m);
+    expect(metrics).toMatch(/^stylize_jobs_total\{platform="discord",outcome="cancelled"\} [1-9]/m);
+    expect(metrics).toMatch(/^stylize_job_rejections_total\{platform="discord",code="user-limit"\} 1$/m);
+    expect(metrics).toMatch(/^stylize_job_rejections_total\{platform="discord",code="queue-full"\} 1$/m);
+    expect(metrics).toContain('# TYPE stylize_job_failures_total counter');
+  });
+});
+
+/** Starts like a PNG (so only the size can refuse it) and is `bytes` long. */
+function pngLike(bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  out.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return out;
+}

@@ -1,0 +1,71 @@
+/**
+ * Starts the real bot (startApp: queue, engine worker with the real weights, HTTP server, discord.js
+ * client) against the loopback Discord emulator.
+ */
+import { startApp, type App, type AppOverrides } from '../../src/app.js';
+import { loadEnv } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { startDiscordEmulator, type DiscordEmulator, type EmuInteraction } from '../emulator/discord/emulator.js';
+import type { EmuMessage } from '../emulator/discord/payloads.js';
+import { IMAGES_DIR, WEIGHTS } from '../support/fixtures.js';
+
+export interface Harness {
+  emu: DiscordEmulator;
+  app: App;
+  env: ReturnType<typeof loadEnv>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(envOverrides: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<Harness> {
+  const emu = await startDiscordEmulator({ imagesDir: IMAGES_DIR });
+  const env = loadEnv({
+    DISCORD_TOKEN: emu.token,
+    DISCORD_APPLICATION_ID: emu.applicationId,
+    DISCORD_API_URL: emu.apiUrl,
+    DISCORD_CDN_HOSTS: emu.cdnHost,
+    VGG19_WEIGHTS: WEIGHTS,
+    MAX_IMAGE_SIZE: '128',
+    HTTP_PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...envOverrides,
+  });
+  const logger = createLogger({ level: env.LOG_LEVEL });
+  // The engine sends progress every 2 s by default; tiny test jobs need it more often.
+  const app = await startApp(env, logger, { ...overrides, queue: { progressIntervalMs: 400, ...overrides.queue } });
+  await app.discord!.ready;
+  await app.queue.ready();
+  return {
+    emu,
+    app,
+    env,
+    async close() {
+      await app.stop();
+      await emu.close();
+    },
+  };
+}
+
+/** The reply once the bot has written something into it (it starts as a deferred "thinking…"). */
+export function reply(emu: DiscordEmulator, i: EmuInteraction): Promise<EmuMessage> {
+  return emu.waitFor('a reply', () => {
+    const m = emu.original(i);
+    return m && !m.deferred ? m : undefined;
+  });
+}
+
+/** Waits for the ephemeral follow-up that explains a refusal. */
+export function ephemeralFollowUp(emu: DiscordEmulator, i: EmuInteraction, timeoutMs = 15_000): Promise<EmuMessage> {
+  return emu.waitFor('an ephemeral follow-up', () => emu.followUps(i).find((m) => (m.flags & 64) !== 0), timeoutMs);
+}
+
+/** The ephemeral answer to a button click or quick command (a type-4 callback). */
+export function ephemeralAnswer(emu: DiscordEmulator, i: EmuInteraction, timeoutMs = 15_000): Promise<EmuMessage> {
+  return emu.waitFor(
+    'an ephemeral answer',
+    () => {
+      const m = emu.original(i);
+      return m && (m.flags & 64) !== 0 && !m.deferred ? m : undefined;
+    },
+    timeoutMs,
+  );
+}

@@ -1,0 +1,175 @@
+import type { FakeSlack, PostedMessage, SlackFile } from './fake-slack.js';
+import { interactiveBody, postSigned, slashCommandBody, type SignedResponse } from './signing.js';
+
+/** What the user puts in one modal field: text for number inputs, a choice, a tick, or files. */
+export type FieldValue = string | boolean | SlackFile | SlackFile[];
+
+interface ModalBlock {
+  type: string;
+  block_id?: string;
+  optional?: boolean;
+  element?: { type: string; action_id: string; options?: { text: unknown; value: string }[] };
+}
+
+export interface OpenedView {
+  id: string;
+  callback_id?: string;
+  private_metadata?: string;
+  blocks: ModalBlock[];
+  [key: string]: unknown;
+}
+
+let triggerSeq = 0;
+
+/**
+ * One Slack user driving the app the way the Slack client would: slash command, modal submission
+ * and button clicks all arrive as correctly signed HTTP requests at the app's endpoint.
+ */
+export class SlackUser {
+  constructor(
+    private readonly fake: FakeSlack,
+    private readonly app: { eventsUrl: string; signingSecret: string },
+    readonly userId: string,
+    readonly channelId = 'C0GENERAL',
+  ) {}
+
+  async slashCommand(text = '', triggerId = `trigger-${++triggerSeq}`): Promise<SignedResponse> {
+    const body = slashCommandBody({
+      text,
+      userId: this.userId,
+      channelId: this.channelId,
+      teamId: this.fake.teamId,
+      triggerId,
+    });
+    return postSigned(this.app.eventsUrl, body, this.app.signingSecret);
+  }
+
+  /** Runs `/stylize` and returns the modal the app opened for this trigger. */
+  async openModal(): Promise<OpenedView> {
+    const triggerId = `trigger-${++triggerSeq}`;
+    const res = await this.slashCommand('', triggerId);
+    if (res.status !== 200) throw new Error(`slash command answered ${res.status}: ${res.text}`);
+    const call = await this.fake.waitForCall('views.open', (c) => c.args.trigger_id === triggerId);
+    return call.args.view as OpenedView;
+  }
+
+  /** Submits `view` with the given field values, keyed by the elements' action_id. */
+  async submit(view: OpenedView, values: Record<string, FieldValue>): Promise<SignedResponse> {
+    const state: Record<string, Record<string, unknown>> = {};
+    const unknown = new Set(Object.keys(values));
+    for (const block of view.blocks) {
+      if (block.type !== 'input' || !block.element || !block.block_id) continue;
+      const { type, action_id: actionId, options = [] } = block.element;
+      const value = values[actionId];
+      unknown.delete(actionId);
+      state[block.block_id] = { [actionId]: elementState(type, value, options) };
+    }
+    if (unknown.size > 0) throw new Error(`the modal has no field(s) ${[...unknown].join(', ')}`);
+    const payload = {
+      type: 'view_submission',
+      team: { id: this.fake.teamId, domain: 'fake' },
+      user: {
+        id: this.userId,
+        username: this.userId.toLowerCase(),
+        name: this.userId.toLowerCase(),
+        team_id: this.fake.teamId,
+      },
+      api_app_id: 'A0FAKE',
+      token: 'deprecated-verification-token',
+      trigger_id: `trigger-${++triggerSeq}`,
+      view: {
+        ...view,
+        team_id: this.fake.teamId,
+        type: 'modal',
+        state: { values: state },
+        hash: 'h',
+        app_id: 'A0FAKE',
+        bot_id: 'B0BOT',
+      },
+      response_urls: [],
+      is_enterprise_install: false,
+    };
+    return postSigned(this.app.eventsUrl, interactiveBody(payload), this.app.signingSecret);
+  }
+
+  /** Clicks the button with `actionId` on a message the app posted. */
+  async click(message: PostedMessage, actionId: string): Promise<SignedResponse> {
+    const button = findButton(message.blocks, actionId);
+    if (!button) throw new Error(`message ${message.ts} has no button ${actionId}`);
+    const payload = {
+      type: 'block_actions',
+      user: {
+        id: this.userId,
+        username: this.userId.toLowerCase(),
+        name: this.userId.toLowerCase(),
+        team_id: this.fake.teamId,
+      },
+      api_app_id: 'A0FAKE',
+      token: 'deprecated-verification-token',
+      container: {
+        type: 'message',
+        message_ts: message.ts,
+        channel_id: message.channel,
+        is_ephemeral: false,
+      },
+      trigger_id: `trigger-${++triggerSeq}`,
+      team: { id: this.fake.teamId, domain: 'fake' },
+      channel: { id: message.channel, name: 'general' },
+      message: {
+        type: 'message',
+        ts: message.ts,
+        text: message.text,
+        blocks: message.blocks,
+        bot_id: 'B0BOT',
+      },
+      response_url: 'http://127.0.0.1:9/unused',
+      actions: [{ ...button, action_ts: String(Date.now() / 1000) }],
+      is_enterprise_install: false,
+    };
+    return postSigned(this.app.eventsUrl, interactiveBody(payload), this.app.signingSecret);
+  }
+}
+
+function elementState(
+  type: string,
+  value: FieldValue | undefined,
+  options: { text: unknown; value: string }[],
+): Record<string, unknown> {
+  switch (type) {
+    case 'file_input': {
+      const files = value === undefined ? [] : Array.isArray(value) ? value : [value as SlackFile];
+      return { type, files };
+    }
+    case 'number_input':
+    case 'plain_text_input':
+      return { type, value: value === undefined ? null : String(value) };
+    case 'checkboxes': {
+      const selected = value === true ? options.slice(0, 1) : options.filter((o) => o.value === value);
+      return { type, selected_options: selected };
+    }
+    case 'static_select':
+    case 'radio_buttons': {
+      const option = options.find((o) => o.value === value) ?? null;
+      return { type, selected_option: option };
+    }
+    default:
+      throw new Error(`the fake Slack client cannot fill a ${type}`);
+  }
+}
+
+interface Button {
+  type: string;
+  action_id: string;
+  block_id: string;
+  value?: string;
+  text?: unknown;
+}
+
+function findButton(blocks: unknown[], actionId: string): Button | undefined {
+  for (const block of blocks as { type: string; block_id?: string; elements?: Button[] }[]) {
+    if (block.type !== 'actions') continue;
+    const el = block.elements?.find((e) => e.action_id === actionId);
+    if (el) return { ...el, block_id: block.block_id ?? 'actions' };
+  }
+  return undefined;
+}

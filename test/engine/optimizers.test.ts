@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { createAdam } from '../../src/engine/optimizers/adam.js';
+import { createLbfgs } from '../../src/engine/optimizers/lbfgs.js';
+import type { Objective, Optimizer } from '../../src/engine/optimizers/types.js';
+
+/** Rosenbrock in n dimensions: minimum 0 at (1, …, 1), a curved valley that defeats plain gradient descent. */
+const rosenbrock: Objective<number> = (x) => {
+  let loss = 0;
+  const grad = new Float32Array(x.length);
+  for (let i = 0; i + 1 < x.length; i++) {
+    const a = x[i]!;
+    const b = x[i + 1]!;
+    loss += 100 * (b - a * a) ** 2 + (1 - a) ** 2;
+    grad[i] = grad[i]! - 400 * a * (b - a * a) - 2 * (1 - a);
+    grad[i + 1] = grad[i + 1]! + 200 * (b - a * a);
+  }
+  return { loss, grad, info: 0 };
+};
+
+/** An ill-conditioned quadratic Σ cᵢ(xᵢ − tᵢ)² whose unconstrained minimum lies partly outside 0..255. */
+const target = [-40, 10, 128, 250, 300, 77];
+const curvature = [1, 10, 100, 1000, 0.1, 3];
+const quadratic: Objective<number> = (x) => {
+  let loss = 0;
+  const grad = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const d = x[i]! - target[i]!;
+    loss += curvature[i]! * d * d;
+    grad[i] = 2 * curvature[i]! * d;
+  }
+  return { loss, grad, info: 0 };
+};
+
+function run<I>(opt: Optimizer<I>, steps: number): number {
+  let evaluations = 0;
+  for (let i = 0; i < steps; i++) evaluations += opt.step().evaluations;
+  return evaluations;
+}
+
+describe('L-BFGS', () => {
+  it('finds the Rosenbrock minimum from the classic start', () => {
+    const x0 = new Float32Array([-1.2, 1, -1.2, 1]);
+    const opt = createLbfgs(rosenbrock, x0, { firstStep: 0.1 });
+    const evaluations = run(opt, 200);
+    for (const v of opt.x) expect(v).toBeCloseTo(1, 2);
+    expect(rosenbrock(opt.x).loss).toBeLessThan(1e-6);
+    expect(evaluations).toBeLessThan(400);
+  });
+
+  it('respects bounds: the constrained quadratic minimum is the clamped target', () => {
+    const opt = createLbfgs(quadratic, new Float32Array(6).fill(128), { bounds: [0, 255] });
+    run(opt, 60);
+    const expected = target.map((t) => Math.min(255, Math.max(0, t)));
+    opt.x.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 1));
+  });
+
+  it('never increases the loss from one step to the next', () => {
+    const opt = createLbfgs(rosenbrock, new Float32Array([-1.2, 1, 0.5, -0.3, 2]), { firstStep: 0.1 });
+    let last = rosenbrock(opt.x).loss;
+    for (let i = 0; i < 50; i++) {
+      const { loss } = opt.step();
+      expect(loss).toBeLessThanOrEqual(last);
+      last = loss;
+    }
+  });
+});
+
+describe('Adam', () => {
+  it('converges on the bounded quadratic with a pixel-unit learning rate', () => {
+    const opt = createAdam(quadratic, new Float32Array(6).fill(128), { learningRate: 4, bounds: [0, 255] });
+    // Then a smaller rate to settle, as one would anneal: Adam's fixed lr keeps it orbiting ±lr.
+    run(opt, 400);
+    const settle = createAdam(quadratic, opt.x, { learningRate: 0.05, bounds: [0, 255] });
+    run(settle, 400);
+    const expected = target.map((t) => Math.min(255, Math.max(0, t)));
+    settle.x.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThan(0.5));
+  });
+
+  it('moves each coordinate by about the learning rate per step, whatever the loss scale', () => {
+    const scaled: Objective<number> = (x) => {
+      const e = quadratic(x);
+      return { loss: e.loss * 1e6, grad: e.grad.map((g) => g * 1e6), info: 0 };
+    };
+    const opt = createAdam(scaled, new Float32Array(6).fill(200), { learningRate: 4 });
+    const before = Float32Array.from(opt.x);
+    opt.step();
+    opt.x.forEach((v, i) => expect(Math.abs(v - before[i]!)).toBeCloseTo(4, 3));
+  });
+
+  it('reaches the Rosenbrock valley floor', () => {
+    const opt = createAdam(rosenbrock, new Float32Array([-1.2, 1]), { learningRate: 0.02 });
+    run(opt, 5000);
+    expect(rosenbrock(opt.x).loss).toBeLessThan(1e-3);
+  });
+});

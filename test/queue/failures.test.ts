@@ -1,0 +1,117 @@
+/**
+ * What happens when things go wrong, with the real worker: it is killed, runs out of memory, a job
+ * runs past its time limit, the process shuts down.
+ */
+import { describe, expect, it } from 'vitest';
+import { QueueRejection } from '../../src/queue/types.js';
+import { longJob, once, startQueue, tinyJob } from './helpers.js';
+
+describe('a worker that dies', () => {
+  it('fails only the job it was running, with a message, and the next job runs on a fresh worker', async () => {
+    const { queue, workers } = await startQueue();
+    try {
+      const doomed = queue.submit(longJob({ userId: 'amy' }));
+      const next = queue.submit(tinyJob({ userId: 'ben' }));
+      await once(doomed, 'progress', (p) => p.step >= 1);
+      expect(workers).toHaveLength(1);
+      // What the OS does to a thread that must go: no goodbye, no cleanup inside it.
+      await workers[0]!.terminate();
+      expect(await doomed.settled).toEqual({
+        status: 'failed',
+        failure: { kind: 'worker-crash', message: expect.stringMatching(/stopped unexpectedly.*try again/) },
+      });
+      const outcome = await next.settled;
+      expect(outcome.status).toBe('done');
+      expect(workers).toHaveLength(2);
+    } finally {
+      await queue.shutdown({ graceMs: 0 });
+    }
+  });
+
+  it('reports running out of memory as such, and every job still settles', async () => {
+    // The engine cannot even load its weights in a 48 MB heap: the worker dies of OOM.
+    const { queue, workers } = await startQueue({ workerResourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 } });
+    try {
+      const first = await queue.submit(tinyJob({ userId: 'cy' })).settled;
+      expect(first).toEqual({
+        status: 'failed',
+        failure: { kind: 'out-of-memory', message: expect.stringMatching(/more memory.*smaller size/) },
+      });
+      // The queue is not wedged: the next job gets a new worker (which fails the same way, honestly).
+      const second = await queue.submit(tinyJob({ userId: 'cy' })).settled;
+      expect(second).toMatchObject({ status: 'failed', failure: { kind: 'out-of-memory' } });
+      expect(workers.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await queue.shutdown({ graceMs: 0 });
+    }
+  });
+});
+
+describe('time limit', () => {
+  it('stops a job that runs too long and tells its owner why; the queue goes on', async () => {
+    const { queue } = await startQueue({ jobTimeLimitMs: 2000 });
+    try {
+      const started = performance.now();
+      const slow = queue.submit(longJob({ userId: 'dot' }));
+      const next = queue.submit(tinyJob({ userId: 'eli' }));
+      const outcome = await slow.settled;
+      expect(outcome).toEqual({
+        status: 'failed',
+        failure: { kind: 'time-limit', message: 'Your picture took longer than the 2-second limit and was stopped; try a smaller size or fewer iterations.' },
+      });
+      expect(performance.now() - started).toBeGreaterThanOrEqual(2000);
+      expect((await next.settled).status).toBe('done');
+    } finally {
+      await queue.shutdown({ graceMs: 0 });
+    }
+  });
+});
+
+describe('shutdown', () => {
+  it('lets the running job finish within the grace period and drops the waiting ones with a sentence', async () => {
+    const { queue, workers } = await startQueue();
+    const running = queue.submit(tinyJob({ userId: 'fox' }, { size: 64, iterations: 5 }));
+    const waiting = [queue.submit(tinyJob({ userId: 'gil' })), queue.submit(tinyJob({ userId: 'hap' }))];
+    await once(running, 'started');
+    const exited = new Promise((resolve) => workers[0]!.once('exit', resolve));
+    const done = queue.shutdown({ graceMs: 60_000 });
+
+    const refused = (() => {
+      try {
+        queue.submit(tinyJob({ userId: 'ike' }));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(refused).toBeInstanceOf(QueueRejection);
+    expect(refused).toMatchObject({ code: 'shutting-down', message: expect.stringMatching(/restarting/) });
+    expect(queue.accepting).toBe(false);
+
+    for (const h of waiting) {
+      expect(await h.settled).toEqual({
+        status: 'failed',
+        failure: { kind: 'shutdown', message: expect.stringMatching(/queued picture was dropped/) },
+      });
+    }
+    expect((await running.settled).status).toBe('done');
+    await done;
+    await exited;
+  });
+
+  it('stops the running job when the grace period ends', async () => {
+    const { queue } = await startQueue();
+    const running = queue.submit(longJob({ userId: 'jay' }));
+    await once(running, 'progress', (p) => p.step >= 1);
+    const asked = performance.now();
+    await queue.shutdown({ graceMs: 300 });
+    const tookMs = performance.now() - asked;
+    expect(await running.settled).toEqual({
+      status: 'failed',
+      failure: { kind: 'shutdown', message: expect.stringMatching(/had to stop your picture/) },
+    });
+    expect(tookMs).toBeGreaterThanOrEqual(300);
+    expect(tookMs).toBeLessThan(5000);
+    // Calling it again is harmless.
+    await queue.shutdown();
+  });
+});
