@@ -12,6 +12,7 @@
  */
 import { StylizeError } from './errors.js';
 import type { LayerWeight, Scale, StylizeOptions } from './types.js';
+import { DEFAULT_ITERATIONS, DEFAULT_SIZE } from './schedule.js';
 import { isVggLayer } from './vgg.js';
 
 export const DEFAULT_STYLE_LAYERS: readonly LayerWeight[] = [1, 2, 3, 4, 5].map((b) => ({
@@ -20,7 +21,7 @@ export const DEFAULT_STYLE_LAYERS: readonly LayerWeight[] = [1, 2, 3, 4, 5].map(
 }));
 
 export const DEFAULT_OPTIONS: Readonly<StylizeOptions> = {
-  size: 512,
+  size: DEFAULT_SIZE,
   contentWeight: 5,
   styleWeight: 100,
   tvWeight: 1e-3,
@@ -28,7 +29,7 @@ export const DEFAULT_OPTIONS: Readonly<StylizeOptions> = {
   contentLayer: 'block4_conv2',
   pooling: 'avg',
   optimizer: 'lbfgs',
-  iterations: 40,
+  iterations: DEFAULT_ITERATIONS,
   scales: 'auto',
   init: 'content',
   seed: 0,

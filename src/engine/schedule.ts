@@ -8,6 +8,10 @@
 import type { Scale } from './types.js';
 
 /** Long side of the first scale. Below ~100 px VGG's deep layers see only a few pixels. */
+/** Default output long side and total iterations; here (not in defaults.ts) so the queue can use them without loading tfjs. */
+export const DEFAULT_SIZE = 512;
+export const DEFAULT_ITERATIONS = 40;
+
 export const COARSEST_SIZE = 128;
 /** How much the long side grows from one scale to the next. */
 export const SCALE_FACTOR = 2;

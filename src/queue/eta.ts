@@ -4,14 +4,13 @@
  * A median, not a mean: the first job on a fresh worker pays for compiling kernels and would
  * otherwise skew every estimate after it.
  */
-// schedule.ts is plain arithmetic; defaults.ts would pull tfjs into the main thread, hence the copy
-// below (a test checks it against DEFAULT_OPTIONS).
-import { autoSchedule } from '../engine/schedule.js';
+// schedule.ts is plain arithmetic; defaults.ts would pull tfjs into the main thread.
+import { DEFAULT_ITERATIONS, DEFAULT_SIZE, autoSchedule } from '../engine/schedule.js';
 import type { StylizeRequest } from '../engine/types.js';
 
 /** The engine's defaults (DEFAULT_OPTIONS in src/engine/defaults.ts) for requests that leave them out. */
-export const ENGINE_DEFAULT_SIZE = 512;
-export const ENGINE_DEFAULT_ITERATIONS = 60;
+export const ENGINE_DEFAULT_SIZE = DEFAULT_SIZE;
+export const ENGINE_DEFAULT_ITERATIONS = DEFAULT_ITERATIONS;
 
 /**
  * Measured with the wasm backend on a 2-core machine: about 7.6 s per evaluation at 512x341

@@ -36,3 +36,13 @@ describe('the one option schema', () => {
     expect(help.find((l) => l.startsWith('size'))).toContain('64–1024');
   });
 });
+
+describe('defaults shown to users', () => {
+  it('are the engine’s own defaults, so /help and --help never promise something else', async () => {
+    const { DEFAULT_OPTIONS } = await import('../../src/engine/defaults.js');
+    const { STYLIZE_OPTIONS } = await import('../../src/commands/options.js');
+    const shown = STYLIZE_OPTIONS.filter((d) => d.engineKey && d.default !== undefined);
+    expect(shown.length).toBeGreaterThan(5);
+    for (const d of shown) expect([d.name, d.default]).toEqual([d.name, DEFAULT_OPTIONS[d.engineKey!]]);
+  });
+});
