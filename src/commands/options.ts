@@ -65,7 +65,7 @@ export const STYLIZE_OPTIONS: readonly OptionDef[] = [
     min: 10,
     max: 2000,
     default: 40,
-    help: 'Optimisation steps over all scales; more refines detail but takes longer (40 ≈ 80 s at 512 px).',
+    help: 'Optimisation steps over all scales; more refines detail but takes longer (40 ≈ 70 s at 512 px on 2 cores).',
     surfaces: CHAT_AND_CLI,
     engineKey: 'iterations',
   },

@@ -48,14 +48,14 @@ export interface StylizeOptions {
   /** Default `lbfgs`. */
   optimizer: OptimizerName;
   /**
-   * Total optimisation steps over all scales. Default 40: with the auto schedule (128:32, 256:7,
-   * 512:1) a 512 px job takes about 80 s on 2 cores with wasm; the picture is stylised at 128 px
+   * Total optimisation steps over all scales. Default 40: with the auto schedule (128:24, 256:11,
+   * 512:5) a 512 px job takes about 70 s on 2 cores with wasm; the picture is stylised at 128 px
    * and refined at the finer scales (see engine/schedule.ts and engine/defaults.ts).
    */
   iterations: number;
   /**
-   * Explicit schedule; `auto` doubles the size from ~128 px up to `size` and splits `iterations`
-   * so each scale takes about the same time (most steps at the coarsest scale).
+   * Explicit schedule; `auto` doubles the size from ~128 px up to `size` and halves the steps at
+   * each finer scale (most steps at the coarsest scale, a few at full size for detail).
    */
   scales: 'auto' | Scale[];
   /** Default `content`. */

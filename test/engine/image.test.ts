@@ -1,6 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { isStylizeError, type StylizeErrorCode } from '../../src/engine/errors.js';
 import {
   combineLumaWithChroma,
   decodeImage,
@@ -17,19 +16,10 @@ import {
   type RgbImage,
 } from '../../src/engine/image.js';
 import type { ImageLimits } from '../../src/engine/types.js';
-import { image } from '../support/fixtures.js';
+import { image, refusal } from '../support/fixtures.js';
 
 const LIMITS: ImageLimits = { maxBytes: 20 * 1024 * 1024, maxPixels: 50_000_000 };
 
-async function refusal(p: Promise<unknown>): Promise<{ code: StylizeErrorCode; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (isStylizeError(e)) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 function pixel(img: RgbImage, x: number, y: number): [number, number, number] {
   const i = (y * img.width + x) * 3;

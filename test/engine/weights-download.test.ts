@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isStylizeError, type StylizeErrorCode } from '../../src/engine/errors.js';
+import { refusal } from '../support/fixtures.js';
 import { downloadWeights, ensureWeights } from '../../src/engine/weights/download.js';
 
 const BODY = randomBytes(300_000);
@@ -47,15 +47,6 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function refusal(p: Promise<unknown>): Promise<{ code: StylizeErrorCode; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (isStylizeError(e)) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('downloadWeights', () => {
   it('downloads with progress and a matching checksum, into place', async () => {

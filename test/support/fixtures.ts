@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isStylizeError, type StylizeErrorCode } from '../../src/engine/errors.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -14,4 +15,15 @@ export const IMAGES_DIR = path.join(SHARED_DIR, 'images');
 
 export function image(name: string): Uint8Array {
   return new Uint8Array(readFileSync(path.join(IMAGES_DIR, name)));
+}
+
+/** The engine's refusal (code and user sentence) from a promise that should reject with one. */
+export async function refusal(p: Promise<unknown>): Promise<{ code: StylizeErrorCode; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    if (isStylizeError(e)) return { code: e.code, message: e.message };
+    throw e;
+  }
+  throw new Error('expected a refusal');
 }
