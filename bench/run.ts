@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- flags]`: engine speed and quality as JSON lines on stdout (progress on stderr).
- * Each part runs only when its flag is given (all three when none is), so it can run in pieces:
+ * Each part runs only when its flag is given (all of them when none is), so it can run in pieces:
  *
  *   --steps     median ms per optimisation step (forward + image gradient + L-BFGS update) per
  *               backend and size, conv GFLOP/s, peak RSS
@@ -9,13 +9,17 @@
  *               Adam lr 4, content init) vs the default coarse-to-fine pipeline, both scored by
  *               the full-resolution loss of the saved image; then how long the default needs to
  *               reach the loss the seed's recipe has after --adam_steps steps
+ *   --event_loop the main thread's event-loop delay while a 512 px job runs in the queue's worker
+ *               (bench/event-loop.ts in its own process, so its worker starts cold as the bot's does)
  *
  *   --backends auto,wasm,cpu   --sizes 128,256,512   --step_count 5   --job_size 512
  *   --quality_size 256 (512 Adam steps take ~40 min on 2 cores)   --adam_steps 500
  *   --budgets 30,60,120,240    --weights <path>   --out <dir> (result PNGs)
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { createEngine, type BackendChoice, type Engine, type StylizeRequest } from '../src/engine/index.js';
 import { convFlops } from '../src/engine/vgg.js';
@@ -25,6 +29,7 @@ interface Flags {
   steps?: boolean;
   job?: boolean;
   quality?: boolean;
+  eventLoop?: boolean;
   backends: string;
   sizes: string;
   stepCount: string;
@@ -40,6 +45,7 @@ const flags = new Command('bench')
   .option('--steps')
   .option('--job')
   .option('--quality')
+  .option('--event_loop')
   .option('--backends <list>', 'backends to compare', 'auto')
   .option('--sizes <list>', 'long sides for --steps', '128,256,512')
   .option('--step_count <n>', 'steps timed per size', '5')
@@ -53,7 +59,7 @@ const flags = new Command('bench')
   .opts<Flags>();
 // commander keeps snake_case flag names as given.
 const opt = flags as unknown as Record<string, string | boolean | undefined>;
-const all = !flags.steps && !flags.job && !flags.quality;
+const all = !flags.steps && !flags.job && !flags.quality && !opt.event_loop;
 const list = (s: string) => s.split(',').map((v) => v.trim()).filter(Boolean);
 
 const content = image('chicago.jpg');
@@ -159,3 +165,12 @@ for (const backend of list(flags.backends) as BackendChoice[]) {
   engine.dispose();
 }
 process.exit(0);
+
+if (all || opt.event_loop) {
+  const line = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./event-loop.ts', import.meta.url))], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, VGG19_WEIGHTS: flags.weights },
+  });
+  emit({ part: 'event-loop', ...JSON.parse(line.trim().split('\n').at(-1)!) });
+}

@@ -7,9 +7,10 @@
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, resizeRgb, rgbToYiq, type RgbImage } from '../../src/engine/image.js';
+import { decodeImage, resizeRgb, type RgbImage } from '../../src/engine/image.js';
 import { createEngine, StylizeError, type Engine, type ProgressEvent, type StylizeRequest } from '../../src/engine/index.js';
 import { WEIGHTS, image } from '../support/fixtures.js';
+import { chromaDistance, lumaCorrelation } from './support/picture-metrics.js';
 
 const chicago = image('chicago.jpg');
 const udnie = image('udnie.jpg');
@@ -27,37 +28,6 @@ function request(options: StylizeRequest['options'] = {}): StylizeRequest {
 
 async function decoded(bytes: Uint8Array): Promise<RgbImage> {
   return decodeImage(bytes, LIMITS);
-}
-
-/** Pearson correlation of the luminance of two same-sized images. */
-function lumaCorrelation(a: RgbImage, b: RgbImage): number {
-  const luma = (img: RgbImage) => {
-    const y = rgbToYiq(img.data);
-    return Array.from({ length: img.width * img.height }, (_, i) => y[i * 3]!);
-  };
-  const x = luma(a);
-  const y = luma(b);
-  const mean = (v: number[]) => v.reduce((s, t) => s + t, 0) / v.length;
-  const mx = mean(x);
-  const my = mean(y);
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < x.length; i++) {
-    sxy += (x[i]! - mx) * (y[i]! - my);
-    sxx += (x[i]! - mx) ** 2;
-    syy += (y[i]! - my) ** 2;
-  }
-  return sxy / Math.sqrt(sxx * syy);
-}
-
-/** Mean absolute difference of the YIQ chroma channels (I, Q) of two same-sized images. */
-function chromaDistance(a: RgbImage, b: RgbImage): number {
-  const ya = rgbToYiq(a.data);
-  const yb = rgbToYiq(b.data);
-  let sum = 0;
-  for (let i = 0; i < ya.length; i += 3) sum += Math.abs(ya[i + 1]! - yb[i + 1]!) + Math.abs(ya[i + 2]! - yb[i + 2]!);
-  return sum / (a.width * a.height * 2);
 }
 
 describe('stylize (real VGG19 weights)', () => {

@@ -1,0 +1,40 @@
+/** What a person would notice about a picture, as numbers: shared by the engine tests. */
+import { rgbToYiq, type RgbImage } from '../../../src/engine/image.js';
+
+/** Pearson correlation of the luminance of two same-sized images. */
+export function lumaCorrelation(a: RgbImage, b: RgbImage): number {
+  const luma = (img: RgbImage) => {
+    const y = rgbToYiq(img.data);
+    return Array.from({ length: img.width * img.height }, (_, i) => y[i * 3]!);
+  };
+  const x = luma(a);
+  const y = luma(b);
+  const mean = (v: number[]) => v.reduce((s, t) => s + t, 0) / v.length;
+  const mx = mean(x);
+  const my = mean(y);
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < x.length; i++) {
+    sxy += (x[i]! - mx) * (y[i]! - my);
+    sxx += (x[i]! - mx) ** 2;
+    syy += (y[i]! - my) ** 2;
+  }
+  return sxy / Math.sqrt(sxx * syy);
+}
+
+/** Mean absolute difference of the YIQ chroma channels (I, Q) of two same-sized images. */
+export function chromaDistance(a: RgbImage, b: RgbImage): number {
+  const ya = rgbToYiq(a.data);
+  const yb = rgbToYiq(b.data);
+  let sum = 0;
+  for (let i = 0; i < ya.length; i += 3) sum += Math.abs(ya[i + 1]! - yb[i + 1]!) + Math.abs(ya[i + 2]! - yb[i + 2]!);
+  return sum / (a.width * a.height * 2);
+}
+
+/** Mean of R − (G + B)/2 over the picture: how red it looks, in 0..255 units. */
+export function redness(img: RgbImage): number {
+  let sum = 0;
+  for (let i = 0; i < img.data.length; i += 3) sum += img.data[i]! - (img.data[i + 1]! + img.data[i + 2]!) / 2;
+  return sum / (img.width * img.height);
+}
