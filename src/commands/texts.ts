@@ -57,6 +57,13 @@ export function internalErrorText(requestId: string): string {
   return `Something went wrong on the bot's side (request ${requestId}). Please try again in a minute; if it keeps happening, tell the bot's operator this request id.`;
 }
 
+/** Said when the job ended but its last message (usually the picture) was refused by the platform. */
+export function notPostedText(requestId: string, hadPicture: boolean): string {
+  return hadPicture
+    ? `The picture was made, but it could not be posted here (request ${requestId}). Try /stylize again with a smaller size; if it keeps happening, tell the bot's operator this request id.`
+    : `This job's last message could not be posted in full (request ${requestId}).`;
+}
+
 export function rerollExpiredText(keepMin: number): string {
   return keepMin > 0
     ? `The pictures for this job are no longer kept (they are kept for ${keepMin} minutes). Run /stylize again with the same attachments.`

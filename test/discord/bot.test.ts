@@ -5,11 +5,14 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register } from '../../src/cli/register.js';
+import { maxOf, optionsFor } from '../../src/commands/options.js';
 import { USERS, type EmuInteraction } from '../emulator/discord/emulator.js';
 import type { EmuMessage } from '../emulator/discord/payloads.js';
-import { ephemeralAnswer, ephemeralFollowUp, reply, startHarness, type Harness } from './harness.js';
+import { ephemeralAnswer, ephemeralFollowUp, logsOf, reply, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
+/** The failure kind of the unreadable-picture job, for the metrics test. */
+let failedKind = '';
 
 beforeAll(async () => {
   h = await startHarness({ MAX_INPUT_BYTES: String(1024 * 1024), QUEUE_MAX_LENGTH: '2', QUEUE_MAX_PER_USER: '1' });
@@ -66,6 +69,16 @@ describe('npm run register', () => {
     expect(byName('strength')).toMatchObject({ type: 10, min_value: 0, max_value: 1 });
     expect(byName('iterations')).toMatchObject({ type: 4, min_value: 10, max_value: 2000 });
     expect(byName('private')).toMatchObject({ type: 5 });
+    // Every option of the issue, each number with the schema's range, so Discord refuses what the bot would.
+    const names = ['content', 'style', 'style2', 'strength', 'size', 'iterations', 'content_weight', 'style_weight', 'tv_weight', 'preserve_colors', 'seed', 'private'];
+    expect(opts.map((o) => o.name).sort()).toEqual([...names].sort());
+    for (const def of optionsFor('discord')) {
+      if (def.kind === 'integer' || def.kind === 'number') {
+        expect(byName(def.name), def.name).toMatchObject({ type: def.kind === 'integer' ? 4 : 10, min_value: def.min, max_value: maxOf(def, 128) });
+      } else if (def.kind === 'boolean') {
+        expect(byName(def.name), def.name).toMatchObject({ type: 5 });
+      }
+    }
     for (const o of opts) expect(String(o.description).length).toBeLessThanOrEqual(100);
   });
 
@@ -73,6 +86,17 @@ describe('npm run register', () => {
     const result = await register({ ...h.env, DISCORD_DEV_GUILD_ID: h.emu.guildId });
     expect(result.scope).toBe(`server ${h.emu.guildId}`);
     expect(h.emu.requests.at(-1)).toMatchObject({ method: 'PUT', path: `/applications/${h.emu.applicationId}/guilds/${h.emu.guildId}/commands`, status: 200 });
+  });
+});
+
+describe('the gateway session', () => {
+  it('identifies with the Guilds intent only, and heartbeats are sent and acknowledged', async () => {
+    const identify = h.emu.gatewayFrames.find((f) => f.op === 2)!.d as { intents: number; token: string };
+    expect(identify.intents).toBe(1);
+    await h.emu.waitFor('three heartbeats', () => h.emu.gatewayFrames.filter((f) => f.op === 1).length >= 3, 10_000);
+    // discord.js measures the ping from heartbeat to ACK; it stays -1 until an ACK arrives.
+    expect(h.app.discord!.client.ws.ping).toBeGreaterThanOrEqual(0);
+    expect(h.app.discord!.status).toBe('ready');
   });
 });
 
@@ -104,6 +128,7 @@ describe('/stylize', () => {
       const m = h.emu.original(bob);
       return m && /Queued: you are next/.test(m.content) ? m : undefined;
     });
+    expect(bobReply.content).toMatch(/^Queued: you are next\. Ready in about \d+ (s|min)\.$/);
 
     // Bob may not cancel Alice's picture.
     const running = await h.emu.waitFor('a progress edit', () => {
@@ -123,11 +148,28 @@ describe('/stylize', () => {
     expect(done.content).toMatch(/Done in/);
     const progress = done.history.filter((s) => isProgress(s.content));
     expect(progress.length).toBeGreaterThanOrEqual(2);
+    // A bar, the scale and the time left.
+    expect(progress[0]!.content).toMatch(/^[▰▱]{16} \d+%\nScale \d+\/\d+ \(\d+×\d+\)( · about \d+ (s|min) left)?$/);
+    expect(progress.some((s) => / · about \d+ (s|min) left$/.test(s.content))).toBe(true);
+    // Only changes are sent: no two states in a row look the same.
+    for (let k = 1; k < done.history.length; k++) {
+      const [a, b] = [done.history[k - 1]!, done.history[k]!];
+      expect(`${b.content}|${b.attachments.join()}`).not.toBe(`${a.content}|${a.attachments.join()}`);
+    }
     // Never more than one edit per 3 s (a little slack for timers).
     for (let k = 1; k < done.history.length; k++) {
       expect(done.history[k]!.at - done.history[k - 1]!.at).toBeGreaterThanOrEqual(2900);
     }
     expect(done.history.some((s) => s.attachments.includes('preview.png'))).toBe(true);
+    // Previews come at about every quarter: each upload shows a later stage than the one before.
+    const previewEdits = h.emu
+      .requestsOf(alice)
+      .filter((r) => r.files.some((f) => f.filename === 'preview.png'))
+      .map((r) => Number(/(\d+)%/.exec((r.body as { content: string }).content)?.[1]));
+    expect(previewEdits.length).toBeGreaterThanOrEqual(2);
+    expect(previewEdits.length).toBeLessThanOrEqual(3);
+    expect(previewEdits[0]).toBeGreaterThanOrEqual(25);
+    for (let k = 1; k < previewEdits.length; k++) expect(previewEdits[k]).toBeGreaterThan(previewEdits[k - 1]!);
 
     expect(done.attachments.map((a) => a.filename)).toEqual(['stylized.png']);
     const meta = await sharp(done.attachments[0]!.bytes).metadata();
@@ -139,6 +181,7 @@ describe('/stylize', () => {
     expect(field('Seed')).toMatch(/^\d+$/);
     expect(field('Backend')).toMatch(/wasm|cpu|tensorflow/);
     expect(field('Parameters')).toContain('size: 96');
+    expect(field('Time')).toMatch(/^\d+ (s|min)$/);
     expect(h.emu.buttons(done).map((b) => b.label)).toEqual(['Reroll', 'Parameters']);
 
     // Parameters: the command to make it again, with the seed that was picked.
@@ -157,7 +200,18 @@ describe('/stylize', () => {
     const rerollFinal = await finalState(reroll);
     expect(rerollFinal.content).toMatch(/^Cancelled/);
     expect(rerollFinal.attachments).toEqual([]);
+    // The reroll had the same options and another seed.
+    const rerollParams = await ephemeralAnswer(h.emu, h.emu.clickButton(rerollFinal, button(rerollFinal, 'Parameters'), USERS.alice));
+    const rerollSeed = /seed:(\d+)/.exec(rerollParams.content)?.[1];
+    expect(rerollParams.content).toContain('/stylize content:<photo> style:<painting> size:96 iterations:60 seed:');
+    expect(rerollSeed).toBeDefined();
+    expect(rerollSeed).not.toBe(field('Seed'));
     await queueEmpty();
+
+    // Inputs that are no longer kept: a sentence, and nothing queued.
+    const stale = h.emu.clickButton(done, 'stylize:reroll:forgotten-key', USERS.alice);
+    expect((await ephemeralAnswer(h.emu, stale)).content).toMatch(/no longer kept \(they are kept for 60 minutes\)\. Run \/stylize again/);
+    expect(h.app.queue.snapshot().length).toBe(0);
   });
 
   it('refuses a second job of the same user and a full queue, with a sentence only they see', async () => {
@@ -175,10 +229,16 @@ describe('/stylize', () => {
 
     // /queue tells Bob where he stands; /cancel takes his job out.
     const q = h.emu.runCommand({ name: 'queue', user: USERS.bob });
-    expect((await ephemeralAnswer(h.emu, q)).content).toMatch(/2 jobs in the queue[\s\S]*Your job is #1 in line/);
+    expect((await ephemeralAnswer(h.emu, q)).content).toMatch(/2 jobs in the queue[\s\S]*Your job is #1 in line; ready in about \d+ (s|min)\./);
     const c = h.emu.runCommand({ name: 'cancel', user: USERS.bob });
     expect((await ephemeralAnswer(h.emu, c)).content).toMatch(/taken out of the queue/);
     expect((await finalState(bob)).content).toMatch(/Cancelled/);
+    // A moderator (Manage Messages) may cancel someone else's job.
+    const bob2 = h.emu.runCommand({ name: 'stylize', user: USERS.bob, options: { ...(await pictures()), size: 64 } });
+    const bob2Reply = await reply(h.emu, bob2);
+    const modClick = h.emu.clickButton(bob2Reply, button(bob2Reply, 'Cancel'), USERS.mod);
+    expect((await ephemeralAnswer(h.emu, modClick)).content).toMatch(/Taken out of the queue/);
+    expect((await finalState(bob2)).content).toBe('Cancelled by a moderator.');
     const c2 = h.emu.runCommand({ name: 'cancel', user: USERS.alice });
     expect((await ephemeralAnswer(h.emu, c2)).content).toMatch(/running job was stopped/);
     expect((await finalState(first)).content).toMatch(/Cancelled/);
@@ -248,6 +308,11 @@ describe('/stylize', () => {
     expect(m.content).not.toMatch(/Done/);
     expect(m.content).toMatch(/content image.*\(request [0-9a-f]{10}\)$/s);
     expect(h.emu.buttons(m).map((b) => b.label)).toEqual(['Reroll', 'Parameters']);
+    // The request id the user reads finds the job in the log, with what went wrong.
+    const requestId = /\(request ([0-9a-f]{10})\)$/.exec(m.content)![1]!;
+    const settled = logsOf(h, requestId).find((l) => l.msg === 'job settled');
+    expect(settled).toMatchObject({ status: 'failed', kind: expect.any(String), userId: USERS.alice.id });
+    failedKind = String(settled!.kind);
     await queueEmpty();
   });
 
@@ -269,6 +334,45 @@ describe('/stylize', () => {
   });
 });
 
+describe('the result message', () => {
+  it("fits the interaction's attachment_size_limit, saying so, when the PNG is too big for it", async () => {
+    // The emulator refuses uploads above the limit the interaction carries, as Discord does (413).
+    const limit = 16 * 1024 + 3000;
+    const i = h.emu.runCommand({ name: 'stylize', options: { ...(await pictures()), size: 96, iterations: 10 }, attachmentSizeLimit: limit });
+    const done = await finalState(i);
+    expect(done.content).toMatch(/^Done in .*\nThe (PNG|picture) was too big to upload here, so this is a/);
+    expect(done.attachments.map((a) => a.filename)).toEqual(['stylized.jpg']);
+    const file = done.attachments[0]!;
+    expect(file.bytes.length).toBeLessThanOrEqual(limit);
+    const meta = await sharp(file.bytes).metadata();
+    expect(meta.format).toBe('jpeg');
+    expect(Math.max(meta.width!, meta.height!)).toBeLessThanOrEqual(96);
+    expect((done.embeds[0] as { image?: { url: string } }).image?.url).toBe('attachment://stylized.jpg');
+    expect(h.emu.requestsOf(i).filter((r) => r.status === 413)).toEqual([]);
+    await queueEmpty();
+  });
+
+  it('says so in a sentence with the request id when Discord refuses the final edit', async () => {
+    h.emu.fault = (r) =>
+      r.files.some((f) => f.filename.startsWith('stylized.')) ? { status: 413, body: { code: 40005, message: 'Request entity too large' } } : undefined;
+    try {
+      const i = h.emu.runCommand({ name: 'stylize', options: { ...(await pictures()), size: 64, iterations: 10 } });
+      const m = await h.emu.waitFor('the sentence instead of the picture', () => {
+        const o = h.emu.original(i);
+        return o && /could not be posted/.test(o.content) ? o : undefined;
+      }, 90_000);
+      expect(m.content).toMatch(/^Done in .*\nThe picture was made, but it could not be posted here \(request ([0-9a-f]{10})\)\. Try \/stylize again/);
+      expect(m.attachments).toEqual([]);
+      expect(h.emu.buttons(m)).toEqual([]);
+      const requestId = /request ([0-9a-f]{10})/.exec(m.content)![1]!;
+      expect(logsOf(h, requestId).some((l) => l.msg === 'the final message was refused; sending a plain sentence instead')).toBe(true);
+    } finally {
+      h.emu.fault = undefined;
+    }
+    await queueEmpty();
+  });
+});
+
 describe('health and metrics', () => {
   it('answers /healthz and /metrics with the queue length, job durations and failures by kind', async () => {
     const base = `http://127.0.0.1:${h.app.httpPort}`;
@@ -281,7 +385,7 @@ describe('health and metrics', () => {
     expect(metrics).toMatch(/^stylize_jobs_total\{platform="discord",outcome="cancelled"\} [1-9]/m);
     expect(metrics).toMatch(/^stylize_job_rejections_total\{platform="discord",code="user-limit"\} 1$/m);
     expect(metrics).toMatch(/^stylize_job_rejections_total\{platform="discord",code="queue-full"\} 1$/m);
-    expect(metrics).toContain('# TYPE stylize_job_failures_total counter');
+    expect(metrics).toMatch(new RegExp(`^stylize_job_failures_total\\{platform="discord",kind="${failedKind}"\\} [1-9]`, 'm'));
   });
 });
 

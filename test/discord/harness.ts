@@ -13,11 +13,19 @@ export interface Harness {
   emu: DiscordEmulator;
   app: App;
   env: ReturnType<typeof loadEnv>;
+  /** Every log line the bot wrote (info and above), parsed. */
+  logs: Record<string, unknown>[];
   close(): Promise<void>;
 }
 
+/** Log lines of the bot that carry this request id. */
+export function logsOf(h: Harness, requestId: string): Record<string, unknown>[] {
+  return h.logs.filter((l) => l.requestId === requestId);
+}
+
 export async function startHarness(envOverrides: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<Harness> {
-  const emu = await startDiscordEmulator({ imagesDir: IMAGES_DIR });
+  // Heartbeats every second, so a test run sees the gateway's heartbeat/ACK cycle many times.
+  const emu = await startDiscordEmulator({ imagesDir: IMAGES_DIR, heartbeatIntervalMs: 1000 });
   const env = loadEnv({
     DISCORD_TOKEN: emu.token,
     DISCORD_APPLICATION_ID: emu.applicationId,
@@ -26,10 +34,20 @@ export async function startHarness(envOverrides: Record<string, string> = {}, ov
     VGG19_WEIGHTS: WEIGHTS,
     MAX_IMAGE_SIZE: '128',
     HTTP_PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    LOG_LEVEL: 'info',
     ...envOverrides,
   });
-  const logger = createLogger({ level: env.LOG_LEVEL });
+  const logs: Record<string, unknown>[] = [];
+  const echo = process.env.TEST_LOG_LEVEL !== undefined;
+  const logger = createLogger(
+    { level: env.LOG_LEVEL, secrets: [emu.token] },
+    {
+      write(line: string) {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+        if (echo) process.stderr.write(line);
+      },
+    },
+  );
   // The engine sends progress every 2 s by default; tiny test jobs need it more often.
   const app = await startApp(env, logger, { ...overrides, queue: { progressIntervalMs: 400, ...overrides.queue } });
   await app.discord!.ready;
@@ -38,6 +56,7 @@ export async function startHarness(envOverrides: Record<string, string> = {}, ov
     emu,
     app,
     env,
+    logs,
     async close() {
       await app.stop();
       await emu.close();

@@ -61,6 +61,8 @@ export interface EmuInteraction {
   /** For components: the message clicked; for commands: the reply once there is one. */
   messageId?: string;
   ephemeral?: boolean;
+  /** Largest file the bot may upload through this interaction's webhook (Discord's `attachment_size_limit`). */
+  attachmentSizeLimit: number;
 }
 
 export interface CommandInvocation {
@@ -88,7 +90,12 @@ export interface DiscordEmulatorOptions {
   /** An interaction must be acknowledged within this long. Discord: 3 s. */
   ackDeadlineMs?: number;
   token?: string;
+  /** HELLO's heartbeat interval. Discord: 41.25 s; tests shorten it to see heartbeats and ACKs. */
+  heartbeatIntervalMs?: number;
 }
+
+/** Discord's upload limit of a server without boosts (channel messages, and interactions by default). */
+export const DEFAULT_ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024;
 
 const API_PREFIX = '/api/v10';
 
@@ -110,6 +117,12 @@ class HttpError extends Error {
 const INVALID_WEBHOOK_TOKEN = () => new HttpError(401, { code: 50027, message: 'Invalid Webhook Token' });
 const MISSING_PERMISSIONS = () => new HttpError(403, { code: 50013, message: 'Missing Permissions' });
 const UNKNOWN_MESSAGE = () => new HttpError(404, { code: 10008, message: 'Unknown Message' });
+const ENTITY_TOO_LARGE = () => new HttpError(413, { code: 40005, message: 'Request entity too large' });
+
+/** What Discord does with a file above the upload limit: the whole request is refused. */
+function checkUploadSize(files: RecordedFile[], limit: number): void {
+  if (files.some((f) => f.bytes.length > limit)) throw ENTITY_TOO_LARGE();
+}
 
 export class DiscordEmulator extends EventEmitter {
   readonly applicationId = '100000000000000001';
@@ -127,8 +140,14 @@ export class DiscordEmulator extends EventEmitter {
   /** Answer channel messages with "Missing Permissions" (403, code 50013). */
   denyChannelMessages = false;
   denyDirectMessages = false;
+  /**
+   * Answers a REST request (after it was recorded, before it is routed) with an error of the test's
+   * choosing, e.g. `{ status: 500, body: {...} }`; undefined lets it through.
+   */
+  fault: ((r: RecordedRequest) => { status: number; body: unknown } | undefined) | undefined;
   tokenLifetimeMs: number;
   ackDeadlineMs: number;
+  readonly heartbeatIntervalMs: number;
   /** Gateway frames received (IDENTIFY, heartbeats). */
   readonly gatewayFrames: { op: number; d: unknown }[] = [];
 
@@ -150,6 +169,7 @@ export class DiscordEmulator extends EventEmitter {
     this.tokenLifetimeMs = opts.tokenLifetimeMs ?? 15 * 60_000;
     this.ackDeadlineMs = opts.ackDeadlineMs ?? 3000;
     this.token = opts.token ?? 'emulated.bot.token';
+    this.heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 41_250;
   }
 
   port = 0;
@@ -231,10 +251,19 @@ export class DiscordEmulator extends EventEmitter {
         options.push({ name, type, value });
       }
     }
-    const interaction: EmuInteraction = { id, token, type: 2, user, channelId: this.channelId, guildId: this.guildId, createdAt: Date.now() };
+    const interaction: EmuInteraction = {
+      id,
+      token,
+      type: 2,
+      user,
+      channelId: this.channelId,
+      guildId: this.guildId,
+      createdAt: Date.now(),
+      attachmentSizeLimit: inv.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_SIZE_LIMIT,
+    };
     this.interactions.set(token, interaction);
     this.dispatch('INTERACTION_CREATE', {
-      ...this.interactionBase(interaction, inv.attachmentSizeLimit),
+      ...this.interactionBase(interaction),
       data: {
         id: (registered?.id as string | undefined) ?? snowflake(),
         name: inv.name,
@@ -259,6 +288,7 @@ export class DiscordEmulator extends EventEmitter {
       guildId: this.guildId,
       createdAt: Date.now(),
       messageId: message.id,
+      attachmentSizeLimit: DEFAULT_ATTACHMENT_SIZE_LIMIT,
     };
     this.interactions.set(token, interaction);
     this.dispatch('INTERACTION_CREATE', {
@@ -336,7 +366,7 @@ export class DiscordEmulator extends EventEmitter {
   private onGatewayConnection(ws: WebSocket): void {
     this.sockets.add(ws);
     ws.on('close', () => this.sockets.delete(ws));
-    ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 41_250 }, s: null, t: null }));
+    ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: this.heartbeatIntervalMs }, s: null, t: null }));
     ws.on('message', (raw) => {
       let frame: { op: number; d: unknown };
       try {
@@ -382,7 +412,7 @@ export class DiscordEmulator extends EventEmitter {
     for (const ws of this.sockets) ws.send(frame);
   }
 
-  private interactionBase(i: EmuInteraction, attachmentSizeLimit = 10 * 1024 * 1024) {
+  private interactionBase(i: EmuInteraction) {
     return {
       id: i.id,
       application_id: this.applicationId,
@@ -400,7 +430,7 @@ export class DiscordEmulator extends EventEmitter {
       entitlements: [],
       authorizing_integration_owners: { '0': i.guildId },
       context: 0,
-      attachment_size_limit: attachmentSizeLimit,
+      attachment_size_limit: i.attachmentSizeLimit,
     };
   }
 
@@ -430,6 +460,9 @@ export class DiscordEmulator extends EventEmitter {
         bytes = this.serveFile(url.pathname);
       } else if (url.pathname.startsWith(API_PREFIX)) {
         if (!this.authorised(record.path, req.headers.authorization)) throw new HttpError(401, { code: 0, message: '401: Unauthorized' });
+        record.interactionToken = /^\/(?:webhooks|interactions)\/\d+\/([^/]+)/.exec(record.path)?.[1];
+        const fault = this.fault?.(record);
+        if (fault) throw new HttpError(fault.status, fault.body);
         ({ status, body } = this.route(record));
       } else {
         throw new HttpError(404, { code: 0, message: '404: Not Found' });
@@ -545,6 +578,7 @@ export class DiscordEmulator extends EventEmitter {
     r.interactionToken = token;
     const i = this.interactions.get(token);
     if (!i || i.id !== interactionId) throw new HttpError(404, { code: 10062, message: 'Unknown interaction' });
+    checkUploadSize(r.files, i.attachmentSizeLimit);
     if (Date.now() - i.createdAt > this.ackDeadlineMs) throw new HttpError(404, { code: 10062, message: 'Unknown interaction' });
     if (i.callback) throw new HttpError(400, { code: 40060, message: 'Interaction has already been acknowledged.' });
     const payload = r.body as { type: number; data?: Record<string, unknown> };
@@ -580,6 +614,7 @@ export class DiscordEmulator extends EventEmitter {
     const i = this.interactions.get(token);
     if (!i) throw INVALID_WEBHOOK_TOKEN();
     if (this.failWebhookEdits || Date.now() - i.createdAt > this.tokenLifetimeMs) throw INVALID_WEBHOOK_TOKEN();
+    checkUploadSize(r.files, i.attachmentSizeLimit);
     if (messageRef === undefined) {
       if (r.method !== 'POST') throw new HttpError(405, { code: 0, message: '405: Method Not Allowed' });
       r.route = 'followup';
@@ -611,6 +646,7 @@ export class DiscordEmulator extends EventEmitter {
   private channelMessage(channelId: string, messageId: string | undefined, r: RecordedRequest): { status: number; body?: unknown } {
     const isDm = [...this.dmChannels.values()].includes(channelId);
     if (channelId !== this.channelId && !isDm) throw new HttpError(404, { code: 10003, message: 'Unknown Channel' });
+    checkUploadSize(r.files, DEFAULT_ATTACHMENT_SIZE_LIMIT);
     if (messageId === undefined && r.method === 'POST') {
       r.route = isDm ? 'dm-message' : 'channel-message';
       if (!isDm && this.denyChannelMessages) throw MISSING_PERMISSIONS();
