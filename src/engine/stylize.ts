@@ -267,14 +267,26 @@ function targetsFor(
   }
 }
 
+/**
+ * Seeded jitter (± this many 0..255 levels) added to the content and style inits, so that a new seed (Reroll)
+ * gives a different picture: without it, content init is deterministic and the seed did nothing.
+ * Measured at 128 px, 30 steps (chicago + udnie): seeds 1 and 2 then differ by 12 levels per pixel
+ * on average, visibly in where the strokes fall, for +0.9% loss; ±48 gave 20 levels for +3%.
+ */
+const INIT_JITTER = 16;
+
+function jittered(pixels: Uint8Array, random: () => number): Float32Array {
+  return Float32Array.from(pixels, (v) => Math.min(255, Math.max(0, v + (random() * 2 - 1) * INIT_JITTER)));
+}
+
 function initialImage(init: StylizeOptions['init'], contentPx: RgbImage, style: RgbImage, random: () => number): Float32Array {
   switch (init) {
     case 'content':
-      return Float32Array.from(contentPx.data);
+      return jittered(contentPx.data, random);
     case 'noise':
       return Float32Array.from({ length: contentPx.data.length }, () => random() * 255);
     case 'style':
-      return Float32Array.from(resizeNearestSync(style, contentPx.width, contentPx.height));
+      return jittered(resizeNearestSync(style, contentPx.width, contentPx.height), random);
   }
 }
 

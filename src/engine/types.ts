@@ -60,7 +60,10 @@ export interface StylizeOptions {
   scales: 'auto' | Scale[];
   /** Default `content`. */
   init: InitName;
-  /** Same seed + same backend → same bytes. Default 0. */
+  /**
+   * Same seed + same backend → same bytes; another seed gives another picture (it seeds the noise
+   * init, and a small jitter on the content and style inits). Default 0.
+   */
   seed: number;
   /** Transfer luminance only; the result keeps the content's colours. Default false. */
   preserveColors: boolean;

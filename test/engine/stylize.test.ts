@@ -77,13 +77,18 @@ describe('stylize (real VGG19 weights)', () => {
     expect((await sharp(result.image).metadata()).format).toBe('jpeg');
   });
 
-  it('gives the same bytes for the same seed, and different ones for another seed', async () => {
-    const opts = { size: 64, iterations: 4, init: 'noise' as const };
+  it('gives the same bytes for the same seed, and a visibly different picture for another (Reroll)', async () => {
+    // The default init (the photo), as chat users get it: the seed must matter there too.
+    const opts = { size: 64, iterations: 6 };
     const a = await engine.stylize(request({ ...opts, seed: 7 }));
     const b = await engine.stylize(request({ ...opts, seed: 7 }));
     const c = await engine.stylize(request({ ...opts, seed: 8 }));
     expect(Buffer.from(a.image).equals(Buffer.from(b.image))).toBe(true);
-    expect(Buffer.from(a.image).equals(Buffer.from(c.image))).toBe(false);
+    const [pa, pc] = await Promise.all([decoded(a.image), decoded(c.image)]);
+    let diff = 0;
+    for (let i = 0; i < pa.data.length; i++) diff += Math.abs(pa.data[i]! - pc.data[i]!);
+    // ≈12 levels per channel in our runs at 128 px; 3 is well above rounding noise.
+    expect(diff / pa.data.length).toBeGreaterThan(3);
   });
 
   it('keeps the photo’s colours with preserveColors', async () => {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSlackApp, type RunningSlackApp } from '../../src/bot/slack/app.js';
@@ -9,10 +11,14 @@ import { createJobQueue, type JobQueue } from '../../src/queue/index.js';
 import { FakeSlack, type PostedMessage } from '../emulator/slack/fake-slack.js';
 import { interactiveBody, postSigned, slashCommandBody } from '../emulator/slack/signing.js';
 import { SlackUser, type OpenedView } from '../emulator/slack/slack-user.js';
-import { WEIGHTS } from '../support/fixtures.js';
+import { IMAGES_DIR, WEIGHTS } from '../support/fixtures.js';
 
 const SIGNING_SECRET = 'test-signing-secret-8f2a';
 const UPDATE_INTERVAL_MS = 1000;
+/** chat.update calls a minute over all job messages together (the app's gate; 40 in production). */
+const UPDATES_PER_MINUTE = 100;
+const MAX_INPUT_BYTES = 512 * 1024;
+const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 let fake: FakeSlack;
 let queue: JobQueue;
@@ -31,12 +37,14 @@ beforeAll(async () => {
     SLACK_API_URL: fake.apiUrl,
     SLACK_PORT: '0',
     MAX_IMAGE_SIZE: '256',
+    MAX_INPUT_BYTES: String(MAX_INPUT_BYTES),
   });
   app = await startSlackApp({
     env,
     queue,
-    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger,
     updateIntervalMs: UPDATE_INTERVAL_MS,
+    updatesPerMinute: UPDATES_PER_MINUTE,
     // Few steps keep a job to seconds on two cores; Slack users cannot set iterations.
     jobDefaults: { iterations: 12 },
   });
@@ -46,8 +54,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await app?.stop();
+  // Queue first: its jobs settle, so the app's stop() has no job message left to wait for.
   await queue?.shutdown({ graceMs: 0 });
+  await app?.stop();
   await fake?.close();
 });
 
@@ -77,6 +86,23 @@ describe('/stylize modal', () => {
     // The modal was opened with the bot token and the command's trigger id.
     const open = callsSince('views.open')[0];
     expect(open?.token).toBe(fake.botToken);
+  });
+
+  it('answers `/stylize help` with every Slack option, without opening the form', async () => {
+    const res = await alice.slashCommand('help');
+    expect(res.status).toBe(200);
+    expect(res.json?.response_type).toBe('ephemeral');
+    for (const def of optionsFor('slack')) expect(String(res.json?.text)).toContain(def.name);
+    expect(String(res.json?.text)).toContain('64–256');
+    expect(callsSince('views.open')).toEqual([]);
+  });
+
+  it('tells the user through the response_url when the form cannot be opened', async () => {
+    const res = await alice.slashCommand('', 'expired-trigger-1');
+    expect(res.status).toBe(200);
+    const reply = await fake.waitUntil(() => fake.responses.find((r) => r.path.endsWith('/expired-trigger-1')), 'the response_url answer');
+    expect(reply.body.response_type).toBe('ephemeral');
+    expect(String(reply.body.text)).toMatch(/could not be opened.*Run \/stylize again/);
   });
 
   it('rejects a request with a bad signature (401) and does nothing', async () => {
@@ -123,6 +149,22 @@ describe('/stylize modal', () => {
     expect(callsSince('chat.postMessage')).toEqual([]);
     expect(queue.snapshot().length).toBe(0);
   });
+
+  it('refuses a file over the byte limit before downloading it', async () => {
+    const view = await alice.openModal();
+    const fetchesBefore = fake.fileFetches.length;
+    // A JPEG header on 600 KB: Slack reports the size, so the app need not fetch a byte.
+    const big = new Uint8Array(600 * 1024);
+    big.set([0xff, 0xd8, 0xff, 0xe0]);
+    const file = fake.hostFile('panorama.jpg', big, 'image/jpeg');
+    await alice.submit(view, { content_image: file, style_image: fake.hostImage('udnie.jpg'), size: '64' });
+    const eph = await fake.waitForCall('chat.postEphemeral', (c) => fake.calls.indexOf(c) >= callsBefore);
+    expect(eph.args.user).toBe('U0ALICE');
+    expect(String(eph.args.text)).toMatch(/panorama\.jpg\) is 600 KB, more than the 512 KB limit/);
+    expect(fake.fileFetches.slice(fetchesBefore).some((f) => f.fileId === file.id)).toBe(false);
+    expect(callsSince('chat.postMessage')).toEqual([]);
+    expect(queue.snapshot().length).toBe(0);
+  });
 });
 
 function statusMessage(): Promise<PostedMessage> {
@@ -135,6 +177,11 @@ function statusMessage(): Promise<PostedMessage> {
 
 function hasCancelButton(blocks: unknown[]): boolean {
   return JSON.stringify(blocks).includes(CANCEL_ACTION);
+}
+
+function optionsLine(blocks: unknown[]): string | undefined {
+  const context = (blocks as { block_id?: string; elements?: { text?: string }[] }[]).find((b) => b.block_id === 'options');
+  return context?.elements?.[0]?.text;
 }
 
 describe('a /stylize job', () => {
@@ -151,6 +198,8 @@ describe('a /stylize job', () => {
     const message = await statusMessage();
     expect(message.channel).toBe('C0GENERAL');
     expect(hasCancelButton(message.blocks)).toBe(true);
+    // The message says what the form asked for; no seed (not a Slack option).
+    expect(optionsLine(message.blocks)).toBe('strength: 0.7 · size: 64 · preserve_colors: false');
 
     const upload = await fake.waitUntil(() => fake.completedUploads('C0GENERAL').at(-1), 'the result upload', 120_000);
     const fetches = fake.fileFetches.slice(fetchesBefore);
@@ -178,6 +227,20 @@ describe('a /stylize job', () => {
     expect(Date.now() - started).toBeLessThan(120_000);
   });
 
+  it('shows the engine failure as a sentence in the job message, with no upload', async () => {
+    const view = await alice.openModal();
+    const uploadsBefore = fake.completedUploads().length;
+    // The first half of a JPEG: it sniffs as a picture, and the engine finds it cut off.
+    const whole = readFileSync(path.join(IMAGES_DIR, 'golden_gate.jpg'));
+    const cut = fake.hostFile('cut.jpg', whole.subarray(0, Math.floor(whole.length / 2)), 'image/jpeg');
+    await alice.submit(view, { content_image: cut, style_image: fake.hostImage('udnie.jpg'), size: '64' });
+    const message = await statusMessage();
+    await fake.waitUntil(() => !hasCancelButton(message.blocks), 'the final edit', 60_000);
+    expect(message.text).toMatch(/<@U0ALICE>'s \/stylize: The content image looks like a JPEG but is damaged or cut off.*\(request [\w-]+\)/s);
+    expect(fake.completedUploads().length).toBe(uploadsBefore);
+    expect(queue.snapshot().length).toBe(0);
+  });
+
   it('refuses Cancel from another user and cancels for the requester', async () => {
     const view = await alice.openModal();
     await alice.submit(view, {
@@ -187,20 +250,81 @@ describe('a /stylize job', () => {
     });
     const message = await statusMessage();
     const uploadsBefore = fake.completedUploads().length;
+    const ephemeralTo = (user: string) => callsSince('chat.postEphemeral').filter((c) => c.args.user === user);
+
+    // A second picture while the first is in the queue: the queue's per-user limit, as a sentence.
+    const again = await alice.openModal();
+    await alice.submit(again, { content_image: fake.hostImage('sketch.jpg'), style_image: fake.hostImage('udnie.jpg'), size: '64' });
+    const limit = await fake.waitUntil(() => ephemeralTo('U0ALICE')[0], 'the refusal of a second job');
+    expect(String(limit.args.text)).toMatch(/You already have a picture in the queue; wait for it to finish \(or cancel it\)/);
+    expect(callsSince('chat.postMessage')).toHaveLength(1);
+    expect(queue.snapshot().length).toBe(1);
 
     const refused = await bob.click(message, CANCEL_ACTION);
     expect(refused.status).toBe(200);
-    const eph = await fake.waitForCall('chat.postEphemeral', (c) => fake.calls.indexOf(c) >= callsBefore && c.args.user === 'U0BOB');
+    const eph = await fake.waitUntil(() => ephemeralTo('U0BOB')[0], 'the refusal to Bob');
     expect(String(eph.args.text)).toMatch(/Only the person who asked/);
     expect(queue.snapshot().length).toBe(1);
+    expect(hasCancelButton(message.blocks)).toBe(true);
 
     expect((await alice.click(message, CANCEL_ACTION)).status).toBe(200);
     await fake.waitUntil(() => /Cancelled/.test(message.text) && !hasCancelButton(message.blocks), 'the cancelled edit');
     expect(queue.snapshot().length).toBe(0);
-    // Alice got no refusal, and no picture was uploaded.
-    expect(callsSince('chat.postEphemeral').filter((c) => c.args.user === 'U0ALICE')).toEqual([]);
+    // Alice heard that it worked (the shared sentence), and no picture was uploaded.
+    const confirm = await fake.waitUntil(() => ephemeralTo('U0ALICE')[1], 'the confirmation to Alice');
+    expect(String(confirm.args.text)).toMatch(/^(Stopping your picture|Taken out of the queue)\.$/);
     await new Promise((r) => setTimeout(r, 500));
     expect(fake.completedUploads().length).toBe(uploadsBefore);
+  });
+
+  it('spaces chat.update calls of all job messages together, not only per message', async () => {
+    // Two users' jobs at once: one runs while the other waits, then the other runs.
+    const [viewA, viewB] = [await alice.openModal(), await bob.openModal()];
+    const uploadsBefore = fake.completedUploads().length;
+    await alice.submit(viewA, { content_image: fake.hostImage('golden_gate.jpg'), style_image: fake.hostImage('chicago.jpg'), size: '64' });
+    await bob.submit(viewB, { content_image: fake.hostImage('statue_of_liberty.jpg'), style_image: fake.hostImage('udnie.jpg'), size: '64' });
+    await fake.waitUntil(() => fake.completedUploads().length >= uploadsBefore + 2, 'both uploads', 120_000);
+    const posted = callsSince('chat.postMessage');
+    expect(posted).toHaveLength(2);
+    const messages = [...fake.messages.values()].slice(-2);
+    await fake.waitUntil(() => messages.every((m) => /Done/.test(m.text)), 'both final edits');
+    expect(messages[1]!.history.some((h) => /you are next/.test(h.text))).toBe(true);
+
+    const edits = callsSince('chat.update');
+    const gap = 60_000 / UPDATES_PER_MINUTE;
+    for (let i = 1; i < edits.length; i++) expect(edits[i]!.at - edits[i - 1]!.at).toBeGreaterThanOrEqual(gap - 50);
+    // Both messages were edited: when Bob's job starts, Alice's last edits and Bob's first ones
+    // fall in the same seconds, which per-message pacing alone lets through tens of ms apart.
+    expect(new Set(edits.map((e) => e.args.ts)).size).toBe(2);
+  });
+});
+
+describe('Socket Mode (SLACK_APP_TOKEN)', () => {
+  it('connects with the app token, serves /stylize over the socket, and closes it on stop', async () => {
+    const socketApp = await startSlackApp({
+      env: loadEnv({ SLACK_BOT_TOKEN: fake.botToken, SLACK_APP_TOKEN: fake.appToken, SLACK_API_URL: fake.apiUrl, MAX_IMAGE_SIZE: '256' }),
+      queue,
+      logger,
+    });
+    try {
+      expect(socketApp.port).toBeUndefined();
+      const open = callsSince('apps.connections.open');
+      expect(open.map((c) => c.token)).toEqual([fake.appToken]);
+      expect(fake.sockets.size).toBe(1);
+
+      const carol = new SlackUser(fake, { socketMode: true }, 'U0CAROL');
+      const view = await carol.openModal();
+      expect((view.blocks as Block[]).filter((b) => b.element?.type === 'file_input')).toHaveLength(2);
+      expect(callsSince('views.open').at(-1)?.token).toBe(fake.botToken);
+      // The form's errors travel back in the envelope's ack.
+      const res = await carol.submit(view, { content_image: fake.hostImage('sketch.jpg'), style_image: fake.hostImage('udnie.jpg'), size: '9999' });
+      expect(res.json?.response_action).toBe('errors');
+      expect((res.json?.errors as Record<string, string>).opt_size).toMatch(/size must be at most 256/);
+    } finally {
+      await socketApp.stop();
+    }
+    // stop() resolves once the WebSocket is closed, not merely asked to close.
+    await fake.waitUntil(() => fake.sockets.size === 0 || undefined, 'the socket to close', 2000);
   });
 });
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, type BlockAction, type ButtonAction, type webApi } from '@slack/bolt';
+import { App, SocketModeReceiver, type BlockAction, type ButtonAction, type webApi } from '@slack/bolt';
 import { downloadImage, InputError } from '../../commands/attachments.js';
 import { helpLines } from '../../commands/options.js';
-import { cancelFor, withSeed } from '../../commands/job-actions.js';
+import { cancelFor } from '../../commands/job-actions.js';
 import { EditPacer } from '../../commands/pacer.js';
 import { internalErrorText } from '../../commands/texts.js';
 import type { Env } from '../../config.js';
@@ -25,18 +25,26 @@ import {
   type ViewStateValues,
 } from './modal.js';
 import { CANCEL_ACTION, jobMessage, type JobView, type SlackMessage } from './messages.js';
+import { CallGate } from './rate.js';
 
 type WebClient = webApi.WebClient;
 
 /** What the Slack adapter needs from the queue. */
-export type SlackJobQueue = Pick<JobQueue, 'submit' | 'cancel'>;
+export type SlackJobQueue = Pick<JobQueue, 'submit' | 'cancel' | 'positionOf'>;
 
 export interface SlackAppOptions {
   env: Env;
   queue: SlackJobQueue;
   logger: Logger;
-  /** Least time between two edits of one progress message. Default 3000 (chat.update is tier 3). */
+  /** Least time between two edits of one progress message. Default 3000. */
   updateIntervalMs?: number;
+  /**
+   * Most `chat.update` calls a minute over all job messages together. Default 40: Slack's Tier 3
+   * allows about 50 per workspace, and the WebClient retries the rare 429 after Retry-After.
+   */
+  updatesPerMinute?: number;
+  /** How long `stop()` waits for job messages to get their last edit and upload. Default 30 s. */
+  drainMs?: number;
   /** Engine options applied under the user's choices (operators, tests: e.g. fewer iterations). */
   jobDefaults?: Partial<StylizeOptions>;
 }
@@ -66,6 +74,23 @@ async function tellUser(client: WebClient, who: Requester, text: string, log: Lo
 const SLACK_FILE_HOST = 'files.slack.com';
 
 /**
+ * The WebClient's default retries a failed call ten times over half an hour, which would keep a
+ * job message (and shutdown) waiting on an unreachable Slack. A 429 is still retried after its
+ * Retry-After; a dead connection gives up after about 15 s.
+ */
+const RETRY = { retries: 4, factor: 2, minTimeout: 1000, maxTimeout: 8000, randomize: true };
+
+function raceTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
  * The Slack app: `/stylize` opens a modal, its submission becomes a job in the shared queue, one
  * channel message follows the job (position, progress, Cancel) and the result is uploaded.
  * HTTP mode with the signing secret, or Socket Mode when SLACK_APP_TOKEN is set.
@@ -79,14 +104,29 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
   if (!socketMode && !env.SLACK_SIGNING_SECRET)
     throw new Error('startSlackApp needs SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN)');
 
+  const clientOptions = { slackApiUrl: env.SLACK_API_URL, retryConfig: RETRY };
+  const boltLog = boltLogger(log);
+  // Built here (not by App) so stop() can wait until the WebSocket is really closed.
+  const socketReceiver = socketMode
+    ? new SocketModeReceiver({
+        appToken: env.SLACK_APP_TOKEN ?? '',
+        logger: boltLog,
+        installerOptions: { clientOptions },
+      })
+    : undefined;
   const app = new App({
     token: botToken,
-    ...(socketMode
-      ? { socketMode: true, appToken: env.SLACK_APP_TOKEN }
-      : { signingSecret: env.SLACK_SIGNING_SECRET }),
-    clientOptions: { slackApiUrl: env.SLACK_API_URL },
-    logger: boltLogger(log),
+    ...(socketReceiver ? { receiver: socketReceiver } : { signingSecret: env.SLACK_SIGNING_SECRET }),
+    clientOptions,
+    logger: boltLog,
   });
+  const updates = new CallGate(options.updatesPerMinute ?? 40);
+  /** Job messages still to be finished (last edit, upload); stop() waits for them. */
+  const live = new Set<Promise<void>>();
+  const track = (p: Promise<void>): void => {
+    live.add(p);
+    void p.finally(() => live.delete(p));
+  };
 
   const downloadPolicy = {
     allowedHosts: [SLACK_FILE_HOST, new URL(env.SLACK_API_URL).host.toLowerCase()],
@@ -94,17 +134,26 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     headers: { Authorization: `Bearer ${botToken}` },
   };
 
-  app.command('/stylize', async ({ ack, body, client }) => {
+  app.command('/stylize', async ({ ack, body, client, respond }) => {
     if (/^\s*help\s*$/i.test(body.text)) {
       await ack({ response_type: 'ephemeral', text: helpText(env.MAX_IMAGE_SIZE) });
       return;
     }
     await ack();
     // The trigger id expires three seconds after the command, so the modal opens right away.
-    await client.views.open({
-      trigger_id: body.trigger_id,
-      view: buildModal({ channelId: body.channel_id }, env.MAX_IMAGE_SIZE) as never,
-    });
+    try {
+      await client.views.open({
+        trigger_id: body.trigger_id,
+        view: buildModal({ channelId: body.channel_id }, env.MAX_IMAGE_SIZE) as never,
+      });
+    } catch (err) {
+      log.warn({ err, userId: body.user_id }, 'views.open failed');
+      // Through the command's response_url: it works even where the bot is not a channel member.
+      await respond({
+        response_type: 'ephemeral',
+        text: ':warning: The /stylize form could not be opened (Slack gives an app three seconds). Run /stylize again.',
+      }).catch((e: unknown) => log.warn({ err: e }, 'could not answer the command'));
+    }
   });
 
   app.view(MODAL_CALLBACK_ID, async ({ ack, body, view, client }) => {
@@ -130,12 +179,12 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
       requestId: randomUUID(),
     };
     const jobLog = log.child({ requestId: who.requestId, userId: who.userId, channel: who.channel });
-    try {
-      await startJob(client, who, submission, jobLog);
-    } catch (err) {
-      jobLog.error({ err }, 'could not start the job');
-      await tellUser(client, who, `:x: ${internalErrorText(who.requestId)}`, jobLog);
-    }
+    track(
+      startJob(client, who, submission, jobLog).catch(async (err: unknown) => {
+        jobLog.error({ err }, 'could not start the job');
+        await tellUser(client, who, `:x: ${internalErrorText(who.requestId)}`, jobLog);
+      }),
+    );
   });
 
   async function startJob(
@@ -157,11 +206,9 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
       return;
     }
 
-    // A fixed seed per job, as on Discord, so the options line can say how to repeat the picture.
-    const { engine, given } = withSeed(
-      { ...options.jobDefaults, ...submission.options.engine },
-      submission.options.given,
-    );
+    // No seed here: the seed is not a Slack option (see optionsFor('slack')) and Slack has no
+    // Reroll, so the engine's fixed default applies and the same inputs give the same picture.
+    const { engine, given } = submission.options;
     let handle: JobHandle;
     try {
       handle = queue.submit({
@@ -169,12 +216,13 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
         request: {
           content: content.bytes,
           styles: [{ bytes: style.bytes }],
-          options: engine,
+          options: { ...options.jobDefaults, ...engine },
         },
         requestId: who.requestId,
       });
     } catch (e) {
       if (!(e instanceof QueueRejection)) throw e;
+      jobLog.info({ code: e.code }, 'job refused by the queue');
       await tellUser(client, who, `:hourglass: ${e.message}`, jobLog);
       return;
     }
@@ -201,12 +249,13 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     given: Record<string, unknown>,
     jobLog: Logger,
   ): Promise<void> {
+    const position = queue.positionOf(handle.id);
     const view: JobView = {
       jobId: handle.id,
       requestId: who.requestId,
       userId: who.userId,
       given,
-      phase: { kind: 'queued', position: 1 },
+      phase: position === 0 ? { kind: 'running' } : { kind: 'queued', position: position ?? 1 },
     };
     // Events can arrive before the message exists; edits start once there is a ts to edit.
     let ts: string | undefined;
@@ -214,8 +263,8 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
       intervalMs: options.updateIntervalMs ?? 3000,
       key: (m) => m.text,
       send: (m) =>
-        client.chat
-          .update({ channel: who.channel, ts: ts ?? '', text: m.text, blocks: m.blocks as never })
+        updates
+          .run(() => client.chat.update({ channel: who.channel, ts: ts ?? '', text: m.text, blocks: m.blocks as never }))
           .then(() => undefined),
       onError: (err) => jobLog.warn({ err }, 'chat.update failed'),
     });
@@ -264,66 +313,88 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     // Events that came while the message was being posted.
     if (jobMessage(view).text !== first.text) show();
 
-    void handle.settled.then(async (outcome) => {
-      view.phase = { kind: 'settled', outcome };
-      if (outcome.status === 'done') {
-        const { result } = outcome;
-        try {
-          await client.filesUploadV2({
-            channel_id: who.channel,
-            file: Buffer.from(result.image),
-            filename: `stylized.${result.mime === 'image/png' ? 'png' : 'jpg'}`,
-            title: 'Stylized picture',
-            initial_comment: `<@${who.userId}> here is your picture (${result.width}×${result.height}).`,
-          });
-        } catch (err) {
-          jobLog.error({ err }, 'upload failed');
-          view.phase = {
-            kind: 'settled',
-            outcome: {
-              status: 'failed',
-              failure: {
-                kind: 'engine',
-                message: 'The picture was painted but could not be uploaded to Slack. Try again in a minute.',
-              },
+    const outcome = await handle.settled;
+    handle.removeAllListeners();
+    view.phase = { kind: 'settled', outcome };
+    if (outcome.status === 'done') {
+      const { result } = outcome;
+      try {
+        await client.filesUploadV2({
+          channel_id: who.channel,
+          file: Buffer.from(result.image),
+          filename: `stylized.${result.mime === 'image/png' ? 'png' : 'jpg'}`,
+          title: 'Stylized picture',
+          initial_comment: `<@${who.userId}> here is your picture (${result.width}×${result.height}).`,
+        });
+      } catch (err) {
+        jobLog.error({ err }, 'upload failed');
+        view.phase = {
+          kind: 'settled',
+          outcome: {
+            status: 'failed',
+            failure: {
+              kind: 'engine',
+              message: 'The picture was painted but could not be uploaded to Slack. Try again in a minute.',
             },
-          };
-        }
+          },
+        };
       }
-      await pacer.finish(jobMessage(view));
-      jobLog.info({ status: outcome.status }, 'job settled');
-    });
+    }
+    await pacer.finish(jobMessage(view));
+    jobLog.info({ status: outcome.status }, 'job settled');
   }
 
   app.action<BlockAction<ButtonAction>>(CANCEL_ACTION, async ({ ack, body, action, client }) => {
     await ack();
     // Slack has no per-channel moderator role the app can see cheaply: only the requester cancels.
     const result = await cancelFor(queue, action.value ?? '', { userId: body.user.id, moderator: false });
-    if (!result.ok) {
-      const channel = body.channel?.id ?? body.container?.channel_id;
-      if (channel)
-        await client.chat.postEphemeral({
-          channel,
-          user: body.user.id,
-          text: `:no_entry: ${result.message}`,
-        });
-    }
-    // On success the job's `settled` event edits the message.
+    log.info({ jobId: action.value, userId: body.user.id, ok: result.ok }, 'cancel clicked');
+    // The clicker hears the outcome (as on Discord); on success the job message's last edit follows.
+    const channel = body.channel?.id ?? body.container?.channel_id;
+    if (channel)
+      await client.chat.postEphemeral({
+        channel,
+        user: body.user.id,
+        text: result.ok ? result.message : `:no_entry: ${result.message}`,
+      });
   });
 
   app.error(async (err) => {
     log.error({ err }, 'unhandled error in a Slack handler');
   });
 
-  if (socketMode) {
+  /** Lets the last edits and uploads go out (bounded), then closes the receiver. */
+  const drainThen = (close: () => Promise<void>) => {
+    let stopped: Promise<void> | undefined;
+    return () =>
+      (stopped ??= (async () => {
+        await raceTimeout(Promise.allSettled([...live]), options.drainMs ?? 30_000);
+        if (live.size > 0) log.warn({ jobs: live.size }, 'stopping with job messages not finished');
+        await close();
+        log.info('Slack app stopped');
+      })());
+  };
+
+  if (socketReceiver) {
     await app.start();
     log.info('Slack app connected (Socket Mode)');
-    return { stop: () => app.stop().then(() => undefined) };
+    // SocketModeReceiver.stop() does not wait for the socket to close; disconnect() does.
+    return { stop: drainThen(() => socketReceiver.client.disconnect()) };
   }
   const server = (await app.start(env.SLACK_PORT)) as Server;
   const port = (server.address() as AddressInfo).port;
   log.info({ port }, 'Slack app listening for events on /slack/events');
-  return { port, stop: () => app.stop().then(() => undefined) };
+  return {
+    port,
+    stop: drainThen(async () => {
+      const closed = app.stop();
+      // Idle keep-alive sockets would hold close() open; nothing more is coming on them.
+      server.closeIdleConnections();
+      await raceTimeout(closed, 5000);
+      server.closeAllConnections();
+      await closed;
+    }),
+  };
 }
 
 function helpText(sizeCap: number): string {

@@ -2,13 +2,17 @@ import type { Blob } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { IMAGES_DIR } from '../../support/fixtures.js';
 
 /**
  * A loopback stand-in for Slack's Web API and file hosting: real HTTP on 127.0.0.1, the methods
  * the app uses, tokens checked the way Slack checks them, every call recorded for assertions.
- * Point the app at it with SLACK_API_URL = `fake.apiUrl`.
+ * Point the app at it with SLACK_API_URL = `fake.apiUrl`. It also plays Socket Mode:
+ * apps.connections.open hands out a loopback WebSocket URL, and `sendEnvelope` delivers commands
+ * and interactions over it.
  */
 
 export interface SlackCall {
@@ -47,6 +51,16 @@ export interface ExternalUpload {
   completed?: { channelId?: string; threadTs?: string; initialComment?: string; title?: string };
 }
 
+/** A POST to a command's `response_url` (what Bolt's `respond()` sends). */
+export interface ResponseUrlPost {
+  path: string;
+  body: Record<string, unknown>;
+  at: number;
+}
+
+/** What the app answered to one Socket Mode envelope (the `payload` of its ack). */
+export type EnvelopeAck = Record<string, unknown>;
+
 export interface PostedMessage {
   channel: string;
   ts: string;
@@ -63,6 +77,11 @@ export class FakeSlack {
   readonly fileFetches: FileFetch[] = [];
   readonly uploads = new Map<string, ExternalUpload>();
   readonly messages = new Map<string, PostedMessage>();
+  readonly responses: ResponseUrlPost[] = [];
+  /** Socket Mode connections the app holds open now. */
+  readonly sockets = new Set<WebSocket>();
+  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly pendingAcks = new Map<string, (ack: EnvelopeAck) => void>();
   private readonly hosted = new Map<string, { file: SlackFile; bytes: Buffer }>();
   private readonly waiters = new Set<() => void>();
   private seq = 0;
@@ -74,9 +93,10 @@ export class FakeSlack {
     readonly botToken: string,
     readonly teamId: string,
     readonly botUserId: string,
+    readonly appToken: string,
   ) {}
 
-  static async start(opts: { botToken?: string; teamId?: string } = {}): Promise<FakeSlack> {
+  static async start(opts: { botToken?: string; appToken?: string; teamId?: string } = {}): Promise<FakeSlack> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -86,6 +106,7 @@ export class FakeSlack {
       opts.botToken ?? 'xoxb-fake-0000-bot-token',
       opts.teamId ?? 'T0FAKE',
       'U0BOT',
+      opts.appToken ?? 'xapp-1-A0FAKE-0000-app-token',
     );
     server.on('request', (req, res) => {
       fake.handle(req, res).catch((err: unknown) => {
@@ -93,7 +114,52 @@ export class FakeSlack {
         res.end(String(err));
       });
     });
+    server.on('upgrade', (req, socket, head) => fake.upgrade(req, socket, head));
     return fake;
+  }
+
+  /** Socket Mode: the URL apps.connections.open hands out accepts one WebSocket per call. */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (!req.url?.startsWith('/socket-link/')) {
+      socket.destroy();
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.sockets.add(ws);
+      ws.on('close', () => {
+        this.sockets.delete(ws);
+        this.notify();
+      });
+      ws.on('message', (data) => {
+        const msg = JSON.parse(String(data)) as { envelope_id?: string; payload?: EnvelopeAck };
+        const resolve = msg.envelope_id ? this.pendingAcks.get(msg.envelope_id) : undefined;
+        if (msg.envelope_id) this.pendingAcks.delete(msg.envelope_id);
+        resolve?.(msg.payload ?? {});
+      });
+      // Slack opens every session with a hello; the client counts as connected only after it.
+      ws.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0FAKE' } }));
+      this.notify();
+    });
+  }
+
+  /**
+   * Delivers an envelope to the app over its Socket Mode connection, the way Slack delivers slash
+   * commands (`slash_commands`) and interactions (`interactive`), and resolves with its ack.
+   */
+  async sendEnvelope(type: string, payload: Record<string, unknown>, timeoutMs = 5000): Promise<EnvelopeAck> {
+    const ws = await this.waitUntil(() => [...this.sockets][0], 'a Socket Mode connection');
+    const envelopeId = `env-${++this.seq}`;
+    return new Promise<EnvelopeAck>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingAcks.delete(envelopeId);
+        reject(new Error(`no ack for the ${type} envelope within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pendingAcks.set(envelopeId, (ack) => {
+        clearTimeout(timer);
+        resolve(ack);
+      });
+      ws.send(JSON.stringify({ envelope_id: envelopeId, type, payload, accepts_response_payload: true }));
+    });
   }
 
   /** Base URL of the Web API, with the trailing slash the WebClient expects. */
@@ -102,8 +168,15 @@ export class FakeSlack {
   }
 
   async close(): Promise<void> {
+    for (const ws of this.sockets) ws.terminate();
+    this.wss.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Where a slash command's `response_url` points: POSTs to it are recorded in `responses`. */
+  responseUrl(id: string): string {
+    return `${this.url}respond/${id}`;
   }
 
   /** Hosts bytes as a private Slack file (downloadable only with the bot token). */
@@ -192,6 +265,10 @@ export class FakeSlack {
         this.api(url.pathname.slice('/api/'.length), req, body, res);
       } else if (url.pathname.startsWith('/files-pri/') && req.method === 'GET') {
         this.serveFile(url.pathname, req, res);
+      } else if (url.pathname.startsWith('/respond/') && req.method === 'POST') {
+        this.responses.push({ path: url.pathname, body: parseArgs(req.headers['content-type'], body), at: Date.now() });
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('ok');
       } else if (url.pathname.startsWith('/upload/') && req.method === 'POST') {
         await this.receiveUpload(url.pathname.slice('/upload/'.length), req.headers['content-type'], body, res);
       } else {
@@ -257,6 +334,11 @@ export class FakeSlack {
       res.end(JSON.stringify(payload));
     };
     if (token === undefined) return reply({ ok: false, error: 'not_authed' });
+    // Socket Mode's method takes the app-level token, and only it; every other method the bot token.
+    if (method === 'apps.connections.open') {
+      if (token !== this.appToken) return reply({ ok: false, error: 'not_allowed_token_type' });
+      return reply({ ok: true, url: `${this.url.replace(/^http/, 'ws')}socket-link/${++this.seq}` });
+    }
     if (token !== this.botToken) return reply({ ok: false, error: 'invalid_auth' });
     const str = (k: string): string | undefined =>
       typeof args[k] === 'string' ? (args[k] as string) : undefined;
@@ -274,6 +356,8 @@ export class FakeSlack {
         });
       case 'views.open': {
         if (!str('trigger_id')) return reply({ ok: false, error: 'invalid_arguments' });
+        // Trigger ids live three seconds; tests name one `expired-...` to play a late views.open.
+        if (str('trigger_id')?.startsWith('expired')) return reply({ ok: false, error: 'expired_trigger_id' });
         const view = args.view as Record<string, unknown> | undefined;
         if (!view || view.type !== 'modal') return reply({ ok: false, error: 'invalid_arguments' });
         return reply({ ok: true, view: { id: `V${++this.seq}`, team_id: this.teamId, ...view } });

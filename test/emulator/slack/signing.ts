@@ -49,8 +49,7 @@ export async function postSigned(
   return { status: res.status, text, json };
 }
 
-/** Form body of a slash command invocation. */
-export function slashCommandBody(fields: {
+export interface SlashCommandFields {
   command?: string;
   text?: string;
   userId: string;
@@ -58,8 +57,11 @@ export function slashCommandBody(fields: {
   teamId: string;
   triggerId: string;
   responseUrl?: string;
-}): string {
-  return new URLSearchParams({
+}
+
+/** The fields Slack sends for a slash command (form-encoded over HTTP, an object in Socket Mode). */
+export function slashCommandFields(fields: SlashCommandFields): Record<string, string> {
+  return {
     token: 'deprecated-verification-token',
     team_id: fields.teamId,
     team_domain: 'fake',
@@ -72,7 +74,12 @@ export function slashCommandBody(fields: {
     api_app_id: 'A0FAKE',
     response_url: fields.responseUrl ?? 'http://127.0.0.1:9/unused',
     trigger_id: fields.triggerId,
-  }).toString();
+  };
+}
+
+/** Form body of a slash command invocation. */
+export function slashCommandBody(fields: SlashCommandFields): string {
+  return new URLSearchParams(slashCommandFields(fields)).toString();
 }
 
 /** Form body of an interactive payload (view submission, block action): `payload=<json>`. */

@@ -1,5 +1,5 @@
 import type { FakeSlack, PostedMessage, SlackFile } from './fake-slack.js';
-import { interactiveBody, postSigned, slashCommandBody, type SignedResponse } from './signing.js';
+import { interactiveBody, postSigned, slashCommandFields, type SignedResponse } from './signing.js';
 
 /** What the user puts in one modal field: text for number inputs, a choice, a tick, or files. */
 export type FieldValue = string | boolean | SlackFile | SlackFile[];
@@ -21,27 +21,50 @@ export interface OpenedView {
 
 let triggerSeq = 0;
 
+/** How requests reach the app: signed HTTP POSTs (HTTP mode) or envelopes over its WebSocket. */
+export type AppTransport = { eventsUrl: string; signingSecret: string } | { socketMode: true };
+
 /**
  * One Slack user driving the app the way the Slack client would: slash command, modal submission
- * and button clicks all arrive as correctly signed HTTP requests at the app's endpoint.
+ * and button clicks arrive as correctly signed HTTP requests at the app's endpoint, or, in Socket
+ * Mode, as envelopes over the app's connection.
  */
 export class SlackUser {
   constructor(
     private readonly fake: FakeSlack,
-    private readonly app: { eventsUrl: string; signingSecret: string },
+    private readonly app: AppTransport,
     readonly userId: string,
     readonly channelId = 'C0GENERAL',
   ) {}
 
+  /** Sends form fields (a slash command) or an interactive payload, and returns the app's answer. */
+  private async deliver(
+    kind: 'slash_commands' | 'interactive',
+    body: Record<string, unknown>,
+  ): Promise<SignedResponse> {
+    if ('socketMode' in this.app) {
+      const ack = await this.fake.sendEnvelope(kind, body);
+      const empty = Object.keys(ack).length === 0;
+      return { status: 200, text: empty ? '' : JSON.stringify(ack), json: empty ? undefined : ack };
+    }
+    const form =
+      kind === 'slash_commands'
+        ? new URLSearchParams(body as Record<string, string>).toString()
+        : interactiveBody(body);
+    return postSigned(this.app.eventsUrl, form, this.app.signingSecret);
+  }
+
+  /** Runs a slash command; its response_url points at the fake (see `fake.responses`). */
   async slashCommand(text = '', triggerId = `trigger-${++triggerSeq}`): Promise<SignedResponse> {
-    const body = slashCommandBody({
+    const fields = slashCommandFields({
       text,
       userId: this.userId,
       channelId: this.channelId,
       teamId: this.fake.teamId,
       triggerId,
+      responseUrl: this.fake.responseUrl(triggerId),
     });
-    return postSigned(this.app.eventsUrl, body, this.app.signingSecret);
+    return this.deliver('slash_commands', fields);
   }
 
   /** Runs `/stylize` and returns the modal the app opened for this trigger. */
@@ -89,7 +112,7 @@ export class SlackUser {
       response_urls: [],
       is_enterprise_install: false,
     };
-    return postSigned(this.app.eventsUrl, interactiveBody(payload), this.app.signingSecret);
+    return this.deliver('interactive', payload);
   }
 
   /** Clicks the button with `actionId` on a message the app posted. */
@@ -126,7 +149,7 @@ export class SlackUser {
       actions: [{ ...button, action_ts: String(Date.now() / 1000) }],
       is_enterprise_install: false,
     };
-    return postSigned(this.app.eventsUrl, interactiveBody(payload), this.app.signingSecret);
+    return this.deliver('interactive', payload);
   }
 }
 

@@ -1,0 +1,115 @@
+import { createServer } from 'node:net';
+import { afterEach, expect, it } from 'vitest';
+import { startApp, type App } from '../../src/app.js';
+import { loadEnv } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { startDiscordEmulator, type DiscordEmulator } from '../emulator/discord/emulator.js';
+import { FakeSlack } from '../emulator/slack/fake-slack.js';
+import { SlackUser } from '../emulator/slack/slack-user.js';
+import { IMAGES_DIR, WEIGHTS } from '../support/fixtures.js';
+
+/**
+ * The bot process (src/app.ts) with Slack credentials: Slack alone, or Slack beside Discord, and a
+ * stop() that lets the last Slack messages go out before it closes the endpoint.
+ */
+
+const SIGNING_SECRET = 'platforms-signing-secret';
+const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+/** startApp does not report the Slack port, so a free one is chosen here. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Sockets and servers this process holds open (timers are left out: other modules keep some). */
+function netHandles(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPServerWrap').length;
+}
+
+async function refused(url: string): Promise<boolean> {
+  try {
+    await fetch(url, { method: 'POST', body: '' });
+    return false;
+  } catch (e) {
+    return (e as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+  }
+}
+
+const slackEnv = (fake: FakeSlack, port: number) => ({
+  SLACK_BOT_TOKEN: fake.botToken,
+  SLACK_SIGNING_SECRET: SIGNING_SECRET,
+  SLACK_API_URL: fake.apiUrl,
+  SLACK_PORT: String(port),
+  HTTP_ENABLED: 'false',
+  VGG19_WEIGHTS: WEIGHTS,
+  MAX_IMAGE_SIZE: '256',
+});
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c().catch(() => undefined);
+  cleanup = [];
+});
+
+it('with only Slack credentials runs Slack alone; stop() tells the user before it closes', async () => {
+  const handlesBefore = netHandles();
+  const fake = await FakeSlack.start();
+  cleanup.push(() => fake.close());
+  const port = await freePort();
+  // No grace: the running job is stopped at once, and its message must still say so.
+  const app: App = await startApp(loadEnv({ ...slackEnv(fake, port), SHUTDOWN_GRACE_S: '0' }), logger, {
+    queue: { progressIntervalMs: 250 },
+  });
+  cleanup.push(() => app.stop());
+  expect(app.discord).toBeUndefined();
+  await app.queue.ready();
+
+  const eventsUrl = `http://127.0.0.1:${port}/slack/events`;
+  const dana = new SlackUser(fake, { eventsUrl, signingSecret: SIGNING_SECRET }, 'U0DANA');
+  const view = await dana.openModal();
+  await dana.submit(view, { content_image: fake.hostImage('golden_gate.jpg'), style_image: fake.hostImage('udnie.jpg'), size: '64' });
+  const message = await fake.waitUntil(() => [...fake.messages.values()][0], 'the job message', 30_000);
+  await fake.waitUntil(() => /Started|▰/.test(message.text), 'the job to start', 30_000);
+
+  // What SIGTERM does: the queue stops the job, the Slack app edits its message, then disconnects.
+  await app.stop();
+  expect(message.text).toMatch(/The bot is restarting.*send it again in a minute/);
+  expect(JSON.stringify(message.blocks)).not.toContain('stylize_cancel');
+  expect(await refused(eventsUrl)).toBe(true);
+
+  await fake.close();
+  // Nothing of the app's network is left open (the Bolt server, keep-alive sockets, the fake).
+  await new Promise((r) => setTimeout(r, 100));
+  expect(netHandles()).toBeLessThanOrEqual(handlesBefore);
+}, 120_000);
+
+it('with Discord and Slack credentials serves both from one process', async () => {
+  const emu: DiscordEmulator = await startDiscordEmulator({ imagesDir: IMAGES_DIR });
+  cleanup.push(() => emu.close());
+  const fake = await FakeSlack.start();
+  cleanup.push(() => fake.close());
+  const port = await freePort();
+  const env = loadEnv({
+    ...slackEnv(fake, port),
+    DISCORD_TOKEN: emu.token,
+    DISCORD_APPLICATION_ID: emu.applicationId,
+    DISCORD_API_URL: emu.apiUrl,
+    DISCORD_CDN_HOSTS: emu.cdnHost,
+  });
+  const app = await startApp(env, logger);
+  cleanup.push(() => app.stop());
+
+  await emu.ready;
+  expect(app.discord).toBeDefined();
+  const eventsUrl = `http://127.0.0.1:${port}/slack/events`;
+  const erin = new SlackUser(fake, { eventsUrl, signingSecret: SIGNING_SECRET }, 'U0ERIN');
+  const view = await erin.openModal();
+  expect(view.blocks.filter((b) => b.element?.type === 'file_input')).toHaveLength(2);
+
+  await app.stop();
+  expect(await refused(eventsUrl)).toBe(true);
+}, 120_000);
