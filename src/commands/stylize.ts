@@ -2,7 +2,6 @@
  * /stylize (Discord): one photo, one or two paintings, the schema's options. Acknowledges at once,
  * downloads the attachments before their links expire, then hands over to the job message.
  */
-import { randomBytes } from 'node:crypto';
 import { MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import type { DiscordContext } from '../bot/discord/context.js';
 import { attachmentRefs, IMAGE_OPTIONS, rawOptions } from '../bot/discord/inputs.js';
@@ -11,6 +10,7 @@ import { refuse } from '../bot/discord/respond.js';
 import { downloadImage, InputError } from './attachments.js';
 import { withSeed } from './job-actions.js';
 import { maxOf, optionsFor, OptionError, parseOptions } from './options.js';
+import { newRequestId } from './request-id.js';
 
 export const name = 'stylize';
 
@@ -49,10 +49,6 @@ export function data(limits: { sizeCap: number }) {
     }
   }
   return builder;
-}
-
-export function newRequestId(): string {
-  return randomBytes(5).toString('hex');
 }
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: DiscordContext): Promise<void> {

@@ -7,7 +7,7 @@ import type { Env } from '../../config.js';
 import type { Logger } from '../../log.js';
 import { RerollStore } from '../../commands/reroll-store.js';
 import { internalErrorText } from '../../commands/texts.js';
-import { newRequestId } from '../../commands/stylize.js';
+import { newRequestId } from '../../commands/request-id.js';
 import { handleButton } from './buttons.js';
 import { COMMANDS } from './commands.js';
 import { DEFAULT_TUNING, type DiscordContext, type DiscordQueue, type DiscordTuning } from './context.js';

@@ -1,7 +1,7 @@
 /** Cancel, Reroll and Parameters on a job message. */
 import { MessageFlags, PermissionFlagsBits, type ButtonInteraction } from 'discord.js';
 import { cancelFor, commandLine, parameterLines, rerolled } from '../../commands/job-actions.js';
-import { newRequestId } from '../../commands/stylize.js';
+import { newRequestId } from '../../commands/request-id.js';
 import { rerollExpiredText } from '../../commands/texts.js';
 import type { DiscordContext } from './context.js';
 import { parseCustomId } from './custom-ids.js';

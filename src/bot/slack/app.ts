@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, SocketModeReceiver, type BlockAction, type ButtonAction, type webApi } from '@slack/bolt';
@@ -6,6 +5,7 @@ import { downloadImage, InputError } from '../../commands/attachments.js';
 import { helpLines } from '../../commands/options.js';
 import { cancelFor } from '../../commands/job-actions.js';
 import { EditPacer } from '../../commands/pacer.js';
+import { newRequestId } from '../../commands/request-id.js';
 import { internalErrorText } from '../../commands/texts.js';
 import type { Env } from '../../config.js';
 import type { StylizeOptions } from '../../engine/types.js';
@@ -176,7 +176,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
       userId: body.user.id,
       teamId: body.team?.id ?? body.user.team_id,
       channel: meta.channelId,
-      requestId: randomUUID(),
+      requestId: newRequestId(),
     };
     const jobLog = log.child({ requestId: who.requestId, userId: who.userId, channel: who.channel });
     track(
