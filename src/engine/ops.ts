@@ -46,6 +46,23 @@ export interface PreparedConv {
 
 let mode: GradientMode = 'custom';
 
+/**
+ * Called after each conv (forward and image gradient) while `withWorkTicks` runs. A step at 512 px
+ * takes seconds and runs synchronously; this is how a caller gets control between layers to report
+ * progress (e.g. post a message from a worker) without splitting the step.
+ */
+let workTick: (() => void) | undefined;
+
+export function withWorkTicks<T>(tick: () => void, work: () => T): T {
+  const outer = workTick;
+  workTick = tick;
+  try {
+    return work();
+  } finally {
+    workTick = outer;
+  }
+}
+
 export function setGradientMode(next: GradientMode): void {
   mode = next;
 }
@@ -79,6 +96,7 @@ export function prepareConv(kernel: tf.Tensor4D, bias: tf.Tensor1D): PreparedCon
 
   const apply = tf.customGrad(((x: tf.Tensor4D, save: tf.GradSaveFunc) => {
     const y = convBiasRelu(x, kernel, bias);
+    workTick?.();
     save([y]);
     return {
       value: y,
@@ -88,7 +106,9 @@ export function prepareConv(kernel: tf.Tensor4D, bias: tf.Tensor1D): PreparedCon
       gradFunc: (dy, saved) => {
         const [out] = saved as [tf.Tensor4D];
         const masked = tf.mul(dy, tf.step(out)) as tf.Tensor4D;
-        return tf.conv2d(masked, rotated, STRIDES, 'same');
+        const dx = tf.conv2d(masked, rotated, STRIDES, 'same');
+        workTick?.();
+        return dx;
       },
     };
   }) as CustomGradientFunc<tf.Tensor4D>) as (x: tf.Tensor4D) => tf.Tensor4D;

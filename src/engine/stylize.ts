@@ -20,7 +20,7 @@ import {
   type RgbImage,
 } from './image.js';
 import { computeTargets, createObjective, evaluateLosses, neededLayers, type LossWeights, type Targets } from './losses.js';
-import { prepareConv, type PreparedConv } from './ops.js';
+import { prepareConv, withWorkTicks, type PreparedConv } from './ops.js';
 import { createAdam } from './optimizers/adam.js';
 import { createLbfgs } from './optimizers/lbfgs.js';
 import type { Optimizer } from './optimizers/types.js';
@@ -132,10 +132,10 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
 
       lastTargets?.targets.dispose();
       lastTargets = undefined;
-      const targets = targetsFor(extractor, contentPx, stylePx, styleWeights, weights);
+      const targets = withWorkTicks(progress.heartbeat, () => targetsFor(extractor, contentPx, stylePx, styleWeights, weights));
       lastTargets = { scale, targets };
       const objective = createObjective(extractor, targets, weights, scale.height, scale.width);
-      const start = objective(x);
+      const start = withWorkTicks(progress.heartbeat, () => objective(x!));
       const optimizer: Optimizer<Losses> =
         opts.optimizer === 'lbfgs'
           ? createLbfgs(objective, x, { bounds: BOUNDS, initial: start })
@@ -147,7 +147,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
         // Yield so an abort (or a timer) can run, then refuse to start another step.
         await new Promise((resolve) => setImmediate(resolve));
         checkCancelled(signal);
-        losses = optimizer.step().info;
+        losses = withWorkTicks(progress.heartbeat, () => optimizer.step()).info;
         progress.step(index, it, losses, () => view(optimizer.x));
       }
       x = view(optimizer.x);
@@ -173,10 +173,12 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
       lastTargets = undefined;
       const contentPx = await resizeRgb(content, out.width, out.height);
       const stylePx = await Promise.all(styles.map((s) => styleAt(s, finalScale, opts, contentPx)));
-      finalTargets = targetsFor(extractor, contentPx, stylePx, styleWeights, weights);
+      finalTargets = withWorkTicks(progress.heartbeat, () => targetsFor(extractor, contentPx, stylePx, styleWeights, weights));
       lastTargets = { scale: finalScale, targets: finalTargets };
     }
-    const finalLosses = evaluateLosses(extractor, Float32Array.from(image.data), out.height, out.width, finalTargets, weights);
+    const finalLosses = withWorkTicks(progress.heartbeat, () =>
+      evaluateLosses(extractor, Float32Array.from(image.data), out.height, out.width, finalTargets, weights),
+    );
     const bytes = await encodeImage(image, opts.format);
     return {
       image: bytes,
@@ -370,6 +372,8 @@ export function mulberry32(seed: number): () => number {
 }
 
 interface ProgressReporter {
+  /** Between layers of a long step: repeats the last event, with time and ETA brought up to date, once `progressIntervalMs` has passed. */
+  heartbeat: () => void;
   scaleStart(index: number, losses: Losses, pixels: () => Float32Array): void;
   step(index: number, iteration: number, losses: Losses, pixels: () => Float32Array): void;
   scaleEnd(index: number, losses: Losses, pixels: () => Float32Array): void;
@@ -377,7 +381,8 @@ interface ProgressReporter {
 
 /**
  * Progress events at the start and end of each scale and at most every `progressIntervalMs`
- * between. ETA assumes a step's cost grows with the pixel count, at the rate last measured.
+ * between, also inside a long step (from `heartbeat`, called between layers). ETA assumes a step's
+ * cost grows with the pixel count, at the rate last measured.
  */
 function createProgressReporter(plan: readonly PlannedScale[], started: number, controls: RunControls): ProgressReporter {
   const onProgress = controls.onProgress;
@@ -387,9 +392,23 @@ function createProgressReporter(plan: readonly PlannedScale[], started: number, 
   let lastEmit = -Infinity;
   let scaleStartedAt = started;
   let msPerPixelStep: number | undefined;
+  /** The last state reported or stepped through, and when: what a heartbeat repeats. */
+  let current: { index: number; iteration: number; losses: Losses; snapshot: Float32Array; at: number } | undefined;
+
+  function record(index: number, iteration: number, losses: Losses, pixels: () => Float32Array): void {
+    if (!onProgress) return;
+    // Snapshot now: the preview must show this moment even if encoded later.
+    current = { index, iteration, losses, snapshot: Float32Array.from(pixels()), at: performance.now() };
+  }
 
   function emit(index: number, iteration: number, losses: Losses, pixels: () => Float32Array): void {
-    if (!onProgress) return;
+    record(index, iteration, losses, pixels);
+    send();
+  }
+
+  function send(): void {
+    if (!onProgress || !current) return;
+    const { index, iteration, losses, snapshot } = current;
     const now = performance.now();
     lastEmit = now;
     const scale = plan[index]!;
@@ -397,10 +416,9 @@ function createProgressReporter(plan: readonly PlannedScale[], started: number, 
     if (msPerPixelStep !== undefined) {
       let remaining = (scale.iterations - iteration) * scale.width * scale.height;
       for (const s of plan.slice(index + 1)) remaining += s.iterations * s.width * s.height;
-      etaMs = Math.round(remaining * msPerPixelStep);
+      // Time already spent on the step under way counts against what is left.
+      etaMs = Math.max(0, Math.round(remaining * msPerPixelStep - (now - current.at)));
     }
-    // Snapshot now: the preview must show this moment even if encoded later.
-    const snapshot = pixels();
     onProgress({
       scale: index + 1,
       scales: plan.length,
@@ -418,6 +436,9 @@ function createProgressReporter(plan: readonly PlannedScale[], started: number, 
   }
 
   return {
+    heartbeat() {
+      if (current && performance.now() - lastEmit >= interval) send();
+    },
     scaleStart(index, losses, pixels) {
       scaleStartedAt = performance.now();
       emit(index, 0, losses, pixels);
@@ -427,7 +448,8 @@ function createProgressReporter(plan: readonly PlannedScale[], started: number, 
       msPerPixelStep = (performance.now() - scaleStartedAt) / (iteration * scale.width * scale.height);
       // The job's first step is reported at once, so a first preview comes within seconds.
       const first = index === 0 && iteration === 1;
-      if (iteration < scale.iterations && (first || performance.now() - lastEmit >= interval)) emit(index, iteration, losses, pixels);
+      record(index, iteration, losses, pixels);
+      if (iteration < scale.iterations && (first || performance.now() - lastEmit >= interval)) send();
     },
     scaleEnd(index, losses, pixels) {
       emit(index, plan[index]!.iterations, losses, pixels);

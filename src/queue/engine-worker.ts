@@ -37,6 +37,7 @@ async function runJob(engine: Engine, message: Extract<ToWorker, { type: 'run' }
   running.set(id, abort);
   // Previews are encoded asynchronously; a chain keeps every message for this job in order.
   let outbox: Promise<void> = Promise.resolve();
+  let queued = 0;
   const crossed = previewCrossing(previewAt);
   const onProgress = (event: ProgressEvent): void => {
     const progress: JobProgress = {
@@ -52,6 +53,13 @@ async function runJob(engine: Engine, message: Extract<ToWorker, { type: 'run' }
     };
     // Asked for now, while the engine still holds this step's image.
     const preview = event.totalSteps > 0 && crossed(event.step / event.totalSteps) ? event.preview() : undefined;
+    // Events from inside a long step arrive while this thread is busy and the chain cannot run:
+    // with nothing waiting ahead, post at once so the main thread hears from us every interval.
+    if (!preview && queued === 0) {
+      post({ type: 'progress', id, progress });
+      return;
+    }
+    queued += 1;
     outbox = outbox.then(async () => {
       if (preview) {
         try {
@@ -61,6 +69,7 @@ async function runJob(engine: Engine, message: Extract<ToWorker, { type: 'run' }
         }
       }
       post({ type: 'progress', id, progress }, progress.preview ? transferListOf([progress.preview]) : []);
+      queued -= 1;
     });
   };
   try {

@@ -127,6 +127,27 @@ describe('stylize (real VGG19 weights)', () => {
     expect(result.stats.scales.map((s) => Math.max(s.width, s.height))).toEqual([64, 96]);
   });
 
+  it('keeps reporting during a step that takes longer than the progress interval', async () => {
+    // At 512 px one step takes ~5 s on 2 cores, longer than the 2 s promise; here a 192 px step
+    // (~0.6 s) against a 50 ms interval plays the same part.
+    const stamps: { at: number; e: ProgressEvent }[] = [];
+    const result = await engine.stylize(request({ size: 192, scales: [{ size: 192, iterations: 3 }] }), {
+      onProgress: (e) => stamps.push({ at: performance.now(), e }),
+      progressIntervalMs: 50,
+    });
+    const stepMs = result.stats.scales[0]!.ms / 3;
+    const gaps = stamps.slice(1).map((s, i) => s.at - stamps[i]!.at);
+    // Events come several times per step (between layers), never a whole step apart.
+    expect(stamps.length).toBeGreaterThan(3 * 3);
+    expect(Math.max(...gaps)).toBeLessThan(stepMs / 2);
+    // Repeated events keep the step they are in and count the time down.
+    const iterations = stamps.map((s) => s.e.iteration);
+    expect(iterations).toEqual([...iterations].sort((a, b) => a - b));
+    const withinStep = stamps.filter((s) => s.e.iteration === 1 && s.e.etaMs !== undefined);
+    expect(withinStep.length).toBeGreaterThan(1);
+    expect(withinStep.at(-1)!.e.etaMs!).toBeLessThan(withinStep[0]!.e.etaMs!);
+  });
+
   it('stops within one step when cancelled, leaving no tensors behind', async () => {
     const before = tf.memory().numTensors;
     const controller = new AbortController();
