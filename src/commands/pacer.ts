@@ -19,6 +19,7 @@ export class EditPacer<T> {
   private lastSentAt = -Infinity;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> = Promise.resolve();
+  private sending = false;
   private finished = false;
 
   constructor(private readonly opts: PacerOptions<T>) {}
@@ -35,16 +36,21 @@ export class EditPacer<T> {
   }
 
   private schedule(): void {
-    if (this.timer || this.pending === undefined) return;
+    // While a send is under way its end time is not known yet; it reschedules when done.
+    if (this.timer || this.sending || this.pending === undefined) return;
     const wait = Math.max(0, this.lastSentAt + this.opts.intervalMs - this.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
       const state = this.pending;
       this.pending = undefined;
       if (state === undefined || this.finished) return;
+      this.sending = true;
       this.inFlight = this.inFlight.then(() => this.sendIfChanged(state));
       // The next state may only go out an interval after this one, however long it took.
-      void this.inFlight.then(() => this.schedule());
+      void this.inFlight.then(() => {
+        this.sending = false;
+        this.schedule();
+      });
     }, wait);
   }
 

@@ -44,6 +44,26 @@ describe('EditPacer', () => {
     await new Promise((r) => setTimeout(r, 250));
     expect(sent).toHaveLength(3);
   });
+
+  it('keeps the interval after a slow send (an upload) when new states arrive during it', async () => {
+    const sent: number[] = [];
+    const pacer = new EditPacer<number>({
+      intervalMs: 200,
+      key: (s) => String(s),
+      send: async () => {
+        await new Promise((r) => setTimeout(r, 150));
+        sent.push(Date.now());
+      },
+    });
+    // States every 20 ms, as progress from inside long steps comes, for 900 ms.
+    for (let i = 0; i < 45; i++) {
+      pacer.push(i);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await pacer.finish(99);
+    expect(sent.length).toBeGreaterThanOrEqual(3);
+    for (let k = 1; k < sent.length; k++) expect(sent[k]! - sent[k - 1]!).toBeGreaterThanOrEqual(195);
+  });
 });
 
 const inputs = (seed: number): RerollInputs => ({
