@@ -4,7 +4,8 @@
  *
  *   --steps     median ms per optimisation step (forward + image gradient + L-BFGS update) per
  *               backend and size, conv GFLOP/s, peak RSS
- *   --job       a default job (default options, --job_size px): total time, time to first preview
+ *   --job       a default job (default options, --job_size px): total time, time to first preview,
+ *               longest gap between progress events
  *   --quality   time to quality at --quality_size px: the seed's recipe (one scale at full size,
  *               Adam lr 4, content init) vs the default coarse-to-fine pipeline, both scored by
  *               the full-resolution loss of the saved image; then how long the default needs to
@@ -75,17 +76,19 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
 async function stepTimes(engine: Engine, size: number, count: number): Promise<void> {
-  const stamps: number[] = [];
+  // When each step ended: the first event that carries its number (events also come from inside steps).
+  const ended = new Map<number, number>();
   let dims = { width: 0, height: 0 };
   await engine.stylize(req({ size, scales: [{ size, iterations: count + 1 }] }), {
     progressIntervalMs: 0,
     onProgress(e) {
-      stamps.push(performance.now());
+      if (!ended.has(e.step)) ended.set(e.step, performance.now());
       dims = { width: e.width, height: e.height };
     },
   });
-  // Drop the first step (warm-up, first-time kernel setup); the last stamp is the scale's end event.
-  const deltas = stamps.slice(2, stamps.length - 1).map((t, i) => t - stamps[i + 1]!);
+  // Drop the first step (warm-up, first-time kernel setup).
+  const deltas: number[] = [];
+  for (let k = 2; k <= count + 1; k++) deltas.push(ended.get(k)! - ended.get(k - 1)!);
   const ms = median(deltas);
   const gflop = (2 * convFlops(dims.height, dims.width, 'block5_conv1')) / 1e9;
   emit({
@@ -104,8 +107,13 @@ async function defaultJob(engine: Engine, size: number): Promise<void> {
   const t0 = performance.now();
   let firstPreviewMs: number | undefined;
   let pending: Promise<void> | undefined;
+  let lastEvent: number | undefined;
+  let maxProgressGapMs = 0;
   const result = await engine.stylize(req({ size }), {
     onProgress(e) {
+      const now = performance.now();
+      if (lastEvent !== undefined) maxProgressGapMs = Math.max(maxProgressGapMs, now - lastEvent);
+      lastEvent = now;
       // The first preview that shows optimisation work, timed until its PNG is ready.
       if (firstPreviewMs === undefined && pending === undefined && e.step > 0) {
         pending = e.preview().then(() => {
@@ -122,6 +130,8 @@ async function defaultJob(engine: Engine, size: number): Promise<void> {
     size,
     totalMs: Math.round(performance.now() - t0),
     firstPreviewMs: firstPreviewMs === undefined ? null : Math.round(firstPreviewMs),
+    // Longest silence between progress events (promised: 2 s), and the wait for the first.
+    maxProgressGapMs: Math.round(maxProgressGapMs),
     scales: result.stats.scales.map((s) => ({ size: `${s.width}x${s.height}`, iterations: s.iterations, ms: s.ms, total: s.losses.total })),
     finalLosses: result.stats.finalLosses,
   });
@@ -129,12 +139,14 @@ async function defaultJob(engine: Engine, size: number): Promise<void> {
 
 async function seedRecipe(engine: Engine, size: number, adamSteps: number): Promise<number> {
   const t0 = performance.now();
+  let lastStep = -1;
   const seed = await engine.stylize(req({ size, optimizer: 'adam', learningRate: 4, scales: [{ size, iterations: adamSteps }] }), {
     progressIntervalMs: 0,
     onProgress(e) {
       // Loss at full resolution of the (clamped) image before each update; streamed, so a run cut
       // short still tells the curve so far.
-      if (e.iteration % 50 === 0 || e.iteration === e.iterations) {
+      if ((e.iteration % 50 === 0 || e.iteration === e.iterations) && e.step !== lastStep) {
+        lastStep = e.step;
         emit({ part: 'quality', recipe: 'seed', size, step: e.iteration, ms: Math.round(e.elapsedMs), total: e.losses.total });
       }
     },

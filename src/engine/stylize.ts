@@ -437,7 +437,9 @@ function createProgressReporter(plan: readonly PlannedScale[], started: number, 
 
   return {
     heartbeat() {
-      if (current && performance.now() - lastEmit >= interval) send();
+      // Ticks come up to ~0.5 s apart (one conv at 512 px here): firing at 3/4 of the interval
+      // keeps the longest silence within the interval itself.
+      if (current && performance.now() - lastEmit >= interval * 0.75) send();
     },
     scaleStart(index, losses, pixels) {
       scaleStartedAt = performance.now();
