@@ -91,14 +91,7 @@ export class SlackUser {
     const payload = {
       type: 'view_submission',
       team: { id: this.fake.teamId, domain: 'fake' },
-      user: {
-        id: this.userId,
-        username: this.userId.toLowerCase(),
-        name: this.userId.toLowerCase(),
-        team_id: this.fake.teamId,
-      },
-      api_app_id: 'A0FAKE',
-      token: 'deprecated-verification-token',
+      ...this.actor(),
       trigger_id: `trigger-${++triggerSeq}`,
       view: {
         ...view,
@@ -115,12 +108,9 @@ export class SlackUser {
     return this.deliver('interactive', payload);
   }
 
-  /** Clicks the button with `actionId` on a message the app posted. */
-  async click(message: PostedMessage, actionId: string): Promise<SignedResponse> {
-    const button = findButton(message.blocks, actionId);
-    if (!button) throw new Error(`message ${message.ts} has no button ${actionId}`);
-    const payload = {
-      type: 'block_actions',
+  /** Who is acting, as every interactive payload names them. */
+  private actor() {
+    return {
       user: {
         id: this.userId,
         username: this.userId.toLowerCase(),
@@ -129,6 +119,16 @@ export class SlackUser {
       },
       api_app_id: 'A0FAKE',
       token: 'deprecated-verification-token',
+    };
+  }
+
+  /** Clicks the button with `actionId` on a message the app posted. */
+  async click(message: PostedMessage, actionId: string): Promise<SignedResponse> {
+    const button = findButton(message.blocks, actionId);
+    if (!button) throw new Error(`message ${message.ts} has no button ${actionId}`);
+    const payload = {
+      type: 'block_actions',
+      ...this.actor(),
       container: {
         type: 'message',
         message_ts: message.ts,
