@@ -19,7 +19,8 @@
  * - Colour (pure): `rgbToYiq`, `yiqToRgb` on interleaved Float32 (0..255 scale), `toLuma(img)`
  *   -> Float32Array (w*h), `lumaToRgb(luma, w, h)` -> grey RgbImage, `matchLuma(src, ref)`
  *   (mean/std transfer), `combineLumaWithChroma(luma | RgbImage, content)` -> RgbImage that
- *   keeps the content's colours (I, Q) with the given brightness (Y).
+ *   keeps the content's colours (I, Q) with the given brightness (Y); `keepContentChroma(floatRgb,
+ *   content)` the same on float pixels (for the image being optimised); `toBytes(floatRgb)`.
  */
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { StylizeError } from './errors.js';
@@ -371,10 +372,30 @@ export function combineLumaWithChroma(luma: Float32Array | RgbImage, content: Rg
   if (y.length !== n) {
     throw new RangeError(`luma has ${y.length} pixels but the content image has ${n}`);
   }
+  return { data: toBytes(underContentChroma((p) => y[p]!, content)), width: content.width, height: content.height };
+}
+
+/**
+ * `pixels` (float RGB, e.g. an image being optimised) with its brightness kept and the content's
+ * colours put back; floats clamped to 0..255, not rounded, so optimisation can go on from them.
+ */
+export function keepContentChroma(pixels: Float32Array, content: RgbImage): Float32Array {
+  const ours = rgbToYiq(pixels);
+  return underContentChroma((p) => ours[p * 3]!, content);
+}
+
+/** Y per pixel from `luma`, I and Q from `content`, back to RGB clamped to 0..255. */
+function underContentChroma(luma: (pixel: number) => number, content: RgbImage): Float32Array {
   const yiq = rgbToYiq(content.data);
-  for (let p = 0; p < n; p++) yiq[p * 3] = y[p]!;
+  for (let p = 0; p < content.width * content.height; p++) yiq[p * 3] = luma(p);
   const rgb = yiqToRgb(yiq);
-  const data = new Uint8Array(n * 3);
-  for (let i = 0; i < rgb.length; i++) data[i] = clampByte(rgb[i]!);
-  return { data, width: content.width, height: content.height };
+  for (let i = 0; i < rgb.length; i++) rgb[i] = rgb[i]! <= 0 ? 0 : rgb[i]! >= 255 ? 255 : rgb[i]!;
+  return rgb;
+}
+
+/** Float pixels to bytes: rounded and clamped to 0..255. */
+export function toBytes(pixels: Float32Array): Uint8Array {
+  const out = new Uint8Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) out[i] = clampByte(pixels[i]!);
+  return out;
 }

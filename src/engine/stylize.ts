@@ -11,12 +11,12 @@ import {
   encodeImage,
   encodePreview,
   fitLongSide,
+  keepContentChroma,
   lumaToRgb,
   matchLuma,
   resizeRgb,
-  rgbToYiq,
+  toBytes,
   toLuma,
-  yiqToRgb,
   type RgbImage,
 } from './image.js';
 import { computeTargets, createObjective, evaluateLosses, neededLayers, type LossWeights, type Targets } from './losses.js';
@@ -126,7 +126,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
       const scaleStarted = performance.now();
       const contentPx = await resizeRgb(content, scale.width, scale.height);
       const stylePx = await Promise.all(styles.map((s) => styleAt(s, scale, opts, contentPx)));
-      x = x && prev ? carryOver(x, prev, scale, contentPx, prevContent!) : initialImage(opts.init, contentPx, stylePx[0]!, random);
+      x = x && prev ? carryOver(x, prev, scale, contentPx, prevContent!) : await initialImage(opts.init, contentPx, stylePx[0]!, random);
       prevContent = contentPx;
       checkCancelled(signal);
 
@@ -140,7 +140,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
         opts.optimizer === 'lbfgs'
           ? createLbfgs(objective, x, { bounds: BOUNDS, initial: start })
           : createAdam(objective, x, { bounds: BOUNDS, learningRate: opts.learningRate });
-      const view = (pixels: Float32Array) => (opts.preserveColors ? keepChroma(pixels, contentPx) : pixels);
+      const view = (pixels: Float32Array) => (opts.preserveColors ? keepContentChroma(pixels, contentPx) : pixels);
       let losses = start.info;
       progress.scaleStart(index, losses, () => view(optimizer.x));
       for (let it = 1; it <= scale.iterations; it++) {
@@ -164,7 +164,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
       // An explicit schedule may stop below the output size: carry the result over like a scale.
       const contentOut = await resizeRgb(content, out.width, out.height);
       pixels = carryOver(pixels, last, finalScale, contentOut, prevContent!);
-      if (opts.preserveColors) pixels = keepChroma(pixels, contentOut);
+      if (opts.preserveColors) pixels = keepContentChroma(pixels, contentOut);
     }
     const image: RgbImage = { data: toBytes(pixels), width: out.width, height: out.height };
     let finalTargets = lastTargets?.scale === last && last.width === out.width && last.height === out.height ? lastTargets.targets : undefined;
@@ -281,32 +281,15 @@ function jittered(pixels: Uint8Array, random: () => number): Float32Array {
   return Float32Array.from(pixels, (v) => Math.min(255, Math.max(0, v + (random() * 2 - 1) * INIT_JITTER)));
 }
 
-function initialImage(init: StylizeOptions['init'], contentPx: RgbImage, style: RgbImage, random: () => number): Float32Array {
+async function initialImage(init: StylizeOptions['init'], contentPx: RgbImage, style: RgbImage, random: () => number): Promise<Float32Array> {
   switch (init) {
     case 'content':
       return jittered(contentPx.data, random);
     case 'noise':
       return Float32Array.from({ length: contentPx.data.length }, () => random() * 255);
     case 'style':
-      return jittered(resizeNearestSync(style, contentPx.width, contentPx.height), random);
+      return jittered((await resizeRgb(style, contentPx.width, contentPx.height)).data, random);
   }
-}
-
-/** A quick synchronous resize for the style init (its detail is redrawn by the optimiser anyway). */
-function resizeNearestSync(img: RgbImage, width: number, height: number): Uint8Array {
-  const out = new Uint8Array(width * height * 3);
-  for (let yy = 0; yy < height; yy++) {
-    const sy = Math.min(img.height - 1, Math.floor(((yy + 0.5) * img.height) / height));
-    for (let xx = 0; xx < width; xx++) {
-      const sx = Math.min(img.width - 1, Math.floor(((xx + 0.5) * img.width) / width));
-      const s = (sy * img.width + sx) * 3;
-      const d = (yy * width + xx) * 3;
-      out[d] = img.data[s]!;
-      out[d + 1] = img.data[s + 1]!;
-      out[d + 2] = img.data[s + 2]!;
-    }
-  }
-  return out;
 }
 
 /**
@@ -323,40 +306,19 @@ function carryOver(
   contentFrom: RgbImage,
 ): Float32Array {
   const delta = Float32Array.from(pixels, (v, i) => v - contentFrom.data[i]!);
-  const up = upsample(delta, from, to, false);
+  const up = upsample(delta, from, to);
   for (let i = 0; i < up.length; i++) up[i] = Math.min(255, Math.max(0, up[i]! + contentTo.data[i]!));
   return up;
 }
 
-function upsample(
-  pixels: Float32Array,
-  from: { width: number; height: number },
-  to: { width: number; height: number },
-  clamp = true,
-): Float32Array {
-  const t = tf.tidy(() => {
-    const up = tf.image.resizeBilinear(tf.tensor4d(pixels, [1, from.height, from.width, 3]), [to.height, to.width], false, true);
-    return clamp ? tf.clipByValue(up, 0, 255) : up;
-  });
+/** Bilinear, not clamped (it resizes differences as well as pictures). */
+function upsample(pixels: Float32Array, from: { width: number; height: number }, to: { width: number; height: number }): Float32Array {
+  const t = tf.tidy(() =>
+    tf.image.resizeBilinear(tf.tensor4d(pixels, [1, from.height, from.width, 3]), [to.height, to.width], false, true),
+  );
   const data = Float32Array.from(t.dataSync());
   t.dispose();
   return data;
-}
-
-/** Brightness from `pixels`, colour (YIQ's I and Q) from the content. */
-function keepChroma(pixels: Float32Array, contentPx: RgbImage): Float32Array {
-  const yiq = rgbToYiq(contentPx.data);
-  const ours = rgbToYiq(pixels);
-  for (let i = 0; i < yiq.length; i += 3) yiq[i] = ours[i]!;
-  const rgb = yiqToRgb(yiq);
-  for (let i = 0; i < rgb.length; i++) rgb[i] = Math.min(255, Math.max(0, rgb[i]!));
-  return rgb;
-}
-
-function toBytes(pixels: Float32Array): Uint8Array {
-  const out = new Uint8Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) out[i] = Math.min(255, Math.max(0, Math.round(pixels[i]!)));
-  return out;
 }
 
 /** Seeded PRNG (mulberry32): the same seed gives the same noise on every machine. */
