@@ -9,6 +9,7 @@ import { EtaModel, jobWork, scheduleEtas } from './eta.js';
 import { droppedAtShutdown, stoppedAtShutdown, timeLimit } from './failures.js';
 import { Handle, type JobHandle } from './job-handle.js';
 import { checkAdmission } from './limits.js';
+import { raceTimeout } from '../util/pending-work.js';
 import { EngineWorker, type EngineInfo, type RunEnd } from './worker-host.js';
 import type {
   CancelRequester,
@@ -307,10 +308,4 @@ export function createJobQueue(options: QueueOptions): JobQueue {
       return shutdownDone;
     },
   };
-}
-
-async function raceTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }

@@ -11,6 +11,7 @@ import { newRequestId } from '../../commands/request-id.js';
 import { handleButton } from './buttons.js';
 import { COMMANDS } from './commands.js';
 import { DEFAULT_TUNING, type DiscordContext, type DiscordQueue, type DiscordTuning } from './context.js';
+import { PendingWork } from '../../util/pending-work.js';
 import { tellPrivately } from './respond.js';
 
 export interface DiscordBot {
@@ -39,7 +40,7 @@ export async function startDiscordBot(opts: DiscordBotOptions): Promise<DiscordB
     // Tests and self-hosted proxies point this at another host; discord.js appends /v10.
     rest: { api: env.DISCORD_API_URL },
   });
-  const pending = new Set<Promise<unknown>>();
+  const pending = new PendingWork();
   const ctx: DiscordContext = {
     env,
     queue: opts.queue,
@@ -47,8 +48,7 @@ export async function startDiscordBot(opts: DiscordBotOptions): Promise<DiscordB
     rerolls: new RerollStore({ keepMinutes: env.REROLL_KEEP_MIN }),
     tuning: { ...DEFAULT_TUNING, ...opts.tuning },
     track(work) {
-      pending.add(work);
-      void work.finally(() => pending.delete(work)).catch(() => undefined);
+      pending.track(work);
     },
   };
   const commands = new Map(COMMANDS.map((c) => [c.name, c]));
@@ -99,14 +99,7 @@ export async function startDiscordBot(opts: DiscordBotOptions): Promise<DiscordB
       return status;
     },
     async stop(timeoutMs = 30_000) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...pending]),
-        new Promise((r) => {
-          timer = setTimeout(r, timeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
+      await pending.drain(timeoutMs);
       ctx.rerolls.close();
       status = 'stopped';
       await client.destroy();

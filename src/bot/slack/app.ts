@@ -25,6 +25,7 @@ import {
   type ViewStateValues,
 } from './modal.js';
 import { CANCEL_ACTION, jobMessage, type JobView, type SlackMessage } from './messages.js';
+import { PendingWork, raceTimeout } from '../../util/pending-work.js';
 import { CallGate } from './rate.js';
 
 type WebClient = webApi.WebClient;
@@ -80,15 +81,6 @@ const SLACK_FILE_HOST = 'files.slack.com';
  */
 const RETRY = { retries: 4, factor: 2, minTimeout: 1000, maxTimeout: 8000, randomize: true };
 
-function raceTimeout(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.then(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /**
  * The Slack app: `/stylize` opens a modal, its submission becomes a job in the shared queue, one
@@ -122,11 +114,8 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
   });
   const updates = new CallGate(options.updatesPerMinute ?? 40);
   /** Job messages still to be finished (last edit, upload); stop() waits for them. */
-  const live = new Set<Promise<void>>();
-  const track = (p: Promise<void>): void => {
-    live.add(p);
-    void p.finally(() => live.delete(p));
-  };
+  const live = new PendingWork();
+  const track = (p: Promise<void>): void => live.track(p);
 
   const downloadPolicy = {
     allowedHosts: [SLACK_FILE_HOST, new URL(env.SLACK_API_URL).host.toLowerCase()],
@@ -368,7 +357,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     let stopped: Promise<void> | undefined;
     return () =>
       (stopped ??= (async () => {
-        await raceTimeout(Promise.allSettled([...live]), options.drainMs ?? 30_000);
+        await live.drain(options.drainMs ?? 30_000);
         if (live.size > 0) log.warn({ jobs: live.size }, 'stopping with job messages not finished');
         await close();
         log.info('Slack app stopped');
