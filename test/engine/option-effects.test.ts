@@ -4,15 +4,14 @@
  * X shows more X), not absolute values, so they hold across backends.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, resizeRgb, type RgbImage } from '../../src/engine/image.js';
+import { resizeRgb } from '../../src/engine/image.js';
 import { createEngine, type Engine, type StylizeOptions, type StylizeRequest, type StylizeResult } from '../../src/engine/index.js';
 import { WEIGHTS, image } from '../support/fixtures.js';
-import { lumaCorrelation, redness } from './support/picture-metrics.js';
+import { decoded, lumaCorrelation, redness } from './support/picture-metrics.js';
 
 const chicago = image('chicago.jpg');
 const udnie = image('udnie.jpg');
 const redCircles = image('red_circles.jpg');
-const LIMITS = { maxBytes: 50e6, maxPixels: 50e6 };
 
 let engine: Engine;
 beforeAll(async () => {
@@ -26,13 +25,9 @@ function run(options: Partial<StylizeOptions>, styles: StylizeRequest['styles'] 
   return engine.stylize({ content: chicago, styles, options: { ...base, ...options } });
 }
 
-async function picture(result: StylizeResult): Promise<RgbImage> {
-  return decodeImage(result.image, LIMITS);
-}
-
 async function photoLikeness(result: StylizeResult): Promise<number> {
-  const out = await picture(result);
-  const photo = await resizeRgb(await decodeImage(chicago, LIMITS), out.width, out.height);
+  const out = await decoded(result.image);
+  const photo = await resizeRgb(await decoded(chicago), out.width, out.height);
   return lumaCorrelation(out, photo);
 }
 
@@ -52,7 +47,7 @@ describe('options a user can see the effect of', () => {
 
     const circlesOnly = await run({}, [{ bytes: redCircles }]);
     const half = await run({}, [{ bytes: udnie, weight: 1 }, { bytes: redCircles, weight: 1 }]);
-    const [r0, r50, r100] = await Promise.all([udnieOnly, half, circlesOnly].map(async (r) => redness(await picture(r))));
+    const [r0, r50, r100] = await Promise.all([udnieOnly, half, circlesOnly].map(async (r) => redness(await decoded(r.image))));
     // The red-circles painting makes the picture redder, and half of it about half as red.
     expect(r100!).toBeGreaterThan(r0! + 5);
     expect(r50!).toBeGreaterThan(r0!);

@@ -7,14 +7,13 @@
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, resizeRgb, type RgbImage } from '../../src/engine/image.js';
+import { resizeRgb } from '../../src/engine/image.js';
 import { createEngine, StylizeError, type Engine, type ProgressEvent, type StylizeRequest } from '../../src/engine/index.js';
 import { WEIGHTS, image } from '../support/fixtures.js';
-import { chromaDistance, lumaCorrelation } from './support/picture-metrics.js';
+import { chromaDistance, decoded, lumaCorrelation } from './support/picture-metrics.js';
 
 const chicago = image('chicago.jpg');
 const udnie = image('udnie.jpg');
-const LIMITS = { maxBytes: 50e6, maxPixels: 50e6 };
 
 let engine: Engine;
 beforeAll(async () => {
@@ -24,10 +23,6 @@ afterAll(() => engine?.dispose());
 
 function request(options: StylizeRequest['options'] = {}): StylizeRequest {
   return { content: chicago, styles: [{ bytes: udnie }], options };
-}
-
-async function decoded(bytes: Uint8Array): Promise<RgbImage> {
-  return decodeImage(bytes, LIMITS);
 }
 
 describe('stylize (real VGG19 weights)', () => {

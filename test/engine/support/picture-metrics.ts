@@ -1,5 +1,10 @@
 /** What a person would notice about a picture, as numbers: shared by the engine tests. */
-import { rgbToYiq, type RgbImage } from '../../../src/engine/image.js';
+import { decodeImage, rgbToYiq, type RgbImage } from '../../../src/engine/image.js';
+
+/** Decodes a result or a test image for measuring (limits far above anything the tests make). */
+export function decoded(bytes: Uint8Array): Promise<RgbImage> {
+  return decodeImage(bytes, { maxBytes: 50e6, maxPixels: 50e6 });
+}
 
 /** Pearson correlation of the luminance of two same-sized images. */
 export function lumaCorrelation(a: RgbImage, b: RgbImage): number {
