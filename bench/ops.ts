@@ -15,14 +15,11 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/engine/backend.js';
 import { conv2dRelu, pool2x2, prepareConv, setGradientMode, type GradientMode, type PreparedConv } from '../src/engine/ops.js';
 import type { BackendChoice } from '../src/engine/types.js';
+import { convFlops } from '../src/engine/vgg.js';
+import { VGG19_CONV_LAYERS, expectedKernelShape } from '../src/engine/weights/vgg-layers.js';
 
-/** [block, output channels, convs in the block] up to block4_conv2. */
-const BLOCKS: Array<[number, number]> = [
-  [64, 2],
-  [128, 2],
-  [256, 4],
-  [512, 2],
-];
+const DEEPEST = 'block4_conv2';
+const LAYERS = VGG19_CONV_LAYERS.slice(0, VGG19_CONV_LAYERS.findIndex((l) => l.name === DEEPEST) + 1);
 
 const SLOW_STEP_MS = 15_000;
 
@@ -49,39 +46,28 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 }
 
-function buildLayers(): PreparedConv[][] {
-  let cin = 3;
-  return BLOCKS.map(([cout, n]) =>
-    Array.from({ length: n }, () => {
-      const std = Math.sqrt(2 / (9 * cin));
-      const layer = prepareConv(tf.randomNormal([3, 3, cin, cout], 0, std, 'float32', cout + cin) as tf.Tensor4D, tf.zeros([cout]) as tf.Tensor1D);
-      cin = cout;
-      return layer;
-    }),
-  );
+interface Layer {
+  block: string;
+  conv: PreparedConv;
 }
 
-function convFlops(size: number): number {
-  let cin = 3;
-  let side = size;
-  let total = 0;
-  for (const [cout, n] of BLOCKS) {
-    for (let i = 0; i < n; i++) {
-      total += 2 * side * side * cin * cout * 9 * 2;
-      cin = cout;
-    }
-    side = Math.floor(side / 2);
-  }
-  return total;
+function buildLayers(): Layer[] {
+  return LAYERS.map(({ name }) => {
+    const [, , cin, cout] = expectedKernelShape(name)!;
+    const std = Math.sqrt(2 / (9 * cin));
+    const conv = prepareConv(tf.randomNormal([3, 3, cin, cout], 0, std, 'float32', cout + cin) as tf.Tensor4D, tf.zeros([cout]) as tf.Tensor1D);
+    return { block: name.slice(0, 6), conv };
+  });
 }
 
-function step(x: tf.Tensor4D, layers: PreparedConv[][]): tf.Tensor {
+function step(x: tf.Tensor4D, layers: Layer[]): tf.Tensor {
   return tf.tidy(() =>
     tf.grad((img: tf.Tensor) => {
       let h = img as tf.Tensor4D;
-      layers.forEach((block, b) => {
-        if (b > 0) h = pool2x2(h, 'avg');
-        for (const conv of block) h = conv2dRelu(h, conv);
+      layers.forEach(({ block, conv }, i) => {
+        // A pool ends each block, as in VGG19.
+        if (i > 0 && block !== layers[i - 1]!.block) h = pool2x2(h, 'avg');
+        h = conv2dRelu(h, conv);
       });
       return tf.mean(tf.square(h));
     })(x),
@@ -112,7 +98,8 @@ async function child(backend: BackendChoice, threads: number, sizes: number[], m
       const warm = await timeStep();
       const times = warm > SLOW_STEP_MS ? [warm] : await sequential(reps, timeStep);
       const ms = Math.min(...times);
-      const flops = convFlops(size);
+      // Forward pass, then the same again for the image gradient.
+      const flops = 2 * convFlops(size, size, DEEPEST);
       const row: Row = { backend: info.name, threads: info.threads, mode, size, ms: Math.round(ms), gflops: +(flops / ms / 1e6).toFixed(1), gflopPerStep: +(flops / 1e9).toFixed(1), cpuPerWall: +Math.max(...cpuRatios).toFixed(2) };
       console.log(JSON.stringify(row));
     }

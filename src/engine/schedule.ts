@@ -6,7 +6,7 @@
  * left one step at 512 px, and the result kept the blur of the upsampled 256 px image (512 px loss
  * 6.35e5 in 54 s, against 3.96e5 in 73 s with 24/10/6 steps, measured on chicago + udnie).
  */
-import type { Scale } from './types.js';
+import type { Scale, StylizeOptions } from './types.js';
 
 /** Default output long side and total iterations; here (not in defaults.ts) so the queue can use them without loading tfjs. */
 export const DEFAULT_SIZE = 512;
@@ -33,4 +33,9 @@ export function autoSchedule(size: number, iterations: number): Scale[] {
   // Rounding leftovers go to the coarsest scale, where they are cheapest.
   its[0] = Math.max(1, its[0]! + iterations - its.reduce((a, b) => a + b, 0));
   return sizes.map((s, i) => ({ size: s, iterations: its[i]! }));
+}
+
+/** The scales a job runs: the ones it gives, else the automatic schedule (engine defaults for what it leaves out). */
+export function planScales(options: Partial<Pick<StylizeOptions, 'size' | 'iterations' | 'scales'>> = {}): Scale[] {
+  return Array.isArray(options.scales) ? options.scales : autoSchedule(options.size ?? DEFAULT_SIZE, options.iterations ?? DEFAULT_ITERATIONS);
 }

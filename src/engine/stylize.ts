@@ -24,7 +24,7 @@ import { prepareConv, withWorkTicks, type PreparedConv } from './ops.js';
 import { createAdam } from './optimizers/adam.js';
 import { createLbfgs } from './optimizers/lbfgs.js';
 import type { Optimizer } from './optimizers/types.js';
-import { autoSchedule } from './schedule.js';
+import { planScales } from './schedule.js';
 import type {
   Engine,
   EngineConfig,
@@ -107,7 +107,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
     styles.push(await decodeImage(s.bytes, ctx.limits, { label: request.styles.length > 1 ? `style image ${i + 1}` : 'style image' }));
   }
   const out = checkedSize(content, opts.size);
-  const plan: PlannedScale[] = (opts.scales === 'auto' ? autoSchedule(opts.size, opts.iterations) : opts.scales).map((s) => ({
+  const plan: PlannedScale[] = planScales(opts).map((s) => ({
     ...s,
     ...checkedSize(content, s.size),
   }));

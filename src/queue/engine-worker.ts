@@ -17,9 +17,11 @@ function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
 }
 
-/** Which thresholds have been passed; each preview is asked for once, at the first event past it. */
-function previewCrossing(previewAt: number[]): (fraction: number) => boolean {
-  const thresholds = [...previewAt].sort((a, b) => a - b);
+/**
+ * Which thresholds have been passed; each preview is asked for once, at the first event past it.
+ * `thresholds` come ascending and without repeats (the queue's validPreviewPoints).
+ */
+function previewCrossing(thresholds: number[]): (fraction: number) => boolean {
   let next = 0;
   return (fraction) => {
     let crossed = false;

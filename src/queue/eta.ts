@@ -5,12 +5,8 @@
  * otherwise skew every estimate after it.
  */
 // schedule.ts is plain arithmetic; defaults.ts would pull tfjs into the main thread.
-import { DEFAULT_ITERATIONS, DEFAULT_SIZE, autoSchedule } from '../engine/schedule.js';
+import { planScales } from '../engine/schedule.js';
 import type { StylizeRequest } from '../engine/types.js';
-
-/** The engine's defaults (DEFAULT_OPTIONS in src/engine/defaults.ts) for requests that leave them out. */
-export const ENGINE_DEFAULT_SIZE = DEFAULT_SIZE;
-export const ENGINE_DEFAULT_ITERATIONS = DEFAULT_ITERATIONS;
 
 /**
  * Measured with the wasm backend on a 2-core machine: about 7.6 s per evaluation at 512x341
@@ -24,12 +20,8 @@ const SETUP_STEPS_PER_SCALE = 2;
 const STEP_OVERHEAD_PIXELS = 2_500;
 
 export function jobWork(request: StylizeRequest): number {
-  const options = request.options ?? {};
-  const scales = Array.isArray(options.scales)
-    ? options.scales
-    : autoSchedule(options.size ?? ENGINE_DEFAULT_SIZE, options.iterations ?? ENGINE_DEFAULT_ITERATIONS);
   // Photos are rarely square: a 3:2 picture has 2/3 of size² pixels.
-  return scales.reduce(
+  return planScales(request.options).reduce(
     (sum, s) => sum + ((s.iterations + SETUP_STEPS_PER_SCALE) * (s.size * s.size * (2 / 3) + STEP_OVERHEAD_PIXELS)) / 1e6,
     0,
   );

@@ -17,6 +17,13 @@ export const workerCrash = (): JobFailure => ({
   message: 'The image worker stopped unexpectedly while working on your picture; please try again.',
 });
 
+/** Something broke that the user can do nothing about; `code` is the error's, for the logs. */
+export const internalError = (code?: string): JobFailure => ({
+  kind: 'engine',
+  message: 'Something went wrong while making your picture; please try again later.',
+  ...(code === undefined ? {} : { code }),
+});
+
 export function timeLimit(limitMs: number): JobFailure {
   return {
     kind: 'time-limit',
@@ -43,11 +50,7 @@ export function failureFromError(error: WireError): JobFailure {
     return { kind: 'engine', message: error.message, code: error.code };
   }
   if (error.code === 'ERR_WORKER_OUT_OF_MEMORY' || OUT_OF_MEMORY.test(error.message)) return outOfMemory();
-  return {
-    kind: 'engine',
-    message: 'Something went wrong while making your picture; please try again later.',
-    code: error.code,
-  };
+  return internalError(error.code);
 }
 
 export function isCancellation(error: WireError): boolean {

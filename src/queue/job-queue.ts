@@ -6,11 +6,11 @@ import { randomUUID } from 'node:crypto';
 import PQueue from 'p-queue';
 import { resolveQueueConfig, type QueueConfig, type QueueOptions } from './config.js';
 import { EtaModel, jobWork, scheduleEtas } from './eta.js';
-import { droppedAtShutdown, stoppedAtShutdown, timeLimit } from './failures.js';
+import { droppedAtShutdown, internalError, stoppedAtShutdown, timeLimit } from './failures.js';
 import { Handle, type JobHandle } from './job-handle.js';
 import { checkAdmission } from './limits.js';
 import { raceTimeout } from '../util/pending-work.js';
-import { EngineWorker, type EngineInfo, type RunEnd } from './worker-host.js';
+import { EngineWorker, WorkerInitError, type EngineInfo, type RunEnd } from './worker-host.js';
 import type {
   CancelRequester,
   CancelResult,
@@ -59,6 +59,10 @@ interface Job {
   stop?: StopReason;
 }
 
+/** A job with the engine's default options: the guess for one not yet asked for. */
+const DEFAULT_JOB_WORK = jobWork({ content: new Uint8Array(), styles: [] });
+
+/** Ascending and without repeats, which the worker relies on. */
 const validPreviewPoints = (points: number[] | undefined): number[] =>
   [...new Set(points ?? [])].filter((p) => Number.isFinite(p) && p > 0 && p <= 1).sort((a, b) => a - b);
 
@@ -138,9 +142,7 @@ export function createJobQueue(options: QueueOptions): JobQueue {
       case 'shutdown':
         return { status: 'failed', failure: stoppedAtShutdown() };
       default:
-        return end.status === 'failed'
-          ? end
-          : { status: 'failed', failure: { kind: 'engine', message: 'Your picture was stopped unexpectedly; please try again.' } };
+        return end.status === 'failed' ? end : { status: 'failed', failure: internalError() };
     }
   }
 
@@ -165,7 +167,8 @@ export function createJobQueue(options: QueueOptions): JobQueue {
     let timer: NodeJS.Timeout | undefined;
     let end: RunEnd;
     try {
-      await worker.ready().catch(() => undefined);
+      // A worker that cannot load fails this job now; the next job gets a fresh one.
+      await worker.ready();
       // The time limit counts the job's own work, not a worker (re)loading its weights.
       const runStart = Date.now();
       timer = setTimeout(() => requestStop(job, { kind: 'time-limit' }), config.jobTimeLimitMs);
@@ -177,8 +180,12 @@ export function createJobQueue(options: QueueOptions): JobQueue {
           });
       if (end.status === 'done') eta.record(job.work, Date.now() - runStart);
     } catch (e) {
-      log?.error({ err: e, jobId: job.id }, 'job runner failed');
-      end = { status: 'failed', failure: { kind: 'engine', message: 'Something went wrong while making your picture; please try again later.' } };
+      if (e instanceof WorkerInitError) {
+        end = { status: 'failed', failure: e.failure };
+      } else {
+        log?.error({ err: e, jobId: job.id }, 'job runner failed');
+        end = { status: 'failed', failure: internalError() };
+      }
     } finally {
       clearTimeout(timer);
       running.delete(job);
@@ -198,8 +205,7 @@ export function createJobQueue(options: QueueOptions): JobQueue {
     };
   }
 
-  function allInfo(): JobInfo[] {
-    const t = etas();
+  function allInfo(t = etas()): JobInfo[] {
     return [
       ...[...running].map((job, i) => infoOf(job, 0, t.running[i]!)),
       ...waiting.map((job, i) => infoOf(job, i + 1, t.waiting[i]!)),
@@ -273,18 +279,15 @@ export function createJobQueue(options: QueueOptions): JobQueue {
     },
 
     snapshot() {
+      // A new job cannot start before the running ones free a worker, plus its own (unknown) work.
       const t = etas([0]);
-      const jobsNow = allInfo();
-      // A new job cannot start before the running ones free a worker, plus its own (unknown) work:
-      // the estimate uses a job with the engine's default options.
-      const typical = eta.estimateMs(jobWork({ content: new Uint8Array(), styles: [] }));
       return {
         length: running.size + waiting.length,
         waiting: waiting.length,
         running: running.size,
         concurrency: config.concurrency,
-        jobs: jobsNow,
-        etaForNewJobMs: Math.round(t.extra[0]! + typical),
+        jobs: allInfo(t),
+        etaForNewJobMs: Math.round(t.extra[0]! + eta.estimateMs(DEFAULT_JOB_WORK)),
       };
     },
 

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from '../log.js';
 import type { BackendName, StylizeRequest, StylizeResult } from '../engine/types.js';
-import { failureFromError, outOfMemory, workerCrash } from './failures.js';
+import { failureFromError, isCancellation, outOfMemory, workerCrash } from './failures.js';
 import { transferableRequest, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
 import type { JobFailure, JobProgress } from './types.js';
 
@@ -186,7 +186,7 @@ export class EngineWorker {
         case 'failed': {
           const current = this.#current;
           if (current?.id !== message.id) break;
-          if (current.cancelRequested && (message.error.code === 'cancelled' || message.error.name === 'AbortError')) {
+          if (current.cancelRequested && isCancellation(message.error)) {
             current.finish({ status: 'cancelled' });
           } else {
             const failure = failureFromError(message.error);

@@ -2,15 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from '../../src/config.js';
 import { DEFAULT_OPTIONS } from '../../src/engine/defaults.js';
-import { ENGINE_DEFAULT_ITERATIONS, ENGINE_DEFAULT_SIZE, EtaModel, jobWork, scheduleEtas } from '../../src/queue/eta.js';
+import { EtaModel, jobWork, scheduleEtas } from '../../src/queue/eta.js';
 import { queueConfigFromEnv } from '../../src/queue/index.js';
 
 const request = (size: number, iterations: number) => ({ content: new Uint8Array(), styles: [], options: { size, iterations } });
 
 describe('ETA', () => {
   it('uses the engine’s own defaults for requests that leave options out', () => {
-    expect([ENGINE_DEFAULT_SIZE, ENGINE_DEFAULT_ITERATIONS]).toEqual([DEFAULT_OPTIONS.size, DEFAULT_OPTIONS.iterations]);
-    expect(jobWork({ content: new Uint8Array(), styles: [] })).toBe(jobWork(request(512, DEFAULT_OPTIONS.iterations)));
+    expect(jobWork({ content: new Uint8Array(), styles: [] })).toBe(jobWork(request(DEFAULT_OPTIONS.size, DEFAULT_OPTIONS.iterations)));
   });
 
   it('gives a first estimate for a default job in minutes, not seconds or hours', () => {
