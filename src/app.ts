@@ -31,7 +31,6 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
   const rawQueue = createJobQueue({ ...base, logger, ...overrides.queue });
   const metrics = createMetrics(rawQueue);
   const queue = instrumentQueue(rawQueue, metrics);
-  let stopping = false;
 
   let discord: DiscordBot | undefined;
   let slackStop: (() => Promise<void>) | undefined;
@@ -44,8 +43,9 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
         health: () => {
           const snapshot = queue.snapshot();
           return {
-            ok: !stopping && queue.accepting,
-            status: stopping ? 'stopping' : 'serving',
+            // Not accepting = shutting down: queue.shutdown() turns it off at once.
+            ok: queue.accepting,
+            status: queue.accepting ? 'serving' : 'stopping',
             discord: discord?.status ?? 'off',
             slack: slackStop ? 'on' : 'off',
             queue: { length: snapshot.length, running: snapshot.running },
@@ -74,7 +74,6 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
     httpPort: http?.port,
     stop() {
       stopped ??= (async () => {
-        stopping = true;
         logger.info('shutting down');
         // Jobs settle here (finished, stopped or dropped); each job message then gets its last edit.
         await rawQueue.shutdown();

@@ -6,7 +6,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const SECRET_VARIABLES = new Set(['DISCORD_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN']);
+/** Never printed; the logger masks their values. */
+const SECRET_VARIABLES = ['DISCORD_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'] as const;
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalString = z
@@ -81,19 +82,43 @@ const FIXES: Partial<Record<keyof Env, string>> = {
 function describe(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const name = String(issue.path[0] ?? 'configuration');
   const raw = env[name];
-  const shown = raw === undefined ? 'unset' : SECRET_VARIABLES.has(name) ? '(hidden)' : JSON.stringify(raw);
+  const shown = raw === undefined ? 'unset' : (SECRET_VARIABLES as readonly string[]).includes(name) ? '(hidden)' : JSON.stringify(raw);
   const fix = FIXES[name as keyof Env] ?? 'see .env.example for the allowed values';
   return `Configuration error: ${name}=${shown} is not valid (${issue.message}); fix: ${fix}.`;
 }
 
+/** The values of the secret variables that are set, for the logger to mask. */
+export function secretValues(env: Env): string[] {
+  return SECRET_VARIABLES.map((name) => env[name]).filter((v): v is string => v !== undefined);
+}
+
 /** Validates an environment (process.env by default, after reading `.env`). Throws ConfigError. */
 export function loadEnv(env: Record<string, string | undefined> = readProcessEnv()): Env {
-  const parsed = envSchema.safeParse(env);
+  return parseEnv(envSchema, env);
+}
+
+/**
+ * Validates `env` against `schema` (envSchema or part of it, e.g. `envSchema.pick(...)` for a tool
+ * that reads only a few variables). Throws ConfigError: one line naming the variable and the fix.
+ */
+export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     throw new ConfigError(first ? describe(first, env) : 'Configuration error.');
   }
   return parsed.data;
+}
+
+function unset(name: keyof Env): ConfigError {
+  return new ConfigError(`Configuration error: ${name} is unset; fix: ${FIXES[name] ?? 'see .env.example'}.`);
+}
+
+/** What talking to Discord needs: the bot token and the application id. */
+export function requireDiscord(env: Env): { token: string; applicationId: string } {
+  if (env.DISCORD_TOKEN === undefined) throw unset('DISCORD_TOKEN');
+  if (env.DISCORD_APPLICATION_ID === undefined) throw unset('DISCORD_APPLICATION_ID');
+  return { token: env.DISCORD_TOKEN, applicationId: env.DISCORD_APPLICATION_ID };
 }
 
 /** The bot needs credentials for at least one platform; a half-configured Slack app is an error too. */
@@ -110,9 +135,7 @@ export function requirePlatforms(env: Env): { discord: boolean; slack: boolean }
       'Configuration error: SLACK_SIGNING_SECRET is unset; fix: copy the Signing Secret from your Slack app (Basic Information), or set SLACK_APP_TOKEN for Socket Mode.',
     );
   }
-  if (discord && env.DISCORD_APPLICATION_ID === undefined) {
-    throw new ConfigError(describe({ path: ['DISCORD_APPLICATION_ID'], message: 'required with DISCORD_TOKEN' } as z.core.$ZodIssue, {}));
-  }
+  if (discord) requireDiscord(env);
   return { discord, slack };
 }
 

@@ -2,19 +2,14 @@
  * `npm start`: reads the configuration, makes sure the weights are there, starts the bot.
  * A configuration problem is one line on stderr and exit code 1, never a stack trace.
  */
-import { ConfigError, loadEnv, requirePlatforms } from './config.js';
+import { ConfigError, loadEnv, requirePlatforms, secretValues } from './config.js';
 import { isStylizeError } from './engine/errors.js';
 import { createLogger } from './log.js';
 
 async function main(): Promise<void> {
   const env = loadEnv();
   requirePlatforms(env);
-  const logger = createLogger({
-    level: env.LOG_LEVEL,
-    secrets: [env.DISCORD_TOKEN, env.SLACK_BOT_TOKEN, env.SLACK_SIGNING_SECRET, env.SLACK_APP_TOKEN].filter(
-      (s): s is string => s !== undefined,
-    ),
-  });
+  const logger = createLogger({ level: env.LOG_LEVEL, secrets: secretValues(env) });
   // Loaded after the configuration is known to be good, so a mistake there is reported at once.
   const { ensureWeights } = await import('./engine/weights/index.js');
   const { startApp, exitOnSignals } = await import('./app.js');

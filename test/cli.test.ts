@@ -12,14 +12,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'stylize-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(...args: string[]) {
+function cliWith(env: Record<string, string>, ...args: string[]) {
   return spawnSync(process.execPath, ['--import', pathToFileURL(path.join(root, 'node_modules/tsx/dist/esm/index.mjs')).href, path.join(root, 'src/cli/stylize.ts'), ...args], {
     cwd: dir,
     encoding: 'utf8',
     timeout: 120_000,
-    env: { ...process.env, VGG19_WEIGHTS: WEIGHTS },
+    env: { ...process.env, VGG19_WEIGHTS: WEIGHTS, ...env },
   });
 }
+const cli = (...args: string[]) => cliWith({}, ...args);
 
 const content = path.join(IMAGES_DIR, 'chicago.jpg');
 const style = path.join(IMAGES_DIR, 'udnie.jpg');
@@ -49,6 +50,15 @@ describe('npm run stylize', () => {
     const run = cli(content, style, '--size', '5000');
     expect(run.status).not.toBe(0);
     expect(run.stderr.trim()).toMatch(/^error: size must be at most \d+/);
+  });
+
+  it('refuses a bad MAX_IMAGE_SIZE with the one configuration line npm start prints', () => {
+    const run = cliWith({ MAX_IMAGE_SIZE: '99999' }, content, style, '--size', '64', '--iterations', '10');
+    expect(run.status).not.toBe(0);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Configuration error: MAX_IMAGE_SIZE="99999" is not valid .*fix: /);
+    expect(run.stderr).not.toMatch(/\bat \S+:\d+/);
   });
 
   it('says which file it cannot read', () => {

@@ -8,30 +8,37 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { OptionError, helpLines, optionsFor, parseOptions, type OptionDef } from '../commands/options.js';
-import { createEngine, isStylizeError, type BackendChoice, type ProgressEvent, type StyleImage } from '../engine/index.js';
+import { ConfigError, envSchema, parseEnv, type Env } from '../config.js';
+import { createEngine, isStylizeError, type ProgressEvent, type StyleImage } from '../engine/index.js';
+import { isEntry } from './is-entry.js';
 
-const BACKENDS: BackendChoice[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/** The variables the CLI reads, with the same rules (and one-line errors) as `npm start`. */
+const cliEnv = envSchema.pick({ VGG19_WEIGHTS: true, WEIGHTS_CACHE_DIR: true, STYLIZE_BACKEND: true, WASM_THREADS: true, MAX_IMAGE_SIZE: true });
+const threadsSchema = cliEnv.shape.WASM_THREADS.unwrap();
 
 interface Fixed {
   output?: string;
   style2?: string;
   weights: string;
-  backend: BackendChoice;
-  threads: string;
+  backend: Env['STYLIZE_BACKEND'];
+  threads: number;
 }
 
 /** A one-line failure for the user (exit code 1). */
 class CliError extends Error {}
 
-function flagFor(def: OptionDef): Option {
-  const range = helpLines('cli', sizeCap()).find((l) => l.startsWith(`${def.name} `)) ?? def.help;
+function flagFor(def: OptionDef, help: string): Option {
   // Booleans work bare (`--preserve_colors`) or with a value (`--preserve_colors false`).
-  return new Option(def.kind === 'boolean' ? `--${def.name} [value]` : `--${def.name} <value>`, range);
+  return new Option(def.kind === 'boolean' ? `--${def.name} [value]` : `--${def.name} <value>`, help);
 }
 
-function sizeCap(): number {
-  const v = Number(process.env.MAX_IMAGE_SIZE);
-  return Number.isInteger(v) && v >= 64 ? v : 1024;
+/** `--threads`, checked against the same range as WASM_THREADS. */
+function threadsFlag(value: string): number {
+  const parsed = threadsSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new CliError(`--threads must be a whole number from ${threadsSchema.minValue} to ${threadsSchema.maxValue} (you gave ${JSON.stringify(value)}).`);
+  }
+  return parsed.data;
 }
 
 async function readInput(file: string, what: string): Promise<Uint8Array> {
@@ -49,6 +56,7 @@ function describe(e: ProgressEvent): string {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  const env = parseEnv(cliEnv, process.env);
   const defs = optionsFor('cli');
   const program = new Command('stylize')
     .description('Paint <content> in the style of <style> (Gatys et al., VGG19).')
@@ -56,19 +64,18 @@ export async function main(argv: string[]): Promise<void> {
     .argument('<style>', 'painting whose look to take')
     .option('-o, --output <file>', 'where to write the result (default: <content>-stylized.<format>)')
     .option('--style2 <file>', 'a second style image, blended equally with the first')
-    .option('--weights <path>', 'VGG19 weights: model.json, directory, URL or .h5', process.env.VGG19_WEIGHTS?.trim() || process.env.WEIGHTS_CACHE_DIR?.trim() || '.cache/weights')
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKENDS).default(process.env.STYLIZE_BACKEND?.trim() || 'auto'))
-    .option('--threads <n>', 'wasm threads, 0 = one per core', process.env.WASM_THREADS?.trim() || '0');
-  for (const def of defs) program.addOption(flagFor(def));
+    .option('--weights <path>', 'VGG19 weights: model.json, directory, URL or .h5', env.VGG19_WEIGHTS ?? env.WEIGHTS_CACHE_DIR)
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(cliEnv.shape.STYLIZE_BACKEND.unwrap().options).default(env.STYLIZE_BACKEND))
+    .addOption(new Option('--threads <n>', 'wasm threads, 0 = one per core').argParser(threadsFlag).default(env.WASM_THREADS));
+  const help = helpLines('cli', env.MAX_IMAGE_SIZE);
+  defs.forEach((def, i) => program.addOption(flagFor(def, help[i] ?? def.help)));
   program.showHelpAfterError(false).parse(argv);
 
   const [contentPath, stylePath] = program.args as [string, string];
   const flags = program.opts<Fixed & Record<string, unknown>>();
   const raw: Record<string, unknown> = {};
   for (const def of defs) if (flags[def.name] !== undefined) raw[def.name] = flags[def.name];
-  const parsed = parseOptions(raw, { sizeCap: sizeCap() });
-  const threads = Number(flags.threads);
-  if (!Number.isInteger(threads) || threads < 0) throw new CliError(`--threads must be a whole number of 0 or more (you gave ${JSON.stringify(flags.threads)}).`);
+  const parsed = parseOptions(raw, { sizeCap: env.MAX_IMAGE_SIZE });
 
   const content = await readInput(contentPath, 'content image');
   const styles: StyleImage[] = [{ bytes: await readInput(stylePath, 'style image') }];
@@ -76,7 +83,7 @@ export async function main(argv: string[]): Promise<void> {
   const format = parsed.engine.format ?? 'png';
   const output = flags.output ?? `${path.basename(contentPath, path.extname(contentPath))}-stylized.${format === 'jpeg' ? 'jpg' : 'png'}`;
 
-  const engine = await createEngine({ weights: flags.weights, backend: flags.backend, threads, maxSize: sizeCap() });
+  const engine = await createEngine({ weights: flags.weights, backend: flags.backend, threads: flags.threads, maxSize: env.MAX_IMAGE_SIZE });
   process.stderr.write(`backend ${engine.backend} (${engine.threads} thread${engine.threads === 1 ? '' : 's'})\n`);
   const tty = process.stderr.isTTY === true;
   const bar = new SingleBar(
@@ -115,15 +122,19 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-const isEntry = process.argv[1] !== undefined && path.resolve(process.argv[1]).replace(/\.[cm]?[jt]s$/, '') === path.resolve(new URL(import.meta.url).pathname).replace(/\.[cm]?[jt]s$/, '');
-if (isEntry) {
+if (isEntry(import.meta.url)) {
   main(process.argv).then(
     // Wasm worker threads would keep the process alive; the job is done.
     () => process.exit(0),
     (e: unknown) => {
-      const message =
-        e instanceof OptionError || e instanceof CliError || isStylizeError(e) ? e.message : `unexpected failure: ${(e as Error)?.message ?? String(e)}`;
-      process.stderr.write(`error: ${message}\n`);
+      if (e instanceof ConfigError) {
+        // Reads exactly as under `npm start`.
+        process.stderr.write(`${e.message}\n`);
+      } else {
+        const message =
+          e instanceof OptionError || e instanceof CliError || isStylizeError(e) ? e.message : `unexpected failure: ${(e as Error)?.message ?? String(e)}`;
+        process.stderr.write(`error: ${message}\n`);
+      }
       process.exit(1);
     },
   );

@@ -1,7 +1,8 @@
 /** /cancel (Discord): cancels your job, queued or running. */
 import { MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import type { DiscordContext } from '../bot/discord/context.js';
-import { cancelledByCommandText, noJobToCancelText } from './texts.js';
+import { cancelFor } from './job-actions.js';
+import { noJobToCancelText } from './texts.js';
 
 export const name = 'cancel';
 
@@ -15,9 +16,6 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Dis
     await interaction.reply({ content: noJobToCancelText(), flags: MessageFlags.Ephemeral });
     return;
   }
-  const lines = mine.map((job) => {
-    const result = ctx.queue.cancel(job.id, { userId: interaction.user.id });
-    return result.ok ? cancelledByCommandText(result.was) : result.message;
-  });
-  await interaction.reply({ content: lines.join('\n'), flags: MessageFlags.Ephemeral });
+  const results = await Promise.all(mine.map((job) => cancelFor(ctx.queue, job.id, { userId: interaction.user.id })));
+  await interaction.reply({ content: results.map((r) => r.message).join('\n'), flags: MessageFlags.Ephemeral });
 }

@@ -9,7 +9,7 @@ export function data() {
   return new SlashCommandBuilder().setName(name).setDescription('What /stylize does and what each option means.');
 }
 
-/** Platform-neutral text: a Slack or CLI help can reuse it. */
+/** Discord's help: Discord markdown, Discord's options and /stylize syntax (Slack has its own in bot/slack/app.ts). */
 export function helpText(sizeCap: number): string {
   const examples = optionsFor('discord')
     .filter((d) => d.example !== undefined)

@@ -8,6 +8,7 @@ import type { StylizeOptions } from '../engine/types.js';
 import type { CancelRequester, CancelResult } from '../queue/types.js';
 import { optionsFor, type Surface } from './options.js';
 import type { RerollInputs } from './reroll-store.js';
+import { cancelDoneText } from './texts.js';
 
 /** Within the schema's seed range, so a shown seed can be typed back in. */
 export function randomSeed(): number {
@@ -34,21 +35,21 @@ export interface CancelQueue {
   cancel(jobId: string, requester: CancelRequester): CancelResult | Promise<CancelResult>;
 }
 
-/** Asks the queue to cancel; the queue decides who may. Returns the sentence for the clicker. */
+/** Asks the queue to cancel; the queue decides who may. Returns the sentence for the one who asked. */
 export async function cancelFor(
   queue: CancelQueue,
   jobId: string,
   requester: CancelRequester,
 ): Promise<{ ok: boolean; message: string }> {
   const result = await queue.cancel(jobId, requester);
-  if (result.ok) return { ok: true, message: result.was === 'running' ? 'Stopping your picture.' : 'Taken out of the queue.' };
+  if (result.ok) return { ok: true, message: cancelDoneText(result.was) };
   return { ok: false, message: result.message };
 }
 
-/** "size: 96 · strength: 0.7 · seed: 123" lines, in schema order. */
+/** "size: 96 · strength: 0.7 · seed: 123" lines, in schema order; adapter-only options are left out. */
 export function parameterLines(given: Record<string, unknown>, surface: Surface): string[] {
   return optionsFor(surface)
-    .filter((d) => given[d.name] !== undefined && d.name !== 'private')
+    .filter((d) => given[d.name] !== undefined && d.engineKey !== undefined)
     .map((d) => `${d.name}: ${String(given[d.name])}`);
 }
 

@@ -6,7 +6,7 @@ import { MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } f
 import type { DiscordContext } from '../bot/discord/context.js';
 import { attachmentRefs, IMAGE_OPTIONS, rawOptions } from '../bot/discord/inputs.js';
 import { runJob } from '../bot/discord/job-message.js';
-import { refuse } from '../bot/discord/respond.js';
+import { tellPrivately } from '../bot/discord/respond.js';
 import { downloadImage, InputError } from './attachments.js';
 import { withSeed } from './job-actions.js';
 import { maxOf, optionsFor, OptionError, parseOptions } from './options.js';
@@ -54,7 +54,6 @@ export function data(limits: { sizeCap: number }) {
 export async function execute(interaction: ChatInputCommandInteraction, ctx: DiscordContext): Promise<void> {
   const requestId = newRequestId();
   const log = ctx.logger.child({ requestId, userId: interaction.user.id, command: name });
-  const isPrivate = interaction.options.getBoolean('private') ?? false;
 
   let parsed;
   try {
@@ -65,6 +64,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Dis
     await interaction.reply({ content: e.message, flags: MessageFlags.Ephemeral });
     return;
   }
+  const isPrivate = parsed.adapter.private === true;
   // Discord allows 3 s to acknowledge; downloads and queueing can take longer.
   await interaction.deferReply(isPrivate ? { flags: MessageFlags.Ephemeral } : {});
 
@@ -75,7 +75,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Dis
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     log.info({ reason: e.message }, 'attachment refused');
-    await refuse(interaction, e.message, isPrivate);
+    await tellPrivately(interaction, e.message, { deferredPublicly: !isPrivate });
     return;
   }
   const [content, ...styles] = images.map((i) => i.bytes);

@@ -93,6 +93,7 @@ export function noJobToCancelText(): string {
   return 'You have no job waiting or running.';
 }
 
-export function cancelledByCommandText(was: 'queued' | 'running'): string {
-  return was === 'running' ? 'Your running job was stopped.' : 'Your job was taken out of the queue.';
+/** Said to whoever cancelled (Cancel button or /cancel); the job message then says "Cancelled". */
+export function cancelDoneText(was: 'queued' | 'running'): string {
+  return was === 'running' ? 'Stopping your picture.' : 'Taken out of the queue.';
 }

@@ -5,6 +5,7 @@ import { newRequestId } from '../../commands/request-id.js';
 import { rerollExpiredText } from '../../commands/texts.js';
 import type { DiscordContext } from './context.js';
 import { parseCustomId } from './custom-ids.js';
+import { IMAGE_OPTIONS } from './inputs.js';
 import { runJob } from './job-message.js';
 
 export async function handleButton(interaction: ButtonInteraction, ctx: DiscordContext): Promise<void> {
@@ -29,7 +30,7 @@ export async function handleButton(interaction: ButtonInteraction, ctx: DiscordC
         return;
       }
       const lines = parameterLines(inputs.given, 'discord');
-      const attachments = ['content:<photo>', 'style:<painting>', ...(inputs.styles.length > 1 ? ['style2:<painting>'] : [])];
+      const attachments = IMAGE_OPTIONS.slice(0, 1 + inputs.styles.length).map((o) => `${o.name}:${o.placeholder}`);
       await interaction.reply({
         content: `**Parameters**\n${lines.join('\n') || 'defaults'}\n\nTo make it again, attach the same pictures to:\n\`\`\`\n${commandLine(inputs.given, 'discord', attachments)}\n\`\`\``,
         flags: MessageFlags.Ephemeral,

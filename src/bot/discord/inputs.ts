@@ -3,11 +3,11 @@ import type { ChatInputCommandInteraction } from 'discord.js';
 import type { AttachmentRef } from '../../commands/attachments.js';
 import { optionsFor } from '../../commands/options.js';
 
-/** The picture options of /stylize, in the order they appear. */
+/** The picture options of /stylize, in the order they appear (the photo, then the paintings). */
 export const IMAGE_OPTIONS = [
-  { name: 'content', label: 'content image', required: true, help: 'The photo to repaint.' },
-  { name: 'style', label: 'style image', required: true, help: 'The painting whose style to use.' },
-  { name: 'style2', label: 'second style image', required: false, help: 'Optional second painting, blended with the first.' },
+  { name: 'content', label: 'content image', placeholder: '<photo>', required: true, help: 'The photo to repaint.' },
+  { name: 'style', label: 'style image', placeholder: '<painting>', required: true, help: 'The painting whose style to use.' },
+  { name: 'style2', label: 'second style image', placeholder: '<painting>', required: false, help: 'Optional second painting, blended with the first.' },
 ] as const;
 
 /** Option values as the user gave them, by schema name (validation happens in parseOptions). */

@@ -12,7 +12,7 @@ import type { Logger } from '../../log.js';
 import { QueueRejection, type JobHandle, type JobOutcome, type JobProgress } from '../../queue/index.js';
 import type { DiscordContext } from './context.js';
 import { LiveReply, type View, type ViewFile } from './live-reply.js';
-import { refuse } from './respond.js';
+import { tellPrivately } from './respond.js';
 import { cancelledView, doneView, failedView, progressView, queuedView, startedView } from './views.js';
 
 /** Discord's upload limit when the interaction does not say (servers without boosts). */
@@ -54,7 +54,7 @@ export async function runJob(ctx: DiscordContext, run: JobRun): Promise<void> {
   } catch (e) {
     if (e instanceof QueueRejection) {
       log.info({ code: e.code }, 'job refused by the queue');
-      await refuse(interaction, e.message, run.isPrivate);
+      await tellPrivately(interaction, e.message, { deferredPublicly: !run.isPrivate });
       return;
     }
     throw e;

@@ -290,13 +290,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
       // Without a message there is no Cancel button and nowhere to report: do not keep the job.
       await queue.cancel(handle.id, { userId: who.userId });
       jobLog.warn({ err }, 'could not post the job message; job cancelled');
-      await client.chat
-        .postEphemeral({
-          channel: who.channel,
-          user: who.userId,
-          text: ':warning: I cannot post in this channel. Invite me to it (`/invite @` and my name) and try again.',
-        })
-        .catch(() => undefined);
+      await tellUser(client, who, ':warning: I cannot post in this channel. Invite me to it (`/invite @` and my name) and try again.', jobLog);
       return;
     }
     // Events that came while the message was being posted.
