@@ -1,0 +1,90 @@
+/**
+ * The job-queue port: all that commands and bots know of a queue. Two implementations satisfy it:
+ * the in-process queue (p-queue and worker threads; the embedded default) and the distributed one
+ * (BullMQ on Redis; workers on other machines). Everything is async and jobs are named by id, so a
+ * queue in another process can stand behind it; image bytes travel inside specs and events only.
+ */
+import type { EngineInfo } from './worker-host.js';
+import type {
+  CancelRequester,
+  CancelResult,
+  JobInfo,
+  JobOutcome,
+  JobOwner,
+  JobProgress,
+  JobSpec,
+  QueueSnapshot,
+  RejectionCode,
+} from './types.js';
+
+/**
+ * Where a job's answer goes, as the platform that asked wrote it down (Discord: application id,
+ * interaction token and its expiry, channel; Slack: channel and message ts). Opaque to the queue:
+ * stored with the job so that a restarted chat process can rebuild its view and keep answering.
+ */
+export interface ReplyTarget {
+  platform: JobOwner['platform'];
+  /** JSON-serialisable. */
+  data: Record<string, unknown>;
+}
+
+export interface DurableJobSpec extends JobSpec {
+  reply?: ReplyTarget;
+}
+
+export type SubmitResult =
+  | { accepted: true; jobId: string; position: number; etaMs?: number }
+  | { accepted: false; code: RejectionCode; /** The sentence for the user. */ message: string };
+
+export type JobEvent =
+  | { type: 'position'; jobId: string; position: number; etaMs?: number }
+  | { type: 'started'; jobId: string; etaMs?: number }
+  | { type: 'progress'; jobId: string; progress: JobProgress }
+  | { type: 'settled'; jobId: string; outcome: JobOutcome };
+
+/** Every job's events, plus refusals: what health and metrics are fed by. */
+export type QueueEvent =
+  | JobEvent
+  | { type: 'submitted'; jobId: string; owner: JobOwner }
+  | { type: 'refused'; code: RejectionCode; owner: JobOwner };
+
+/** A job this chat process had accepted and not yet answered when it last stopped. */
+export interface ResumableJob {
+  jobId: string;
+  requestId: string;
+  owner: JobOwner;
+  reply: ReplyTarget;
+  /** The request, for Reroll after a restart. */
+  spec: JobSpec;
+}
+
+export interface JobQueuePort {
+  submit(spec: DurableJobSpec): Promise<SubmitResult>;
+  /**
+   * Follows one job. The listener first hears the job's current state (position, or its latest
+   * progress, or its outcome if it has settled recently), then every event until `settled`.
+   * Returns the function that stops listening.
+   */
+  watch(jobId: string, listener: (event: JobEvent) => void): () => void;
+  /** Resolves once the job has settled; every event `watch` delivers comes before it. */
+  outcome(jobId: string): Promise<JobOutcome>;
+  /** The owner or a moderator may cancel; anyone else gets a refusal with a sentence. */
+  cancel(jobId: string, by: CancelRequester): Promise<CancelResult>;
+  /** The user's waiting and running jobs. */
+  jobsOf(userId: string, platform?: JobOwner['platform']): Promise<JobInfo[]>;
+  snapshot(): Promise<QueueSnapshot>;
+  /** Every job's events; returns the function that stops listening. */
+  subscribe(listener: (event: QueueEvent) => void): () => void;
+  /** Jobs accepted by this chat process before a restart and not yet answered (empty in-process). */
+  resumable(): Promise<ResumableJob[]>;
+  /** Resolves once the engine is loaded where jobs run (rejects if it cannot load). */
+  ready(): Promise<EngineInfo>;
+  /** False once shutting down (or, distributed, while the queue's store cannot be reached). */
+  readonly accepting: boolean;
+  /**
+   * Stops accepting; in-process, drops the waiting jobs (their owners are told) and gives the
+   * running ones `graceMs` to finish; distributed, leaves them in the store for the next process.
+   * Calling it again returns the same promise.
+   */
+  shutdown(options?: { graceMs?: number }): Promise<void>;
+}
