@@ -6,18 +6,18 @@
  *   npx tsx bench/event-loop.ts [--iterations 6]
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createJobQueue } from '../src/queue/index.js';
+import { createInProcessQueue } from '../src/queue/index.js';
 import { WEIGHTS, image } from '../test/support/fixtures.js';
 
 const arg = process.argv.indexOf('--iterations');
 const iterations = arg > 0 ? Number(process.argv[arg + 1]) : 6;
 
-const queue = createJobQueue({ engine: { weights: WEIGHTS }, progressIntervalMs: 1000 });
+const queue = createInProcessQueue({ engine: { weights: WEIGHTS }, progressIntervalMs: 1000 });
 const engine = await queue.ready();
 const histogram = monitorEventLoopDelay({ resolution: 10 });
 const started = performance.now();
 histogram.enable();
-const handle = queue.submit({
+const submitted = await queue.submit({
   owner: { userId: 'bench', platform: 'cli' },
   requestId: 'bench-event-loop',
   request: {
@@ -27,9 +27,12 @@ const handle = queue.submit({
   },
   previewAt: [0.5],
 });
+if (!submitted.accepted) throw new Error(submitted.message);
 let progressEvents = 0;
-handle.on('progress', () => (progressEvents += 1));
-const outcome = await handle.settled;
+queue.watch(submitted.jobId, (event) => {
+  if (event.type === 'progress') progressEvents += 1;
+});
+const outcome = await queue.outcome(submitted.jobId);
 histogram.disable();
 const jobMs = performance.now() - started;
 await queue.shutdown({ graceMs: 0 });

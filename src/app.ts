@@ -1,25 +1,33 @@
 /**
- * The bot process: one queue (and its engine workers), the health/metrics server, and the chat
- * platforms that have credentials. `stop()` shuts down in the order that loses nothing: stop taking
- * jobs, let the queue finish or tell everyone (queue.shutdown), let the last messages go out, then
- * disconnect.
+ * The bot process: one queue behind the port, the job flow and commands every platform shares,
+ * the health/metrics server, and the chat platforms that have credentials. At start-up the jobs
+ * the queue kept from before a restart are followed again. `stop()` shuts down in the order that
+ * loses nothing: stop taking jobs, let the queue finish or tell everyone (queue.shutdown), let the
+ * last messages go out, then disconnect.
  */
+import type { CommandContext } from './commands/context.js';
+import { JobFlow, resumeJobs } from './commands/flow.js';
+import { RerollStore } from './commands/reroll-store.js';
 import type { Env } from './config.js';
 import type { Logger } from './log.js';
 import { startDiscordBot, type DiscordBot } from './bot/discord/bot.js';
 import type { DiscordTuning } from './bot/discord/context.js';
-import { createMetrics, instrumentQueue, startHttpServer, type HttpServer } from './bot/http.js';
-import { createJobQueue, queueConfigFromEnv, type JobQueue, type QueueOptions } from './queue/index.js';
+import { startHttpServer, type HttpServer } from './bot/http.js';
+import { healthReporter } from './bot/ops/health.js';
+import { createMetrics } from './bot/ops/metrics.js';
+import { openQueue, type JobQueuePort, type QueueOptions } from './queue/index.js';
 
 export interface AppOverrides {
   /** Discord timings (tests shorten them). */
   discord?: Partial<DiscordTuning>;
   /** Queue settings on top of the environment's. */
   queue?: Partial<QueueOptions>;
+  /** Fractions of progress at which previews are shown. */
+  previewAt?: number[];
 }
 
 export interface App {
-  queue: JobQueue;
+  queue: JobQueuePort;
   discord?: DiscordBot;
   /** The health/metrics port, when HTTP_ENABLED. */
   httpPort?: number;
@@ -27,43 +35,39 @@ export interface App {
 }
 
 export async function startApp(env: Env, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
-  const base = queueConfigFromEnv(env);
-  const rawQueue = createJobQueue({ ...base, logger, ...overrides.queue });
-  const metrics = createMetrics(rawQueue);
-  const queue = instrumentQueue(rawQueue, metrics);
+  const queue = await openQueue(env, { logger, ...overrides.queue });
+  const metrics = createMetrics(queue);
+  const rerolls = new RerollStore({ keepMinutes: env.REROLL_KEEP_MIN });
+  const flow = new JobFlow({ queue, rerolls, logger, previewAt: overrides.previewAt });
+  const commands: CommandContext = { queue, flow, logger, sizeCap: env.MAX_IMAGE_SIZE, rerollKeepMin: env.REROLL_KEEP_MIN };
 
   let discord: DiscordBot | undefined;
   let slackStop: (() => Promise<void>) | undefined;
   let http: HttpServer | undefined;
   try {
     if (env.HTTP_ENABLED) {
-      http = await startHttpServer({
-        port: env.HTTP_PORT,
-        metrics,
-        health: () => {
-          const snapshot = queue.snapshot();
-          return {
-            // Not accepting = shutting down: queue.shutdown() turns it off at once.
-            ok: queue.accepting,
-            status: queue.accepting ? 'serving' : 'stopping',
-            discord: discord?.status ?? 'off',
-            slack: slackStop ? 'on' : 'off',
-            queue: { length: snapshot.length, running: snapshot.running },
-          };
-        },
+      const health = healthReporter({
+        queue,
+        platforms: { discord: () => discord?.status ?? 'off', slack: () => (slackStop ? 'on' : 'off') },
       });
+      http = await startHttpServer({ port: env.HTTP_PORT, metrics, health });
       logger.info({ port: http.port }, 'health and metrics on /healthz and /metrics');
     }
     if (env.DISCORD_TOKEN) {
-      discord = await startDiscordBot({ env, queue, logger, tuning: overrides.discord });
+      discord = await startDiscordBot({ env, commands, tuning: overrides.discord });
     }
     if (env.SLACK_BOT_TOKEN) {
       const { startSlackApp } = await import('./bot/slack/app.js');
-      const slack = await startSlackApp({ env, queue, logger });
+      const slack = await startSlackApp({ env, commands, logger });
       slackStop = () => slack.stop();
     }
+    // Every platform has registered its view: jobs accepted before a restart get their answers.
+    const resumed = await resumeJobs(queue, flow);
+    if (resumed > 0) logger.info({ jobs: resumed }, 'following jobs from before the restart');
   } catch (e) {
-    await Promise.allSettled([discord?.stop(1000), http?.close(), rawQueue.shutdown({ graceMs: 0 })]);
+    await Promise.allSettled([discord?.stop(1000), http?.close(), queue.shutdown({ graceMs: 0 })]);
+    metrics.close();
+    rerolls.close();
     throw e;
   }
 
@@ -76,10 +80,13 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
       stopped ??= (async () => {
         logger.info('shutting down');
         // Jobs settle here (finished, stopped or dropped); each job message then gets its last edit.
-        await rawQueue.shutdown();
+        await queue.shutdown();
+        await flow.drain(30_000);
         await discord?.stop(30_000);
         await slackStop?.();
         await http?.close();
+        metrics.close();
+        rerolls.close();
         logger.info('stopped');
       })();
       return stopped;

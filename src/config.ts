@@ -1,5 +1,6 @@
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
+import { BACKEND_CHOICES } from './engine/types.js';
 
 /** A configuration value that stops start-up; `message` is one line a person can act on. */
 export class ConfigError extends Error {
@@ -53,7 +54,7 @@ export const envSchema = z.object({
   SLACK_PORT: int(0, 65535).default(3000),
   VGG19_WEIGHTS: optionalString,
   WEIGHTS_CACHE_DIR: z.string().default('.cache/weights'),
-  STYLIZE_BACKEND: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  STYLIZE_BACKEND: z.enum(BACKEND_CHOICES).default('auto'),
   WASM_THREADS: int(0, 256).default(0),
   MAX_IMAGE_SIZE: int(64, 4096).default(1024),
   MAX_INPUT_BYTES: int(1024, 200 * 1024 * 1024).default(20 * 1024 * 1024),

@@ -3,7 +3,7 @@
  * when set (instant), otherwise globally (may take up to an hour to appear).
  */
 import { REST, Routes } from 'discord.js';
-import { commandPayloads } from '../bot/discord/commands.js';
+import { commandPayloads } from '../bot/discord/commands/index.js';
 import { loadEnv, requireDiscord } from '../config.js';
 import { isEntry } from './is-entry.js';
 

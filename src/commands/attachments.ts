@@ -5,6 +5,7 @@
  * the byte limit is passed, and the type is judged from the bytes, never from the file name.
  */
 import { describeNonImage, sniffImageType, type ImageType } from '../engine/image.js';
+import { formatBytes } from '../util/units.js';
 
 /** Input the user can fix; `message` is the sentence shown to them. Nothing was queued. */
 export class InputError extends Error {
@@ -36,13 +37,6 @@ export interface DownloadedImage {
   bytes: Uint8Array;
   type: ImageType;
   name?: string;
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} bytes`;
-  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
-  const mb = n / (1024 * 1024);
-  return `${mb >= 10 ? mb.toFixed(0) : mb.toFixed(1)} MB`;
 }
 
 function named(ref: AttachmentRef): string {

@@ -1,39 +1,25 @@
-/** /help (Discord): every option with its range, default and an example, from the one schema. */
-import { EmbedBuilder, MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
-import type { DiscordContext } from '../bot/discord/context.js';
-import { helpLines, optionsFor } from './options.js';
+/** /help on every platform: every option with its range, default and an example, from the one schema. */
+import { helpLines, IMAGE_INPUTS, optionsFor } from './options.js';
+import { helpText } from './texts.js';
 
 export const name = 'help';
+export const description = 'What /stylize does and what each option means.';
 
-export function data() {
-  return new SlashCommandBuilder().setName(name).setDescription('What /stylize does and what each option means.');
+export interface Markup {
+  bold: (s: string) => string;
+  code: (s: string) => string;
 }
 
-/** Discord's help: Discord markdown, Discord's options and /stylize syntax (Slack has its own in bot/slack/app.ts). */
-export function helpText(sizeCap: number): string {
-  const examples = optionsFor('discord')
-    .filter((d) => d.example !== undefined)
-    .map((d) => `${d.name}:${d.example}`);
-  return [
-    'Attach a photo as **content** and a painting as **style**; the bot repaints the photo in that style.',
-    'Optional **style2** blends a second painting in.',
-    '',
-    '**Options**',
-    ...helpLines('discord', sizeCap).map((l) => `• ${l}`),
-    '',
-    '**Examples**',
-    '`/stylize content:<photo> style:<painting>`',
-    `\`/stylize content:<photo> style:<painting> ${examples.join(' ')}\``,
-    '`/stylize content:<photo> style:<painting> preserve_colors:true seed:42 private:true`',
-    '',
-    '**Other commands**',
-    '• /queue: your place in the queue and when your picture will be ready',
-    '• /cancel: cancel your picture (the Cancel button does the same)',
-    'When a picture is done, **Reroll** makes another with a new seed and **Parameters** shows the command to make it again.',
-  ].join('\n');
-}
-
-export async function execute(interaction: ChatInputCommandInteraction, ctx: DiscordContext): Promise<void> {
-  const embed = new EmbedBuilder().setTitle('/stylize help').setDescription(helpText(ctx.env.MAX_IMAGE_SIZE));
-  await interaction.reply({ embeds: [embed], flags: MessageFlags.Ephemeral });
+export function help(surface: 'discord' | 'slack', sizeCap: number, markup: Markup): string {
+  const examples =
+    surface === 'discord'
+      ? (() => {
+          const images = IMAGE_INPUTS.filter((i) => i.required).map((i) => `${i.name}:${i.placeholder}`).join(' ');
+          const tried = optionsFor('discord')
+            .filter((d) => d.example !== undefined)
+            .map((d) => `${d.name}:${d.example}`);
+          return [`/stylize ${images}`, `/stylize ${images} ${tried.join(' ')}`, `/stylize ${images} preserve_colors:true seed:42 private:true`];
+        })()
+      : [];
+  return helpText({ surface, optionLines: helpLines(surface, sizeCap).map((l) => l), examples, ...markup });
 }

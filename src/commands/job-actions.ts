@@ -6,9 +6,9 @@
 import { randomInt } from 'node:crypto';
 import type { StylizeOptions } from '../engine/types.js';
 import type { CancelRequester, CancelResult } from '../queue/types.js';
-import { optionsFor, type Surface } from './options.js';
+import { IMAGE_INPUTS, optionsFor, type Surface } from './options.js';
 import type { RerollInputs } from './reroll-store.js';
-import { cancelDoneText } from './texts.js';
+import { cancelDoneText, parametersText } from './texts.js';
 
 /** Within the schema's seed range, so a shown seed can be typed back in. */
 export function randomSeed(): number {
@@ -59,4 +59,10 @@ export function commandLine(given: Record<string, unknown>, surface: Surface, at
     .filter((d) => given[d.name] !== undefined)
     .map((d) => `${d.name}:${String(given[d.name])}`);
   return ['/stylize', ...attachments, ...opts].join(' ');
+}
+
+/** What the Parameters button answers: the options used and the command that makes the picture again. */
+export function parametersMessage(inputs: RerollInputs, surface: Surface, bold: (s: string) => string): string {
+  const attachments = IMAGE_INPUTS.slice(0, 1 + inputs.styles.length).map((o) => `${o.name}:${o.placeholder}`);
+  return parametersText(parameterLines(inputs.given, surface), commandLine(inputs.given, surface, attachments), bold);
 }

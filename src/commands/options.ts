@@ -1,14 +1,19 @@
-import { z } from 'zod';
-import type { StylizeOptions } from '../engine/types.js';
-
 /**
- * The one definition of every /stylize option. The Discord slash command, the CLI flags, Slack's
- * modal, /help and the engine request are all derived from this list, so a new option is one edit.
+ * Which options each surface offers, under which name, and how a person's values are read: the
+ * types, ranges, defaults and help come from the engine's one option schema (engine/options.ts);
+ * this file adds only the snake_case name, the surfaces, an example, the narrower ranges the bot
+ * offers to people, the adapter-only options and the picture inputs. Discord's slash command,
+ * Slack's form, the CLI flags and /help are all derived from `STYLIZE_OPTIONS` and `IMAGE_INPUTS`.
  */
+import { z } from 'zod';
+import { OPTION_SPECS, specSchema, type OptionSpec } from '../engine/options.js';
+import type { StylizeOptions } from '../engine/types.js';
+import { optionErrorText, unknownOptionText } from './texts.js';
+
 export type Surface = 'discord' | 'slack' | 'cli';
 
 interface Base {
-  /** snake_case: Discord's rule for option names; the CLI uses the same names as flags. */
+  /** snake_case: Discord's rule for option names; the CLI and Slack use the same names. */
   name: string;
   help: string;
   surfaces: readonly Surface[];
@@ -37,139 +42,64 @@ export type OptionDef = NumberOption | BooleanOption | ChoiceOption;
 const ALL: readonly Surface[] = ['discord', 'slack', 'cli'];
 const CHAT_AND_CLI: readonly Surface[] = ['discord', 'cli'];
 
+type EngineKey = keyof typeof OPTION_SPECS;
+
+/** An engine option as offered to people; `min`/`max` only where the bot allows less than the engine. */
+function offer(
+  name: string,
+  engineKey: EngineKey,
+  surfaces: readonly Surface[],
+  extra: { example?: string; min?: number; max?: number | 'size-cap' } = {},
+): OptionDef {
+  const spec: OptionSpec = OPTION_SPECS[engineKey];
+  const base = { name, help: spec.help, surfaces, engineKey, ...(extra.example ? { example: extra.example } : {}) };
+  switch (spec.kind) {
+    case 'number':
+    case 'integer': {
+      const max = extra.max ?? (spec.max === 'max-size' ? 'size-cap' : spec.max);
+      return { ...base, kind: spec.kind, min: extra.min ?? spec.min, max, ...(spec.default === undefined ? {} : { default: spec.default }) };
+    }
+    case 'boolean':
+      return { ...base, kind: 'boolean', default: spec.default };
+    case 'choice':
+      return { ...base, kind: 'choice', choices: spec.choices, default: spec.default };
+  }
+}
+
 export const STYLIZE_OPTIONS: readonly OptionDef[] = [
-  {
-    name: 'strength',
-    kind: 'number',
-    min: 0,
-    max: 1,
-    help: 'How strongly the painting shows: 0 keeps the photo, 1 is mostly style (0.5 = balanced).',
-    surfaces: ALL,
-    engineKey: 'strength',
-    example: '0.7',
-  },
-  {
-    name: 'size',
-    kind: 'integer',
-    min: 64,
-    max: 'size-cap',
-    default: 512,
-    help: 'Long side of the result in pixels; bigger takes longer.',
-    surfaces: ALL,
-    engineKey: 'size',
-    example: '768',
-  },
-  {
-    name: 'iterations',
-    kind: 'integer',
-    min: 10,
-    max: 2000,
-    default: 40,
-    help: 'Optimisation steps over all scales; more refines detail but takes longer (40 ≈ 70 s at 512 px on 2 cores).',
-    surfaces: CHAT_AND_CLI,
-    engineKey: 'iterations',
-  },
-  {
-    name: 'content_weight',
-    kind: 'number',
-    min: 0,
-    max: 1e6,
-    default: 5,
-    help: 'How much the result must keep the photo’s shapes.',
-    surfaces: CHAT_AND_CLI,
-    engineKey: 'contentWeight',
-  },
-  {
-    name: 'style_weight',
-    kind: 'number',
-    min: 0,
-    max: 1e9,
-    default: 100,
-    help: 'How much the result must match the painting’s textures (strength scales this).',
-    surfaces: CHAT_AND_CLI,
-    engineKey: 'styleWeight',
-  },
-  {
-    name: 'tv_weight',
-    kind: 'number',
-    min: 0,
-    max: 100,
-    default: 1e-3,
-    help: 'Smoothness: higher removes speckle, too high blurs.',
-    surfaces: CHAT_AND_CLI,
-    engineKey: 'tvWeight',
-  },
-  {
-    name: 'preserve_colors',
-    kind: 'boolean',
-    default: false,
-    help: 'Keep the photo’s colours and take only brush strokes and texture from the painting.',
-    surfaces: ALL,
-    engineKey: 'preserveColors',
-  },
-  {
-    name: 'seed',
-    kind: 'integer',
-    min: 0,
-    max: 2 ** 31 - 1,
-    help: 'Same seed and inputs give the same picture; empty picks a new one.',
-    surfaces: CHAT_AND_CLI,
-    engineKey: 'seed',
-  },
-  {
-    name: 'optimizer',
-    kind: 'choice',
-    choices: ['lbfgs', 'adam'],
-    default: 'lbfgs',
-    help: 'L-BFGS converges in fewer steps; Adam uses less memory.',
-    surfaces: ['cli'],
-    engineKey: 'optimizer',
-  },
-  {
-    name: 'init',
-    kind: 'choice',
-    choices: ['content', 'noise', 'style'],
-    default: 'content',
-    help: 'Start from the photo, from noise or from the painting.',
-    surfaces: ['cli'],
-    engineKey: 'init',
-  },
-  {
-    name: 'pooling',
-    kind: 'choice',
-    choices: ['avg', 'max'],
-    default: 'avg',
-    help: 'VGG pooling: avg gives smoother results, max the classic look.',
-    surfaces: ['cli'],
-    engineKey: 'pooling',
-  },
-  {
-    name: 'style_scale',
-    kind: 'number',
-    min: 0.1,
-    max: 4,
-    default: 1,
-    help: 'Size of the painting relative to the result: below 1 gives larger brush strokes.',
-    surfaces: ['cli'],
-    engineKey: 'styleScale',
-  },
-  {
-    name: 'format',
-    kind: 'choice',
-    choices: ['png', 'jpeg'],
-    default: 'png',
-    help: 'File type of the result.',
-    surfaces: ['cli'],
-    engineKey: 'format',
-  },
-  {
-    name: 'private',
-    kind: 'boolean',
-    default: false,
-    help: 'Only you see the replies.',
-    surfaces: ['discord'],
-  },
+  offer('strength', 'strength', ALL, { example: '0.7' }),
+  // Below 64 px a picture says little; the engine itself goes down to 32 (tests, previews).
+  offer('size', 'size', ALL, { example: '768', min: 64, max: 'size-cap' }),
+  // People share one accelerator: the bot offers fewer steps and saner weights than the engine takes.
+  offer('iterations', 'iterations', CHAT_AND_CLI, { min: 10, max: 2000 }),
+  offer('content_weight', 'contentWeight', CHAT_AND_CLI, { max: 1e6 }),
+  offer('style_weight', 'styleWeight', CHAT_AND_CLI, { max: 1e9 }),
+  offer('tv_weight', 'tvWeight', CHAT_AND_CLI, { max: 100 }),
+  offer('preserve_colors', 'preserveColors', ALL),
+  // Within 31 bits, so a shown seed can be typed back into Discord's integer option.
+  { ...offer('seed', 'seed', ALL, { max: 2 ** 31 - 1 }), default: undefined },
+  offer('optimizer', 'optimizer', ['cli']),
+  offer('init', 'init', ['cli']),
+  offer('pooling', 'pooling', ['cli']),
+  offer('style_scale', 'styleScale', ['cli']),
+  offer('format', 'format', ['cli']),
+  { name: 'private', kind: 'boolean', default: false, help: 'Only you see the replies.', surfaces: ['discord'] },
 ];
+
+/** The picture inputs of /stylize, in order: the photo, then the paintings (blended when two). */
+export const IMAGE_INPUTS = [
+  { name: 'content', label: 'content image', title: 'Photo', placeholder: '<photo>', required: true, help: 'The photo to repaint.' },
+  { name: 'style', label: 'style image', title: 'Style', placeholder: '<painting>', required: true, help: 'The painting whose style to use.' },
+  {
+    name: 'style2',
+    label: 'second style image',
+    title: 'Second style',
+    placeholder: '<painting>',
+    required: false,
+    help: 'Optional second painting, blended with the first.',
+  },
+] as const;
+export type ImageInput = (typeof IMAGE_INPUTS)[number];
 
 export function optionsFor(surface: Surface): OptionDef[] {
   return STYLIZE_OPTIONS.filter((o) => o.surfaces.includes(surface));
@@ -190,27 +120,37 @@ export class OptionError extends Error {
   }
 }
 
+const TRUE = ['true', 'yes', '1'];
+const FALSE = ['false', 'no', '0'];
+
+/** Strings from the CLI or Slack become numbers or booleans; anything else is left for the schema to refuse. */
+function fromText(kind: OptionDef['kind'], value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const v = value.trim();
+  if ((kind === 'number' || kind === 'integer') && v !== '' && Number.isFinite(Number(v))) return Number(v);
+  if (kind === 'boolean' && TRUE.includes(v.toLowerCase())) return true;
+  if (kind === 'boolean' && FALSE.includes(v.toLowerCase())) return false;
+  return value;
+}
+
+/** The engine's schema for one option, within the range this surface offers. */
 function fieldSchema(def: OptionDef, sizeCap: number): z.ZodType {
+  let spec: OptionSpec;
+  let max = 0;
   switch (def.kind) {
     case 'number':
-    case 'integer': {
-      const max = maxOf(def, sizeCap);
-      let s = z.coerce.number({ error: `${def.name} must be a number` });
-      if (def.kind === 'integer') s = s.int({ error: `${def.name} must be a whole number` });
-      return s
-        .min(def.min, { error: `${def.name} must be at least ${def.min}` })
-        .max(max, { error: `${def.name} must be at most ${max}` });
-    }
+    case 'integer':
+      max = maxOf(def, sizeCap);
+      spec = { kind: def.kind, min: def.min, max, help: def.help };
+      break;
     case 'boolean':
-      return z.union([
-        z.boolean(),
-        z.enum(['true', 'false', 'yes', 'no', '1', '0']).transform((v) => ['true', 'yes', '1'].includes(v)),
-      ], { error: `${def.name} must be true or false` });
+      spec = { kind: 'boolean', default: false, help: def.help };
+      break;
     case 'choice':
-      return z.enum(def.choices as [string, ...string[]], {
-        error: `${def.name} must be one of ${def.choices.join(', ')}`,
-      });
+      spec = { kind: 'choice', choices: def.choices, default: def.default ?? def.choices[0]!, help: def.help };
+      break;
   }
+  return z.preprocess((v) => fromText(def.kind, v), specSchema(spec, def.name, max));
 }
 
 export interface ParsedOptions {
@@ -232,11 +172,9 @@ export function parseOptions(raw: Record<string, unknown>, opts: { sizeCap: numb
   for (const [name, value] of Object.entries(raw)) {
     if (value === undefined || value === null || value === '') continue;
     const def = byName.get(name);
-    if (!def) throw new OptionError(name, `Unknown option “${name}”. Try /help for the list.`);
+    if (!def) throw new OptionError(name, unknownOptionText(name));
     const parsed = fieldSchema(def, opts.sizeCap).safeParse(value);
-    if (!parsed.success) {
-      throw new OptionError(name, `${parsed.error.issues[0]?.message ?? `${name} is not valid`} (you gave ${JSON.stringify(value)}).`);
-    }
+    if (!parsed.success) throw new OptionError(name, optionErrorText(parsed.error.issues[0]?.message, name));
     result.given[name] = parsed.data;
     if (def.engineKey) (result.engine as Record<string, unknown>)[def.engineKey] = parsed.data;
     else result.adapter[name] = parsed.data;
@@ -244,15 +182,20 @@ export function parseOptions(raw: Record<string, unknown>, opts: { sizeCap: numb
   return result;
 }
 
+/** The options as the user would have typed them, from a request's engine options (Reroll, Parameters). */
+export function givenFrom(engine: Partial<StylizeOptions>, adapter: Record<string, unknown> = {}): Record<string, unknown> {
+  const given: Record<string, unknown> = {};
+  for (const def of STYLIZE_OPTIONS) {
+    const value = def.engineKey ? engine[def.engineKey] : adapter[def.name];
+    if (value !== undefined) given[def.name] = value;
+  }
+  return given;
+}
+
 /** One line per option: the /help text of every surface. */
 export function helpLines(surface: Surface, sizeCap: number): string[] {
   return optionsFor(surface).map((d) => {
-    const range =
-      d.kind === 'boolean'
-        ? 'true/false'
-        : d.kind === 'choice'
-          ? d.choices.join(' | ')
-          : `${d.min}–${maxOf(d, sizeCap)}`;
+    const range = d.kind === 'boolean' ? 'true/false' : d.kind === 'choice' ? d.choices.join(' | ') : `${d.min}–${maxOf(d, sizeCap)}`;
     const dflt = d.default === undefined ? '' : `, default ${String(d.default)}`;
     return `${d.name} (${range}${dflt}): ${d.help}`;
   });

@@ -1,17 +1,14 @@
-/** /queue (Discord): your position, the queue length and an ETA, only to you. */
-import { MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
-import type { DiscordContext } from '../bot/discord/context.js';
+/** /queue on every platform: your position, the queue length and an ETA, only to you. */
+import type { JobOwner } from '../queue/types.js';
+import type { CommandContext } from './context.js';
 import { queueStatusText } from './texts.js';
 
 export const name = 'queue';
+export const description = 'Your place in the queue, its length and when your picture will be ready.';
 
-export function data() {
-  return new SlashCommandBuilder().setName(name).setDescription('Your place in the queue, its length and when your picture will be ready.');
-}
-
-export async function execute(interaction: ChatInputCommandInteraction, ctx: DiscordContext): Promise<void> {
-  const snapshot = ctx.queue.snapshot();
-  // Only this platform's jobs are "yours": a Slack user may have the same id format.
-  const view = { ...snapshot, jobs: snapshot.jobs.filter((j) => j.owner.platform === 'discord') };
-  await interaction.reply({ content: queueStatusText(view, interaction.user.id), flags: MessageFlags.Ephemeral });
+export async function queueStatus(ctx: CommandContext, who: Pick<JobOwner, 'userId' | 'platform'>): Promise<string> {
+  const snapshot = await ctx.queue.snapshot();
+  // Only this platform's jobs are "yours": a user on another platform may have the same id.
+  const view = { ...snapshot, jobs: snapshot.jobs.filter((j) => j.owner.platform === who.platform) };
+  return queueStatusText(view, who.userId);
 }

@@ -1,90 +1,76 @@
 /**
- * /stylize (Discord): one photo, one or two paintings, the schema's options. Acknowledges at once,
- * downloads the attachments before their links expire, then hands over to the job message.
+ * /stylize on every platform: what it collects (the picture inputs and the options of the one
+ * schema), how it validates them, and the job it starts. Platforms read the raw values and build
+ * a view; everything from the downloads on happens here and in the job flow.
  */
-import { MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
-import type { DiscordContext } from '../bot/discord/context.js';
-import { attachmentRefs, IMAGE_OPTIONS, rawOptions } from '../bot/discord/inputs.js';
-import { runJob } from '../bot/discord/job-message.js';
-import { tellPrivately } from '../bot/discord/respond.js';
-import { downloadImage, InputError } from './attachments.js';
-import { withSeed } from './job-actions.js';
-import { maxOf, optionsFor, OptionError, parseOptions } from './options.js';
-import { newRequestId } from './request-id.js';
+import type { JobOwner } from '../queue/types.js';
+import type { Logger } from '../log.js';
+import { downloadImage, InputError, type AttachmentRef, type DownloadPolicy } from './attachments.js';
+import type { CommandContext } from './context.js';
+import { rerolled, withSeed } from './job-actions.js';
+import type { JobView } from './job-view.js';
+import { IMAGE_INPUTS, optionsFor, parseOptions, type ParsedOptions, type Surface } from './options.js';
+import type { RerollInputs } from './reroll-store.js';
 
 export const name = 'stylize';
+export const description = 'Repaint a photo in the style of a painting.';
 
-/** Discord caps option descriptions at 100 characters. */
-function describe(text: string): string {
-  return text.length <= 100 ? text : `${text.slice(0, 99)}…`;
+/** What the command collects on a surface: the picture inputs, then the options offered there. */
+export function collects(surface: Surface) {
+  return { images: IMAGE_INPUTS, options: optionsFor(surface) };
 }
 
-export function data(limits: { sizeCap: number }) {
-  const builder = new SlashCommandBuilder()
-    .setName(name)
-    .setDescription('Repaint a photo in the style of a painting.');
-  for (const img of IMAGE_OPTIONS) {
-    builder.addAttachmentOption((o) => o.setName(img.name).setDescription(img.help).setRequired(img.required));
-  }
-  for (const def of optionsFor('discord')) {
-    const description = describe(def.help);
-    switch (def.kind) {
-      case 'integer':
-        builder.addIntegerOption((o) => o.setName(def.name).setDescription(description).setMinValue(def.min).setMaxValue(maxOf(def, limits.sizeCap)));
-        break;
-      case 'number':
-        builder.addNumberOption((o) => o.setName(def.name).setDescription(description).setMinValue(def.min).setMaxValue(maxOf(def, limits.sizeCap)));
-        break;
-      case 'boolean':
-        builder.addBooleanOption((o) => o.setName(def.name).setDescription(description));
-        break;
-      case 'choice':
-        builder.addStringOption((o) =>
-          o
-            .setName(def.name)
-            .setDescription(description)
-            .addChoices(...def.choices.map((c) => ({ name: c, value: c }))),
-        );
-        break;
-    }
-  }
-  return builder;
+/** Validates option values as the platform read them; throws OptionError with the sentence. */
+export function validate(raw: Record<string, unknown>, ctx: Pick<CommandContext, 'sizeCap'>): ParsedOptions {
+  return parseOptions(raw, { sizeCap: ctx.sizeCap });
 }
 
-export async function execute(interaction: ChatInputCommandInteraction, ctx: DiscordContext): Promise<void> {
-  const requestId = newRequestId();
-  const log = ctx.logger.child({ requestId, userId: interaction.user.id, command: name });
+export interface StylizeRun {
+  options: ParsedOptions;
+  /** The photo first, then the paintings, as the platform describes them. */
+  attachments: AttachmentRef[];
+  download: DownloadPolicy;
+  owner: JobOwner;
+  requestId: string;
+  view: JobView;
+  logger: Logger;
+}
 
-  let parsed;
-  try {
-    parsed = parseOptions(rawOptions(interaction), { sizeCap: ctx.env.MAX_IMAGE_SIZE });
-  } catch (e) {
-    if (!(e instanceof OptionError)) throw e;
-    log.info({ option: e.option }, 'option refused');
-    await interaction.reply({ content: e.message, flags: MessageFlags.Ephemeral });
-    return;
-  }
-  const isPrivate = parsed.adapter.private === true;
-  // Discord allows 3 s to acknowledge; downloads and queueing can take longer.
-  await interaction.deferReply(isPrivate ? { flags: MessageFlags.Ephemeral } : {});
-
+/** Downloads the pictures (refusing bad ones with a sentence), then runs the job in the view. */
+export async function stylize(ctx: CommandContext, run: StylizeRun): Promise<void> {
   let images;
   try {
-    const policy = { allowedHosts: ctx.env.DISCORD_CDN_HOSTS, maxBytes: ctx.env.MAX_INPUT_BYTES };
-    images = await Promise.all(attachmentRefs(interaction).map((ref) => downloadImage(ref, policy)));
+    images = await Promise.all(run.attachments.map((ref) => downloadImage(ref, run.download)));
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
-    log.info({ reason: e.message }, 'attachment refused');
-    await tellPrivately(interaction, e.message, { deferredPublicly: !isPrivate });
+    run.logger.info({ reason: e.message }, 'attachment refused');
+    await run.view.refuse(e.message);
     return;
   }
   const [content, ...styles] = images.map((i) => i.bytes);
-  const seeded = withSeed(parsed.engine, parsed.given);
-  await runJob(ctx, {
-    interaction,
-    inputs: { content: content!, styles, ...seeded, adapter: parsed.adapter, requesterId: interaction.user.id },
-    requestId,
-    isPrivate,
-    logger: log,
+  const engine = { ...ctx.jobDefaults, ...run.options.engine };
+  const seeded = withSeed(engine, run.options.given);
+  await ctx.flow.start({
+    view: run.view,
+    owner: run.owner,
+    inputs: { content: content!, styles, ...seeded, adapter: run.options.adapter, requesterId: run.owner.userId },
+    requestId: run.requestId,
+    logger: run.logger,
+  });
+}
+
+/** The stored inputs of a finished job, or undefined when they are no longer kept. */
+export function storedInputs(ctx: CommandContext, key: string): RerollInputs | undefined {
+  return ctx.flow.rerolls.get(key);
+}
+
+/** Reroll: the same pictures and options with a new seed, asked for by `owner`. */
+export async function reroll(ctx: CommandContext, inputs: RerollInputs, run: Omit<StylizeRun, 'options' | 'attachments' | 'download'>): Promise<void> {
+  await ctx.flow.start({
+    view: run.view,
+    owner: run.owner,
+    inputs: { ...rerolled(inputs), requesterId: run.owner.userId },
+    requestId: run.requestId,
+    logger: run.logger,
   });
 }

@@ -1,17 +1,13 @@
 /**
- * Every sentence a user reads about a job, the same on every chat platform. Adapters add only
- * formatting (buttons, embeds, blocks).
+ * Every sentence a user reads from the commands and the bots, the same on every chat platform.
+ * Adapters add only formatting (buttons, embeds, blocks, bold). The queue's own sentences
+ * (refusals, failures) come through the port, from queue/failures.ts.
  */
+import type { StylizeStats } from '../engine/types.js';
 import type { JobFailure, JobProgress, QueueSnapshot } from '../queue/types.js';
+import { formatDuration } from '../util/units.js';
 
-/** "~40 s", "~3 min", "~1 h 5 min". */
-export function formatDuration(ms: number): string {
-  const s = Math.max(1, Math.round(ms / 1000));
-  if (s < 60) return `${s} s`;
-  const min = Math.round(s / 60);
-  if (min < 60) return `${min} min`;
-  return `${Math.floor(min / 60)} h ${min % 60} min`;
-}
+export { formatBytes, formatDuration } from '../util/units.js';
 
 /** A text bar that reads the same in any font: `▰▰▰▰▱▱▱▱▱▱ 40%`. */
 export function progressBar(fraction: number, width = 16): string {
@@ -96,4 +92,117 @@ export function noJobToCancelText(): string {
 /** Said to whoever cancelled (Cancel button or /cancel); the job message then says "Cancelled". */
 export function cancelDoneText(was: 'queued' | 'running'): string {
   return was === 'running' ? 'Stopping your picture.' : 'Taken out of the queue.';
+}
+
+/** Said in place of "queued" while the starting message is being placed. */
+export function sendingText(): string {
+  return 'Sending your picture to the queue…';
+}
+
+export function startingNowText(etaMs?: number): string {
+  return startedText(etaMs).replace('Started.', 'Starting now.');
+}
+
+/** Appended to the progress text when the message shows a new preview. */
+export const PREVIEW_CAPTION = 'Preview:';
+
+/** The result's facts, one formatter each: what /stylize shows next to the picture. */
+export function resultFacts(stats: StylizeStats, width: number, height: number): { name: string; value: string }[] {
+  return [
+    { name: 'Seed', value: String(stats.seed) },
+    { name: 'Size', value: `${width}×${height}` },
+    { name: 'Backend', value: `${stats.backend}${stats.threads > 1 ? ` (${stats.threads} threads)` : ''}` },
+    { name: 'Time', value: formatDuration(stats.ms) },
+  ];
+}
+
+export const RESULT_TITLE = 'Stylized';
+export const PARAMETERS_TITLE = 'Parameters';
+export const DEFAULTS_TEXT = 'defaults';
+export const BUTTON_LABELS = { cancel: 'Cancel', reroll: 'Reroll', params: 'Parameters' } as const;
+
+export function requestFooter(requestId: string): string {
+  return `request ${requestId}`;
+}
+
+/** The Parameters button: the options used and the command that makes the picture again. */
+export function parametersText(lines: string[], command: string, bold: (s: string) => string): string {
+  return `${bold(PARAMETERS_TITLE)}\n${lines.join('\n') || DEFAULTS_TEXT}\n\nTo make it again, attach the same pictures to:\n\`\`\`\n${command}\n\`\`\``;
+}
+
+export function resultComment(userMention: string, width: number, height: number): string {
+  return `${userMention} here is your picture (${width}×${height}).`;
+}
+
+export function unknownOptionText(name: string): string {
+  return `Unknown option “${name}”. Try /help for the list.`;
+}
+
+/** The schema's sentence for a refused value, or a plain one when it had none. */
+export function optionErrorText(schemaSentence: string | undefined, name: string): string {
+  return schemaSentence ?? `${name} is not valid.`;
+}
+
+export function oldButtonText(): string {
+  return 'This button is from an older version of the bot; run /stylize again.';
+}
+
+export function unknownCommandText(): string {
+  return 'This command is not known any more; the bot was updated. Try /help.';
+}
+
+/** Said when the job message cannot be placed where the command was run; nothing was queued. */
+export function cannotPostText(platform: 'discord' | 'slack'): string {
+  return platform === 'slack'
+    ? 'I cannot post in this channel. Invite me to it (`/invite @` and my name) and try again.'
+    : 'I cannot post in this channel. Ask a moderator to let me send messages here, or run /stylize with private:true.';
+}
+
+export function formExpiredText(): string {
+  return 'This form has expired. Close it and run /stylize again.';
+}
+
+export function formNotOpenedText(): string {
+  return 'The /stylize form could not be opened (Slack gives an app three seconds). Run /stylize again.';
+}
+
+export function attachOneText(what: string): string {
+  return `Attach exactly one ${what}.`;
+}
+
+/** Slack hints for the form's file fields. */
+export function fileHint(help: string): string {
+  return `${help} (PNG, JPEG, WebP or GIF)`;
+}
+
+export const MOVED_TO_CHANNEL =
+  'This is taking longer than Discord lets me update this reply, so it continues in a new message below.';
+export const MOVED_TO_DM = 'This is taking longer than Discord lets me update this reply, so it continues in your direct messages with me.';
+export const CHANNEL_FORBIDDEN =
+  'This is taking longer than Discord lets me update this reply, and I am not allowed to post in this channel, so I will send the result to you in a direct message. If it does not arrive, allow direct messages from members of this server (Privacy Settings), or ask a moderator to let me send messages here and run /stylize again.';
+
+/** /help on every platform; `bold` is the platform's markup. */
+export function helpText(args: {
+  surface: 'discord' | 'slack';
+  optionLines: string[];
+  examples: string[];
+  bold: (s: string) => string;
+  code: (s: string) => string;
+}): string {
+  const { bold, code } = args;
+  const intro =
+    args.surface === 'slack'
+      ? `${bold('/stylize')} opens a form: attach a photo and a painting (and, if you like, a second painting to blend in), then pick the options below.`
+      : `Attach a photo as ${bold('content')} and a painting as ${bold('style')}; the bot repaints the photo in that style.\nOptional ${bold('style2')} blends a second painting in.`;
+  const lines = [intro, '', bold('Options'), ...args.optionLines.map((l) => `• ${l}`)];
+  if (args.examples.length > 0) lines.push('', bold('Examples'), ...args.examples.map(code));
+  lines.push(
+    '',
+    bold('Other commands'),
+    args.surface === 'slack'
+      ? '• /stylize help: this text. The Cancel button on a job message cancels it.'
+      : '• /queue: your place in the queue and when your picture will be ready\n• /cancel: cancel your picture (the Cancel button does the same)',
+    `When a picture is done, ${bold('Reroll')} makes another with a new seed and ${bold('Parameters')} shows the command to make it again.`,
+  );
+  return lines.join('\n');
 }

@@ -3,13 +3,20 @@
  * CLI and the bots all speak these shapes.
  */
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export type BackendChoice = 'auto' | BackendName;
+/** The one list of backends; the configuration, the CLI and the worker protocol take it from here. */
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export const BACKEND_CHOICES = ['auto', ...BACKEND_NAMES] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
-export type OptimizerName = 'lbfgs' | 'adam';
-export type InitName = 'content' | 'noise' | 'style';
-export type PoolingName = 'avg' | 'max';
-export type OutputFormat = 'png' | 'jpeg';
+export const OPTIMIZERS = ['lbfgs', 'adam'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+export const INITS = ['content', 'noise', 'style'] as const;
+export type InitName = (typeof INITS)[number];
+export const POOLINGS = ['avg', 'max'] as const;
+export type PoolingName = (typeof POOLINGS)[number];
+export const OUTPUT_FORMATS = ['png', 'jpeg'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export interface LayerWeight {
   /** A VGG19 conv layer name, e.g. `block1_conv1`. */

@@ -1,6 +1,50 @@
-/** Every way a job can end badly, as a kind for programs and a sentence for the person waiting. */
+/**
+ * Every sentence the queue says: why a job was refused or could not be cancelled, and every way a
+ * job can end badly, as a kind or code for programs and a sentence for the person waiting. (The
+ * port carries these sentences, so they live below the commands' texts; the distributed queue
+ * uses the same ones.)
+ */
+import { formatDuration } from '../util/units.js';
 import type { WireError } from './protocol.js';
-import type { JobFailure } from './types.js';
+import type { CancelRefusalCode, CancelResult, JobFailure, RejectionCode } from './types.js';
+
+export interface Refusal {
+  code: RejectionCode;
+  message: string;
+}
+
+const pictures = (n: number): string => (n === 1 ? 'a picture' : `${n} pictures`);
+
+export function refusal(code: RejectionCode, limits: { maxLength: number; maxPerUser: number; maxPerServer: number }): Refusal {
+  switch (code) {
+    case 'shutting-down':
+      return { code, message: 'The bot is restarting and is not taking new pictures right now; please try again in a minute.' };
+    case 'user-limit':
+      return {
+        code,
+        message:
+          limits.maxPerUser === 1
+            ? 'You already have a picture in the queue; wait for it to finish (or cancel it) before starting another.'
+            : `You already have ${limits.maxPerUser} pictures in the queue, the most one person can have; wait for one to finish (or cancel it).`,
+      };
+    case 'server-limit':
+      return {
+        code,
+        message: `This server already has ${pictures(limits.maxPerServer)} in the queue, the most one server can have; please try again when one finishes.`,
+      };
+    case 'queue-full':
+      return { code, message: `The queue is full (${limits.maxLength} pictures waiting or in progress); please try again in a few minutes.` };
+  }
+}
+
+export function cancelRefusal(code: CancelRefusalCode): Extract<CancelResult, { ok: false }> {
+  const messages: Record<CancelRefusalCode, string> = {
+    'unknown-job': 'That picture is no longer in the queue; it may have finished already.',
+    'not-allowed': 'Only the person who asked for this picture, or a moderator, can cancel it.',
+    'already-finished': 'That picture is already finished.',
+  };
+  return { ok: false, code, message: messages[code] };
+}
 
 const BAD_INPUT_CODES = new Set(['empty-image', 'image-too-large', 'too-many-pixels', 'unsupported-image', 'corrupt-image', 'bad-option']);
 
@@ -27,7 +71,7 @@ export const internalError = (code?: string): JobFailure => ({
 export function timeLimit(limitMs: number): JobFailure {
   return {
     kind: 'time-limit',
-    message: `Your picture took longer than the ${describeDuration(limitMs)} limit and was stopped; try a smaller size or fewer iterations.`,
+    message: `Your picture took longer than the limit of ${formatDuration(limitMs)} and was stopped; try a smaller size or fewer iterations.`,
   };
 }
 
@@ -55,11 +99,4 @@ export function failureFromError(error: WireError): JobFailure {
 
 export function isCancellation(error: WireError): boolean {
   return error.code === 'cancelled' || error.name === 'AbortError';
-}
-
-export function describeDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}-second`;
-  const min = s / 60;
-  return Number.isInteger(min) ? `${min}-minute` : `${Math.round(min * 10) / 10}-minute`;
 }

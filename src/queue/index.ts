@@ -1,5 +1,23 @@
-export { createJobQueue, type JobQueue } from './job-queue.js';
-export type { JobHandle } from './job-handle.js';
+/**
+ * The queue layer's surface: the port (all that commands and bots know of a queue) and the
+ * factory the app opens its queue with.
+ */
+import type { Env } from '../config.js';
+import { queueConfigFromEnv, type QueueOptions } from './config.js';
+import { createInProcessQueue } from './in-process.js';
+import type { JobQueuePort } from './port.js';
+
+export { createInProcessQueue } from './in-process.js';
 export { queueConfigFromEnv, resolveQueueConfig, QUEUE_DEFAULTS, type QueueConfig, type QueueOptions } from './config.js';
 export type { EngineInfo } from './worker-host.js';
+export type * from './port.js';
 export * from './types.js';
+
+/**
+ * The queue the bot process runs on. The in-process queue is the embedded default; the
+ * distributed queue (src/queue/redis) plugs in here, chosen by the environment, so app.ts, the
+ * commands and the bots never name a concrete queue.
+ */
+export async function openQueue(env: Env, overrides: Partial<QueueOptions> = {}): Promise<JobQueuePort> {
+  return createInProcessQueue({ ...queueConfigFromEnv(env), ...overrides });
+}

@@ -46,30 +46,9 @@ export type JobOutcome =
   | { status: 'failed'; failure: JobFailure }
   | { status: 'cancelled'; by: string };
 
-export interface JobEvents {
-  queued: [info: { position: number; etaMs?: number }];
-  position: [info: { position: number; etaMs?: number }];
-  started: [info: { etaMs?: number }];
-  progress: [progress: JobProgress];
-  settled: [outcome: JobOutcome];
-}
-
 export type RejectionCode = 'queue-full' | 'user-limit' | 'server-limit' | 'shutting-down';
 
-/** A submission the queue refused; `message` is the sentence for the user. */
-export class QueueRejection extends Error {
-  override name = 'QueueRejection';
-  constructor(
-    readonly code: RejectionCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /* ---- Queue API (added by the queue module; the shapes above are the shared contract) ---- */
-
-export type JobState = 'queued' | 'running' | 'settled';
 
 /** Who asks to cancel: the adapter decides whether they moderate the server. */
 export interface CancelRequester {

@@ -55,7 +55,7 @@ function requestIdOf(content: string): string {
 it('a job past the time limit is stopped, and the user is told why and what to change', async () => {
   const i = await job(128, 2000);
   const m = await finalSentence(i);
-  expect(m.content).toMatch(/^Your picture took longer than the 3-second limit and was stopped; try a smaller size or fewer iterations\. \(request [0-9a-f]{10}\)$/);
+  expect(m.content).toMatch(/^Your picture took longer than the limit of 3 s and was stopped; try a smaller size or fewer iterations\. \(request [0-9a-f]{10}\)$/);
   expect(logsOf(h, requestIdOf(m.content)).find((l) => l.msg === 'job settled')).toMatchObject({ status: 'failed', kind: 'time-limit' });
   await until('an empty queue', () => h.app.queue.snapshot().length === 0);
 });

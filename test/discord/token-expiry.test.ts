@@ -3,7 +3,7 @@
  * tuning alike) so a job of ~10 s outlives its token, as a large job would in production.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CHANNEL_FORBIDDEN, MOVED_TO_CHANNEL } from '../../src/bot/discord/live-reply.js';
+import { CHANNEL_FORBIDDEN, MOVED_TO_CHANNEL } from '../../src/commands/texts.js';
 import { register } from '../../src/cli/register.js';
 import { USERS } from '../emulator/discord/emulator.js';
 import { reply, startHarness, type Harness } from './harness.js';

@@ -60,7 +60,7 @@ describe('time limit', () => {
       const outcome = await slow.settled;
       expect(outcome).toEqual({
         status: 'failed',
-        failure: { kind: 'time-limit', message: 'Your picture took longer than the 2-second limit and was stopped; try a smaller size or fewer iterations.' },
+        failure: { kind: 'time-limit', message: 'Your picture took longer than the limit of 2 s and was stopped; try a smaller size or fewer iterations.' },
       });
       expect(performance.now() - started).toBeGreaterThanOrEqual(2000);
       expect((await next.settled).status).toBe('done');

@@ -3,15 +3,15 @@
  * the command modules and the buttons. Every failure reaches the user as a sentence with a request id.
  */
 import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
-import type { Env } from '../../config.js';
-import type { Logger } from '../../log.js';
-import { RerollStore } from '../../commands/reroll-store.js';
-import { internalErrorText } from '../../commands/texts.js';
+import type { CommandContext } from '../../commands/context.js';
 import { newRequestId } from '../../commands/request-id.js';
-import { handleButton } from './buttons.js';
-import { COMMANDS } from './commands.js';
-import { DEFAULT_TUNING, type DiscordContext, type DiscordQueue, type DiscordTuning } from './context.js';
+import { internalErrorText, unknownCommandText } from '../../commands/texts.js';
+import type { Env } from '../../config.js';
 import { PendingWork } from '../../util/pending-work.js';
+import { handleButton } from './buttons.js';
+import { COMMANDS } from './commands/index.js';
+import { DEFAULT_TUNING, type DiscordContext, type DiscordTuning } from './context.js';
+import { DiscordJobView } from './job-view.js';
 import { tellPrivately } from './respond.js';
 
 export interface DiscordBot {
@@ -26,14 +26,14 @@ export interface DiscordBot {
 
 export interface DiscordBotOptions {
   env: Env;
-  queue: DiscordQueue;
-  logger: Logger;
+  /** The shared context; this bot registers its view with `commands.flow`. */
+  commands: CommandContext;
   tuning?: Partial<DiscordTuning>;
 }
 
 export async function startDiscordBot(opts: DiscordBotOptions): Promise<DiscordBot> {
   const { env } = opts;
-  const logger = opts.logger.child({ platform: 'discord' });
+  const logger = opts.commands.logger.child({ platform: 'discord' });
   if (!env.DISCORD_TOKEN) throw new Error('startDiscordBot needs DISCORD_TOKEN');
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
@@ -41,21 +41,15 @@ export async function startDiscordBot(opts: DiscordBotOptions): Promise<DiscordB
     rest: { api: env.DISCORD_API_URL },
   });
   const pending = new PendingWork();
-  const ctx: DiscordContext = {
-    env,
-    queue: opts.queue,
-    logger,
-    rerolls: new RerollStore({ keepMinutes: env.REROLL_KEEP_MIN }),
-    tuning: { ...DEFAULT_TUNING, ...opts.tuning },
-    track(work) {
-      pending.track(work);
-    },
-  };
+  const tuning = { ...DEFAULT_TUNING, ...opts.tuning };
+  const ctx: DiscordContext = { ...opts.commands, logger, env, rest: client.rest, tuning };
+  // After a restart, jobs the queue kept are answered through the same webhook endpoints.
+  ctx.flow.register('discord', (reply) => DiscordJobView.fromReply(client.rest, reply, { tuning, logger }));
   const commands = new Map(COMMANDS.map((c) => [c.name, c]));
   let status = 'connecting';
 
   client.on(Events.InteractionCreate, (interaction: Interaction) => {
-    ctx.track(handle(interaction));
+    pending.track(handle(interaction));
   });
   client.on(Events.Error, (err) => logger.error({ err }, 'discord client error'));
   client.on(Events.ShardDisconnect, (event) => logger.warn({ code: event.code }, 'gateway disconnected'));
@@ -65,7 +59,7 @@ export async function startDiscordBot(opts: DiscordBotOptions): Promise<DiscordB
       if (interaction.isChatInputCommand()) {
         const command = commands.get(interaction.commandName);
         if (!command) {
-          await tellPrivately(interaction, 'This command is not known any more; the bot was updated. Try /help.');
+          await tellPrivately(interaction, unknownCommandText());
           return;
         }
         await command.execute(interaction, ctx);
@@ -91,6 +85,8 @@ export async function startDiscordBot(opts: DiscordBotOptions): Promise<DiscordB
     });
   });
   await client.login(env.DISCORD_TOKEN);
+  // REST calls made for resumed jobs before the gateway is up need the token too.
+  client.rest.setToken(env.DISCORD_TOKEN);
 
   return {
     client,
@@ -100,7 +96,6 @@ export async function startDiscordBot(opts: DiscordBotOptions): Promise<DiscordB
     },
     async stop(timeoutMs = 30_000) {
       await pending.drain(timeoutMs);
-      ctx.rerolls.close();
       status = 'stopped';
       await client.destroy();
     },

@@ -1,14 +1,14 @@
 /** Reads /stylize's options and attachments from a discord.js interaction, in schema terms. */
-import type { ChatInputCommandInteraction } from 'discord.js';
+import type { ChatInputCommandInteraction, RepliableInteraction } from 'discord.js';
 import type { AttachmentRef } from '../../commands/attachments.js';
-import { optionsFor } from '../../commands/options.js';
+import { IMAGE_INPUTS, optionsFor } from '../../commands/options.js';
+import type { DiscordTuning } from './context.js';
+import type { DiscordReplyData } from './job-view.js';
 
-/** The picture options of /stylize, in the order they appear (the photo, then the paintings). */
-export const IMAGE_OPTIONS = [
-  { name: 'content', label: 'content image', placeholder: '<photo>', required: true, help: 'The photo to repaint.' },
-  { name: 'style', label: 'style image', placeholder: '<painting>', required: true, help: 'The painting whose style to use.' },
-  { name: 'style2', label: 'second style image', placeholder: '<painting>', required: false, help: 'Optional second painting, blended with the first.' },
-] as const;
+/** Discord's upload limit when the interaction does not say (servers without boosts). */
+const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
+/** Multipart framing and the JSON payload count against the limit too. */
+const UPLOAD_HEADROOM = 16 * 1024;
 
 /** Option values as the user gave them, by schema name (validation happens in parseOptions). */
 export function rawOptions(interaction: ChatInputCommandInteraction): Record<string, unknown> {
@@ -22,9 +22,23 @@ export function rawOptions(interaction: ChatInputCommandInteraction): Record<str
 
 export function attachmentRefs(interaction: ChatInputCommandInteraction): AttachmentRef[] {
   const refs: AttachmentRef[] = [];
-  for (const o of IMAGE_OPTIONS) {
+  for (const o of IMAGE_INPUTS) {
     const a = interaction.options.getAttachment(o.name, o.required);
     if (a) refs.push({ url: a.url, name: a.name, size: a.size, label: o.label });
   }
   return refs;
+}
+
+/** What a job's view needs of this interaction, as plain data the queue can keep. */
+export function replyData(interaction: RepliableInteraction, isPrivate: boolean, tuning: DiscordTuning): DiscordReplyData {
+  return {
+    applicationId: interaction.applicationId,
+    interactionToken: interaction.token,
+    // The token's clock starts when Discord created the interaction; use whichever is earlier.
+    tokenExpiresAt: Math.min(interaction.createdTimestamp, Date.now()) + tuning.tokenLifetimeMs,
+    channelId: interaction.channelId ?? undefined,
+    userId: interaction.user.id,
+    private: isPrivate,
+    uploadLimit: (interaction.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT) - UPLOAD_HEADROOM,
+  };
 }

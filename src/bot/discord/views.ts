@@ -1,4 +1,4 @@
-/** The job message in each state, as Discord components and embeds; the words come from commands/texts. */
+/** A job screen as a Discord message: components and embeds; the words come from commands/texts. */
 import {
   ActionRowBuilder,
   ButtonBuilder,
@@ -6,22 +6,25 @@ import {
   EmbedBuilder,
   type APIActionRowComponent,
   type APIComponentInMessageActionRow,
+  type APIEmbed,
 } from 'discord.js';
-import type { FittedImage } from '../../commands/fit-result.js';
-import { parameterLines } from '../../commands/job-actions.js';
-import {
-  cancelledText,
-  doneText,
-  failedText,
-  formatDuration,
-  progressText,
-  queuedText,
-  startedText,
-} from '../../commands/texts.js';
-import type { StylizeStats } from '../../engine/types.js';
-import type { JobFailure, JobProgress } from '../../queue/types.js';
+import type { Screen } from '../../commands/job-view.js';
+import { BUTTON_LABELS, DEFAULTS_TEXT, PARAMETERS_TITLE, requestFooter, RESULT_TITLE } from '../../commands/texts.js';
 import { customId } from './custom-ids.js';
-import type { View, ViewFile } from './live-reply.js';
+
+export interface MessageFile {
+  name: string;
+  data: Uint8Array;
+  contentType: string;
+}
+
+export interface Message {
+  content: string;
+  embeds?: APIEmbed[];
+  components?: APIActionRowComponent<APIComponentInMessageActionRow>[];
+  /** undefined keeps the files the message shows; [] removes them; a list replaces them. */
+  files?: MessageFile[];
+}
 
 type Row = APIActionRowComponent<APIComponentInMessageActionRow>;
 
@@ -29,66 +32,34 @@ function row(...buttons: ButtonBuilder[]): Row[] {
   return buttons.length === 0 ? [] : [new ActionRowBuilder<ButtonBuilder>().addComponents(buttons).toJSON()];
 }
 
-const cancelButton = (jobId: string) =>
-  new ButtonBuilder().setCustomId(customId('cancel', jobId)).setLabel('Cancel').setStyle(ButtonStyle.Danger);
-
-function afterButtons(rerollKey: string | undefined): ButtonBuilder[] {
-  if (!rerollKey) return [];
+function buttons(screen: Screen): ButtonBuilder[] {
+  if (screen.cancelJobId !== undefined) {
+    return [new ButtonBuilder().setCustomId(customId('cancel', screen.cancelJobId)).setLabel(BUTTON_LABELS.cancel).setStyle(ButtonStyle.Danger)];
+  }
+  if (screen.rerollKey === undefined) return [];
   return [
-    new ButtonBuilder().setCustomId(customId('reroll', rerollKey)).setLabel('Reroll').setStyle(ButtonStyle.Primary),
-    new ButtonBuilder().setCustomId(customId('params', rerollKey)).setLabel('Parameters').setStyle(ButtonStyle.Secondary),
+    new ButtonBuilder().setCustomId(customId('reroll', screen.rerollKey)).setLabel(BUTTON_LABELS.reroll).setStyle(ButtonStyle.Primary),
+    new ButtonBuilder().setCustomId(customId('params', screen.rerollKey)).setLabel(BUTTON_LABELS.params).setStyle(ButtonStyle.Secondary),
   ];
 }
 
-export function queuedView(jobId: string, position: number, etaMs: number | undefined): View {
-  const content = position <= 0 ? startedText(etaMs).replace('Started.', 'Starting now.') : queuedText(position, etaMs);
-  return { content, components: row(cancelButton(jobId)) };
-}
-
-export function startedView(jobId: string, etaMs: number | undefined): View {
-  return { content: startedText(etaMs), components: row(cancelButton(jobId)) };
-}
-
-/** `preview` only when a new one arrived; otherwise the message keeps the last one. */
-export function progressView(jobId: string, progress: JobProgress, preview: ViewFile | undefined): View {
-  const content = preview ? `${progressText(progress)}\nPreview:` : progressText(progress);
-  return { content, components: row(cancelButton(jobId)), ...(preview ? { files: [preview] } : {}) };
-}
-
-export function doneView(args: {
-  image: FittedImage;
-  given: Record<string, unknown>;
-  stats: StylizeStats;
-  requestId: string;
-  rerollKey: string | undefined;
-}): View {
-  const { image, stats } = args;
-  const params = parameterLines(args.given, 'discord');
-  const embed = new EmbedBuilder()
-    .setTitle('Stylized')
-    .setColor(0x5865f2)
-    .setImage(`attachment://${image.fileName}`)
-    .addFields(
-      { name: 'Parameters', value: params.length > 0 ? params.join('\n') : 'defaults' },
-      { name: 'Seed', value: String(stats.seed), inline: true },
-      { name: 'Size', value: `${image.width}×${image.height}`, inline: true },
-      { name: 'Backend', value: `${stats.backend}${stats.threads > 1 ? ` (${stats.threads} threads)` : ''}`, inline: true },
-      { name: 'Time', value: formatDuration(stats.ms), inline: true },
-    )
-    .setFooter({ text: `request ${args.requestId}` });
-  const content = [doneText(stats.ms / 1000, stats.backend), image.note].filter(Boolean).join('\n');
-  return {
-    content,
-    embeds: [embed.toJSON()],
-    components: row(...afterButtons(args.rerollKey)),
-    files: [{ name: image.fileName, data: image.bytes, contentType: image.mime }],
-  };
-}
-
-export function failedView(failure: JobFailure, requestId: string, rerollKey: string | undefined): View {
-  return { content: failedText(failure, requestId), components: row(...afterButtons(rerollKey)), files: [] };
-}
-
-export function cancelledView(by: string, requesterId: string, rerollKey: string | undefined): View {
-  return { content: cancelledText(by, requesterId), components: row(...afterButtons(rerollKey)), files: [] };
+export function renderScreen(screen: Screen): Message {
+  const message: Message = { content: screen.text, components: row(...buttons(screen)) };
+  if (screen.result) {
+    const { picture, facts, requestId } = screen.result;
+    const embed = new EmbedBuilder()
+      .setTitle(RESULT_TITLE)
+      .setColor(0x5865f2)
+      .setImage(`attachment://${picture.name}`)
+      .addFields(
+        { name: PARAMETERS_TITLE, value: screen.parameters.length > 0 ? screen.parameters.join('\n') : DEFAULTS_TEXT },
+        ...facts.map((f) => ({ ...f, inline: true })),
+      )
+      .setFooter({ text: requestFooter(requestId) });
+    return { ...message, embeds: [embed.toJSON()], files: [{ name: picture.name, data: picture.bytes, contentType: picture.mime }] };
+  }
+  if (screen.preview) {
+    return { ...message, files: [{ name: screen.preview.name, data: screen.preview.bytes, contentType: screen.preview.mime }] };
+  }
+  return screen.final ? { ...message, embeds: [], files: [] } : message;
 }

@@ -1,41 +1,34 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, SocketModeReceiver, type BlockAction, type ButtonAction, type webApi } from '@slack/bolt';
-import { downloadImage, InputError } from '../../commands/attachments.js';
-import { helpLines } from '../../commands/options.js';
-import { cancelFor } from '../../commands/job-actions.js';
-import { EditPacer } from '../../commands/pacer.js';
+import PQueue from 'p-queue';
+import type { AttachmentRef } from '../../commands/attachments.js';
+import { cancelJob } from '../../commands/cancel.js';
+import type { CommandContext } from '../../commands/context.js';
+import { JobFlow } from '../../commands/flow.js';
+import { help, type Markup } from '../../commands/help.js';
+import { parametersMessage } from '../../commands/job-actions.js';
 import { newRequestId } from '../../commands/request-id.js';
-import { internalErrorText } from '../../commands/texts.js';
+import { RerollStore } from '../../commands/reroll-store.js';
+import { reroll, storedInputs, stylize } from '../../commands/stylize.js';
+import { formExpiredText, formNotOpenedText, internalErrorText, rerollExpiredText } from '../../commands/texts.js';
 import type { Env } from '../../config.js';
 import type { StylizeOptions } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
-import type { JobHandle, JobQueue } from '../../queue/index.js';
-import { QueueRejection } from '../../queue/types.js';
-import { boltLogger } from './bolt-logger.js';
-import {
-  buildModal,
-  CONTENT_BLOCK,
-  type Submission,
-  MODAL_CALLBACK_ID,
-  readMetadata,
-  readSubmission,
-  SubmissionErrors,
-  type SubmittedFile,
-  type ViewStateValues,
-} from './modal.js';
-import { CANCEL_ACTION, jobMessage, type JobView, type SlackMessage } from './messages.js';
+import type { JobQueuePort } from '../../queue/port.js';
 import { PendingWork, raceTimeout } from '../../util/pending-work.js';
-import { CallGate } from './rate.js';
+import { boltLogger } from './bolt-logger.js';
+import { SlackJobView, type SlackViewOptions } from './job-view.js';
+import { CANCEL_ACTION, PARAMS_ACTION, REROLL_ACTION } from './messages.js';
+import { buildModal, CONTENT_BLOCK, MODAL_CALLBACK_ID, readMetadata, readSubmission, SubmissionErrors, type Submission, type SubmittedFile, type ViewStateValues } from './modal.js';
 
 type WebClient = webApi.WebClient;
 
-/** What the Slack adapter needs from the queue. */
-export type SlackJobQueue = Pick<JobQueue, 'submit' | 'cancel' | 'positionOf'>;
-
 export interface SlackAppOptions {
   env: Env;
-  queue: SlackJobQueue;
+  /** The shared context (app.ts); without it the app makes its own flow on `queue`. */
+  commands?: CommandContext;
+  queue?: JobQueuePort;
   logger: Logger;
   /** Least time between two edits of one progress message. Default 3000. */
   updateIntervalMs?: number;
@@ -46,7 +39,9 @@ export interface SlackAppOptions {
   updatesPerMinute?: number;
   /** How long `stop()` waits for job messages to get their last edit and upload. Default 30 s. */
   drainMs?: number;
-  /** Engine options applied under the user's choices (operators, tests: e.g. fewer iterations). */
+  /** Fractions of progress at which a preview is shown (own flow only). */
+  previewAt?: number[];
+  /** Engine options applied under the user's choices (own context only; tests: fewer iterations). */
   jobDefaults?: Partial<StylizeOptions>;
 }
 
@@ -56,19 +51,28 @@ export interface RunningSlackApp {
   stop(): Promise<void>;
 }
 
-interface Requester {
-  userId: string;
-  teamId?: string;
-  channel: string;
-  requestId: string;
-}
+const SLACK_MARKUP: Markup = { bold: (s) => `*${s}*`, code: (s) => `\`${s}\`` };
 
 /** Only the requester sees it; failures to tell are logged, not thrown. */
-async function tellUser(client: WebClient, who: Requester, text: string, log: Logger): Promise<void> {
+async function tellUser(client: WebClient, who: { channel: string; userId: string }, text: string, log: Logger): Promise<void> {
   await client.chat
     .postEphemeral({ channel: who.channel, user: who.userId, text })
     .then(() => undefined)
     .catch((err: unknown) => log.warn({ err }, 'could not post an ephemeral message'));
+}
+
+/** The context app.ts would give, for a Slack app started on its own (tests, a Slack-only process). */
+function ownContext(options: SlackAppOptions): CommandContext {
+  if (!options.queue) throw new Error('startSlackApp needs a queue or a command context');
+  const rerolls = new RerollStore({ keepMinutes: options.env.REROLL_KEEP_MIN });
+  return {
+    queue: options.queue,
+    flow: new JobFlow({ queue: options.queue, rerolls, logger: options.logger, previewAt: options.previewAt }),
+    logger: options.logger,
+    sizeCap: options.env.MAX_IMAGE_SIZE,
+    rerollKeepMin: options.env.REROLL_KEEP_MIN,
+    jobDefaults: options.jobDefaults,
+  };
 }
 
 /** Slack hosts uploaded files here; the API host is allowed too so a loopback fake can serve them. */
@@ -88,8 +92,9 @@ const RETRY = { retries: 4, factor: 2, minTimeout: 1000, maxTimeout: 8000, rando
  * HTTP mode with the signing secret, or Socket Mode when SLACK_APP_TOKEN is set.
  */
 export async function startSlackApp(options: SlackAppOptions): Promise<RunningSlackApp> {
-  const { env, queue, logger } = options;
-  const log = logger.child({ platform: 'slack' });
+  const { env } = options;
+  const ctx = options.commands ?? ownContext(options);
+  const log = options.logger.child({ platform: 'slack' });
   const botToken = env.SLACK_BOT_TOKEN;
   if (!botToken) throw new Error('startSlackApp needs SLACK_BOT_TOKEN');
   const socketMode = env.SLACK_APP_TOKEN !== undefined;
@@ -112,7 +117,15 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     clientOptions,
     logger: boltLog,
   });
-  const updates = new CallGate(options.updatesPerMinute ?? 40);
+  // One chat.update start per interval over all job messages: the workspace's limit, not a message's.
+  const updates = new PQueue({ concurrency: 1, intervalCap: 1, interval: 60_000 / (options.updatesPerMinute ?? 40) });
+  const viewOptions = (client: WebClient, logger: Logger): SlackViewOptions => ({
+    client,
+    updates,
+    editIntervalMs: options.updateIntervalMs ?? 3000,
+    logger,
+  });
+  ctx.flow.register('slack', (reply) => SlackJobView.fromReply(reply, viewOptions(app.client, log)));
   /** Job messages still to be finished (last edit, upload); stop() waits for them. */
   const live = new PendingWork();
   const track = (p: Promise<void>): void => live.track(p);
@@ -125,7 +138,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
 
   app.command('/stylize', async ({ ack, body, client, respond }) => {
     if (/^\s*help\s*$/i.test(body.text)) {
-      await ack({ response_type: 'ephemeral', text: helpText(env.MAX_IMAGE_SIZE) });
+      await ack({ response_type: 'ephemeral', text: help('slack', env.MAX_IMAGE_SIZE, SLACK_MARKUP) });
       return;
     }
     await ack();
@@ -138,10 +151,9 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     } catch (err) {
       log.warn({ err, userId: body.user_id }, 'views.open failed');
       // Through the command's response_url: it works even where the bot is not a channel member.
-      await respond({
-        response_type: 'ephemeral',
-        text: ':warning: The /stylize form could not be opened (Slack gives an app three seconds). Run /stylize again.',
-      }).catch((e: unknown) => log.warn({ err: e }, 'could not answer the command'));
+      await respond({ response_type: 'ephemeral', text: `:warning: ${formNotOpenedText()}` }).catch((e: unknown) =>
+        log.warn({ err: e }, 'could not answer the command'),
+      );
     }
   });
 
@@ -149,10 +161,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     const meta = readMetadata(view.private_metadata);
     let submission: Submission;
     try {
-      if (!meta)
-        throw new SubmissionErrors({
-          [CONTENT_BLOCK]: 'This form has expired. Close it and run /stylize again.',
-        });
+      if (!meta) throw new SubmissionErrors({ [CONTENT_BLOCK]: formExpiredText() });
       submission = readSubmission(view.state.values as ViewStateValues, env.MAX_IMAGE_SIZE);
     } catch (e) {
       if (!(e instanceof SubmissionErrors)) throw e;
@@ -161,185 +170,87 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     }
     // The modal closes now; downloads may take longer than Slack's three seconds for an answer.
     await ack();
-    const who: Requester = {
-      userId: body.user.id,
-      teamId: body.team?.id ?? body.user.team_id,
-      channel: meta.channelId,
-      requestId: newRequestId(),
+    const who = { userId: body.user.id, teamId: body.team?.id ?? body.user.team_id, channel: meta.channelId };
+    const requestId = newRequestId();
+    const jobLog = log.child({ requestId, userId: who.userId, channel: who.channel });
+    const run = async () => {
+      const attachments = await Promise.all(submission.files.map(({ input, file }) => attachmentRef(client, file, input.label)));
+      await stylize(ctx, {
+        options: submission.options,
+        attachments,
+        download: downloadPolicy,
+        owner: { userId: who.userId, platform: 'slack', serverId: who.teamId },
+        requestId,
+        view: new SlackJobView({ channel: who.channel, userId: who.userId }, viewOptions(client, jobLog)),
+        logger: jobLog,
+      });
     };
-    const jobLog = log.child({ requestId: who.requestId, userId: who.userId, channel: who.channel });
     track(
-      startJob(client, who, submission, jobLog).catch(async (err: unknown) => {
+      run().catch(async (err: unknown) => {
         jobLog.error({ err }, 'could not start the job');
-        await tellUser(client, who, `:x: ${internalErrorText(who.requestId)}`, jobLog);
+        await tellUser(client, who, `:x: ${internalErrorText(requestId)}`, jobLog);
       }),
     );
   });
 
-  async function startJob(
-    client: WebClient,
-    who: Requester,
-    submission: Submission,
-    jobLog: Logger,
-  ): Promise<void> {
-    let content, style;
-    try {
-      [content, style] = await Promise.all([
-        download(client, submission.content, 'photo'),
-        download(client, submission.style, 'style image'),
-      ]);
-    } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      jobLog.info({ reason: e.message }, 'refused input');
-      await tellUser(client, who, `:warning: ${e.message}`, jobLog);
-      return;
-    }
-
-    // No seed here: the seed is not a Slack option (see optionsFor('slack')) and Slack has no
-    // Reroll, so the engine's fixed default applies and the same inputs give the same picture.
-    const { engine, given } = submission.options;
-    let handle: JobHandle;
-    try {
-      handle = queue.submit({
-        owner: { userId: who.userId, platform: 'slack', serverId: who.teamId },
-        request: {
-          content: content.bytes,
-          styles: [{ bytes: style.bytes }],
-          options: { ...options.jobDefaults, ...engine },
-        },
-        requestId: who.requestId,
-      });
-    } catch (e) {
-      if (!(e instanceof QueueRejection)) throw e;
-      jobLog.info({ code: e.code }, 'job refused by the queue');
-      await tellUser(client, who, `:hourglass: ${e.message}`, jobLog);
-      return;
-    }
-    await followJob(client, handle, who, given, jobLog);
-  }
-
-  async function download(client: WebClient, file: SubmittedFile, label: string) {
+  /** Slack's private URL of a submitted file (some payloads carry only the id; files.info has it). */
+  async function attachmentRef(client: WebClient, file: SubmittedFile, label: string): Promise<AttachmentRef> {
     let url = file.url_private_download ?? file.url_private;
     let { size, name } = file;
     if (!url) {
-      // Some payloads carry only the file id; files.info has the private URL.
       const info = await client.files.info({ file: file.id });
       url = info.file?.url_private_download ?? info.file?.url_private;
       size ??= info.file?.size;
       name ??= info.file?.name;
     }
-    return downloadImage({ url: url ?? '', name, size, label }, downloadPolicy);
+    return { url: url ?? '', name, size, label };
   }
 
-  async function followJob(
-    client: WebClient,
-    handle: JobHandle,
-    who: Requester,
-    given: Record<string, unknown>,
-    jobLog: Logger,
-  ): Promise<void> {
-    const position = queue.positionOf(handle.id);
-    const view: JobView = {
-      jobId: handle.id,
-      requestId: who.requestId,
-      userId: who.userId,
-      given,
-      phase: position === 0 ? { kind: 'running' } : { kind: 'queued', position: position ?? 1 },
+  /** The channel of a clicked message, and an ephemeral answer to the one who clicked. */
+  const clickContext = (body: BlockAction<ButtonAction>, client: WebClient) => {
+    const channel = body.channel?.id ?? body.container?.channel_id;
+    const answer = async (text: string) => {
+      if (channel) await tellUser(client, { channel, userId: body.user.id }, text, log);
     };
-    // Events can arrive before the message exists; edits start once there is a ts to edit.
-    let ts: string | undefined;
-    const pacer = new EditPacer<SlackMessage>({
-      intervalMs: options.updateIntervalMs ?? 3000,
-      key: (m) => m.text,
-      send: (m) =>
-        updates
-          .run(() => client.chat.update({ channel: who.channel, ts: ts ?? '', text: m.text, blocks: m.blocks as never }))
-          .then(() => undefined),
-      onError: (err) => jobLog.warn({ err }, 'chat.update failed'),
-    });
-    const show = (): void => {
-      if (ts !== undefined) pacer.push(jobMessage(view));
-    };
-    handle.on('queued', (info) => {
-      view.phase = { kind: 'queued', position: info.position, etaMs: info.etaMs };
-      show();
-    });
-    handle.on('position', (info) => {
-      view.phase = { kind: 'queued', position: info.position, etaMs: info.etaMs };
-      show();
-    });
-    handle.on('started', (info) => {
-      view.phase = { kind: 'running', etaMs: info.etaMs };
-      show();
-    });
-    handle.on('progress', (p) => {
-      view.phase = { kind: 'running', progress: p, etaMs: p.etaMs };
-      show();
-    });
-
-    const first = jobMessage(view);
-    try {
-      const posted = await client.chat.postMessage({
-        channel: who.channel,
-        text: first.text,
-        blocks: first.blocks as never,
-      });
-      ts = posted.ts ?? '';
-    } catch (err) {
-      pacer.cancel();
-      // Without a message there is no Cancel button and nowhere to report: do not keep the job.
-      await queue.cancel(handle.id, { userId: who.userId });
-      jobLog.warn({ err }, 'could not post the job message; job cancelled');
-      await tellUser(client, who, ':warning: I cannot post in this channel. Invite me to it (`/invite @` and my name) and try again.', jobLog);
-      return;
-    }
-    // Events that came while the message was being posted.
-    if (jobMessage(view).text !== first.text) show();
-
-    const outcome = await handle.settled;
-    handle.removeAllListeners();
-    view.phase = { kind: 'settled', outcome };
-    if (outcome.status === 'done') {
-      const { result } = outcome;
-      try {
-        await client.filesUploadV2({
-          channel_id: who.channel,
-          file: Buffer.from(result.image),
-          filename: `stylized.${result.mime === 'image/png' ? 'png' : 'jpg'}`,
-          title: 'Stylized picture',
-          initial_comment: `<@${who.userId}> here is your picture (${result.width}×${result.height}).`,
-        });
-      } catch (err) {
-        jobLog.error({ err }, 'upload failed');
-        view.phase = {
-          kind: 'settled',
-          outcome: {
-            status: 'failed',
-            failure: {
-              kind: 'engine',
-              message: 'The picture was painted but could not be uploaded to Slack. Try again in a minute.',
-            },
-          },
-        };
-      }
-    }
-    await pacer.finish(jobMessage(view));
-    jobLog.info({ status: outcome.status }, 'job settled');
-  }
+    return { channel, answer };
+  };
 
   app.action<BlockAction<ButtonAction>>(CANCEL_ACTION, async ({ ack, body, action, client }) => {
     await ack();
     // Slack has no per-channel moderator role the app can see cheaply: only the requester cancels.
-    const result = await cancelFor(queue, action.value ?? '', { userId: body.user.id, moderator: false });
-    log.info({ jobId: action.value, userId: body.user.id, ok: result.ok }, 'cancel clicked');
+    const result = await cancelJob(ctx, action.value ?? '', { userId: body.user.id, moderator: false });
     // The clicker hears the outcome (as on Discord); on success the job message's last edit follows.
-    const channel = body.channel?.id ?? body.container?.channel_id;
-    if (channel)
-      await client.chat.postEphemeral({
-        channel,
-        user: body.user.id,
-        text: result.ok ? result.message : `:no_entry: ${result.message}`,
-      });
+    await clickContext(body, client).answer(result.ok ? result.message : `:no_entry: ${result.message}`);
+  });
+
+  app.action<BlockAction<ButtonAction>>(PARAMS_ACTION, async ({ ack, body, action, client }) => {
+    await ack();
+    const inputs = storedInputs(ctx, action.value ?? '');
+    await clickContext(body, client).answer(inputs ? parametersMessage(inputs, 'slack', SLACK_MARKUP.bold) : rerollExpiredText(ctx.rerollKeepMin));
+  });
+
+  app.action<BlockAction<ButtonAction>>(REROLL_ACTION, async ({ ack, body, action, client }) => {
+    await ack();
+    const { channel, answer } = clickContext(body, client);
+    const inputs = storedInputs(ctx, action.value ?? '');
+    if (!inputs || !channel) {
+      await answer(rerollExpiredText(ctx.rerollKeepMin));
+      return;
+    }
+    const requestId = newRequestId();
+    const userId = body.user.id;
+    const jobLog = log.child({ requestId, userId, channel, button: 'reroll' });
+    track(
+      reroll(ctx, inputs, {
+        owner: { userId, platform: 'slack', serverId: body.team?.id ?? body.user.team_id },
+        requestId,
+        view: new SlackJobView({ channel, userId }, viewOptions(client, jobLog)),
+        logger: jobLog,
+      }).catch(async (err: unknown) => {
+        jobLog.error({ err }, 'could not start the reroll');
+        await answer(`:x: ${internalErrorText(requestId)}`);
+      }),
+    );
   });
 
   app.error(async (err) => {
@@ -354,6 +265,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
         await live.drain(options.drainMs ?? 30_000);
         if (live.size > 0) log.warn({ jobs: live.size }, 'stopping with job messages not finished');
         await close();
+        updates.clear();
         log.info('Slack app stopped');
       })());
   };
@@ -378,11 +290,4 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
       await closed;
     }),
   };
-}
-
-function helpText(sizeCap: number): string {
-  return [
-    '*/stylize* opens a form: attach a photo and a painting, then pick the options below.',
-    ...helpLines('slack', sizeCap).map((l) => `• ${l}`),
-  ].join('\n');
 }

@@ -1,22 +1,21 @@
-import {
-  maxOf,
-  OptionError,
-  optionsFor,
-  parseOptions,
-  type OptionDef,
-  type ParsedOptions,
-} from '../../commands/options.js';
+import { maxOf, OptionError, parseOptions, type ImageInput, type OptionDef, type ParsedOptions } from '../../commands/options.js';
+import { collects } from '../../commands/stylize.js';
+import { attachOneText, fileHint } from '../../commands/texts.js';
 
 /**
- * The /stylize modal: two file inputs plus one field per option that the schema offers on Slack.
- * Building the view and reading a submission back are both derived from `optionsFor('slack')`, so
- * a new option reaches Slack without an edit here.
+ * The /stylize modal: one file input per picture input and one field per option that the schema
+ * offers on Slack. Building the view and reading a submission back are both derived from what the
+ * stylize command collects on Slack, so a new option reaches Slack without an edit here.
  */
 
 export const MODAL_CALLBACK_ID = 'stylize_modal';
-export const CONTENT_BLOCK = 'content_image';
-export const STYLE_BLOCK = 'style_image';
 const OPTION_BLOCK_PREFIX = 'opt_';
+
+/** `content_image`, `style_image`, `style2_image`. */
+export function imageBlockId(input: Pick<ImageInput, 'name'>): string {
+  return `${input.name}_image`;
+}
+export const CONTENT_BLOCK = imageBlockId({ name: 'content' });
 
 /** Slack's file-type names for the images the engine decodes; the file picker offers only these. */
 export const IMAGE_FILETYPES = ['jpg', 'jpeg', 'png', 'webp', 'gif'];
@@ -72,18 +71,21 @@ function optionElement(def: OptionDef, sizeCap: number): Record<string, unknown>
   }
 }
 
-function fileBlock(blockId: string, text: string, hint: string): Record<string, unknown> {
+function fileBlock(input: ImageInput): Record<string, unknown> {
+  const blockId = imageBlockId(input);
   return {
     type: 'input',
     block_id: blockId,
-    label: plain(text),
-    hint: plain(hint),
+    optional: !input.required,
+    label: plain(input.title),
+    hint: plain(fileHint(input.help)),
     element: { type: 'file_input', action_id: blockId, filetypes: IMAGE_FILETYPES, max_files: 1 },
   };
 }
 
 export function buildModal(meta: ModalMetadata, sizeCap: number): Record<string, unknown> {
-  const optionBlocks = optionsFor('slack').map((def) => ({
+  const { images, options } = collects('slack');
+  const optionBlocks = options.map((def) => ({
     type: 'input',
     block_id: optionBlockId(def.name),
     optional: true,
@@ -98,11 +100,7 @@ export function buildModal(meta: ModalMetadata, sizeCap: number): Record<string,
     title: plain('Stylize'),
     submit: plain('Paint it'),
     close: plain('Cancel'),
-    blocks: [
-      fileBlock(CONTENT_BLOCK, 'Photo', 'The picture to repaint (PNG, JPEG, WebP or GIF).'),
-      fileBlock(STYLE_BLOCK, 'Style', 'The painting whose style to borrow (PNG, JPEG, WebP or GIF).'),
-      ...optionBlocks,
-    ],
+    blocks: [...images.map(fileBlock), ...optionBlocks],
   };
 }
 
@@ -126,8 +124,8 @@ interface ElementState {
 export type ViewStateValues = Record<string, Record<string, ElementState>>;
 
 export interface Submission {
-  content: SubmittedFile;
-  style: SubmittedFile;
+  /** The photo first, then the paintings, with the input each one answers. */
+  files: { input: ImageInput; file: SubmittedFile }[];
   options: ParsedOptions;
 }
 
@@ -151,16 +149,17 @@ export function readMetadata(privateMetadata: string | undefined): ModalMetadata
 /** Reads the modal's state into files + validated options; throws SubmissionErrors for the form. */
 export function readSubmission(values: ViewStateValues, sizeCap: number): Submission {
   const errors: Record<string, string> = {};
-  const file = (blockId: string, what: string): SubmittedFile | undefined => {
-    const files = values[blockId]?.[blockId]?.files ?? [];
-    if (files.length !== 1) errors[blockId] = `Attach exactly one ${what} image.`;
-    return files[0];
-  };
-  const content = file(CONTENT_BLOCK, 'photo');
-  const style = file(STYLE_BLOCK, 'style');
+  const { images, options: defs } = collects('slack');
+  const files: Submission['files'] = [];
+  for (const input of images) {
+    const blockId = imageBlockId(input);
+    const given = values[blockId]?.[blockId]?.files ?? [];
+    if (given.length > 1 || (given.length === 0 && input.required)) errors[blockId] = attachOneText(input.label);
+    else if (given[0]) files.push({ input, file: given[0] });
+  }
 
   const raw: Record<string, unknown> = {};
-  for (const def of optionsFor('slack')) {
+  for (const def of defs) {
     const state = values[optionBlockId(def.name)]?.[def.name];
     if (!state) continue;
     if (def.kind === 'boolean')
@@ -179,6 +178,6 @@ export function readSubmission(values: ViewStateValues, sizeCap: number): Submis
     }
   }
   if (Object.keys(errors).length === 0) options = parseOptions(raw, { sizeCap });
-  if (!content || !style || !options) throw new SubmissionErrors(errors);
-  return { content, style, options };
+  if (!options || Object.keys(errors).length > 0) throw new SubmissionErrors(errors);
+  return { files, options };
 }

@@ -1,10 +1,10 @@
-/** The Discord commands, one module each (as in the discord.js guide). */
+/** The Discord commands, one module each with `data` and `execute` (as in the discord.js guide). */
 import type { ChatInputCommandInteraction, RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
-import * as cancel from '../../commands/cancel.js';
-import * as help from '../../commands/help.js';
-import * as queue from '../../commands/queue.js';
-import * as stylize from '../../commands/stylize.js';
-import type { DiscordContext } from './context.js';
+import type { DiscordContext } from '../context.js';
+import * as cancel from './cancel.js';
+import * as help from './help.js';
+import * as queue from './queue.js';
+import * as stylize from './stylize.js';
 
 export interface DiscordCommand {
   name: string;

@@ -1,0 +1,72 @@
+/** /stylize as a Discord slash command: the schema's options as Discord options, then the shared command. */
+import { MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import { OptionError, maxOf } from '../../../commands/options.js';
+import { newRequestId } from '../../../commands/request-id.js';
+import * as command from '../../../commands/stylize.js';
+import type { DiscordContext } from '../context.js';
+import { attachmentRefs, rawOptions, replyData } from '../inputs.js';
+import { DiscordJobView } from '../job-view.js';
+
+export const name = command.name;
+
+/** Discord caps option descriptions at 100 characters. */
+function describe(text: string): string {
+  return text.length <= 100 ? text : `${text.slice(0, 99)}…`;
+}
+
+export function data(limits: { sizeCap: number }) {
+  const builder = new SlashCommandBuilder().setName(name).setDescription(command.description);
+  const { images, options } = command.collects('discord');
+  for (const img of images) {
+    builder.addAttachmentOption((o) => o.setName(img.name).setDescription(img.help).setRequired(img.required));
+  }
+  for (const def of options) {
+    const description = describe(def.help);
+    switch (def.kind) {
+      case 'integer':
+        builder.addIntegerOption((o) => o.setName(def.name).setDescription(description).setMinValue(def.min).setMaxValue(maxOf(def, limits.sizeCap)));
+        break;
+      case 'number':
+        builder.addNumberOption((o) => o.setName(def.name).setDescription(description).setMinValue(def.min).setMaxValue(maxOf(def, limits.sizeCap)));
+        break;
+      case 'boolean':
+        builder.addBooleanOption((o) => o.setName(def.name).setDescription(description));
+        break;
+      case 'choice':
+        builder.addStringOption((o) =>
+          o
+            .setName(def.name)
+            .setDescription(description)
+            .addChoices(...def.choices.map((c) => ({ name: c, value: c }))),
+        );
+        break;
+    }
+  }
+  return builder;
+}
+
+export async function execute(interaction: ChatInputCommandInteraction, ctx: DiscordContext): Promise<void> {
+  const requestId = newRequestId();
+  const log = ctx.logger.child({ requestId, userId: interaction.user.id, command: name });
+  let options;
+  try {
+    options = command.validate(rawOptions(interaction), ctx);
+  } catch (e) {
+    if (!(e instanceof OptionError)) throw e;
+    log.info({ option: e.option }, 'option refused');
+    await interaction.reply({ content: e.message, flags: MessageFlags.Ephemeral });
+    return;
+  }
+  const isPrivate = options.adapter.private === true;
+  // Discord allows 3 s to acknowledge; downloads and queueing can take longer.
+  await interaction.deferReply(isPrivate ? { flags: MessageFlags.Ephemeral } : {});
+  await command.stylize(ctx, {
+    options,
+    attachments: attachmentRefs(interaction),
+    download: { allowedHosts: ctx.env.DISCORD_CDN_HOSTS, maxBytes: ctx.env.MAX_INPUT_BYTES },
+    owner: { userId: interaction.user.id, platform: 'discord', serverId: interaction.guildId ?? undefined },
+    requestId,
+    view: new DiscordJobView(ctx.rest, replyData(interaction, isPrivate, ctx.tuning), { tuning: ctx.tuning, logger: log }),
+    logger: log,
+  });
+}

@@ -1,0 +1,258 @@
+/**
+ * The one job flow, for every platform: submit (or hear the refusal), follow the job's events,
+ * pace the edits, show previews, await the end and show the final message with Reroll and
+ * Parameters; when the platform refuses that message, a plain sentence still reaches the user.
+ * After a restart the same flow picks up the jobs the queue kept, through views rebuilt from
+ * their reply targets.
+ */
+import sharp from 'sharp';
+import type { Logger } from '../log.js';
+import type { JobQueuePort, ReplyTarget, ResumableJob } from '../queue/port.js';
+import type { JobOutcome, JobOwner, JobProgress } from '../queue/types.js';
+import { PendingWork } from '../util/pending-work.js';
+import { fitToLimit } from './fit-result.js';
+import { parameterLines } from './job-actions.js';
+import type { JobView, Picture, Screen, ViewBuilder } from './job-view.js';
+import { givenFrom } from './options.js';
+import { EditPacer } from './pacer.js';
+import type { RerollInputs, RerollStore } from './reroll-store.js';
+import {
+  cancelledText,
+  cannotPostText,
+  doneText,
+  failedText,
+  internalErrorText,
+  notPostedText,
+  PREVIEW_CAPTION,
+  progressText,
+  queuedText,
+  resultFacts,
+  startedText,
+  startingNowText,
+} from './texts.js';
+
+export interface JobFlowOptions {
+  queue: JobQueuePort;
+  rerolls: RerollStore;
+  logger: Logger;
+  /** Fractions of progress at which a preview is shown. */
+  previewAt?: number[];
+}
+
+export interface JobStart {
+  view: JobView;
+  owner: JobOwner;
+  inputs: RerollInputs;
+  requestId: string;
+  logger: Logger;
+}
+
+/** What the queue keeps of the adapter's own options with the reply target (for Reroll after a restart). */
+interface StoredReply {
+  adapter?: Record<string, unknown>;
+}
+
+interface Shown {
+  screen: Screen;
+  preview?: { version: number; picture: Picture };
+  /** Only on the final state: what to show when the platform refuses `screen`. */
+  fallback?: Screen;
+}
+
+export const DEFAULT_PREVIEW_AT = [0.25, 0.5, 0.75];
+
+export class JobFlow {
+  readonly #builders = new Map<JobOwner['platform'], ViewBuilder>();
+  readonly #pending = new PendingWork();
+
+  constructor(readonly options: JobFlowOptions) {}
+
+  get rerolls(): RerollStore {
+    return this.options.rerolls;
+  }
+
+  /** A platform says how to rebuild its view from a stored reply target. */
+  register(platform: JobOwner['platform'], build: ViewBuilder): void {
+    this.#builders.set(platform, build);
+  }
+
+  /** Submits a job and follows it to its end in `view`. */
+  async start(run: JobStart): Promise<void> {
+    const { view, inputs, requestId, logger: log } = run;
+    let reply: ReplyTarget;
+    try {
+      reply = await view.open();
+    } catch (err) {
+      log.warn({ err }, 'could not place the job message; nothing queued');
+      await view.refuse(cannotPostText(view.platform === 'slack' ? 'slack' : 'discord')).catch((e: unknown) => log.warn({ err: e }, 'could not tell the user'));
+      return;
+    }
+    const submitted = await this.options.queue.submit({
+      owner: run.owner,
+      request: {
+        // The queue hands the bytes to the worker (detaching them); the reroll store keeps its own.
+        content: new Uint8Array(inputs.content),
+        styles: inputs.styles.map((bytes) => ({ bytes: new Uint8Array(bytes) })),
+        options: { ...inputs.engine, format: 'png' },
+      },
+      requestId,
+      previewAt: this.options.previewAt ?? DEFAULT_PREVIEW_AT,
+      reply: { ...reply, data: { ...reply.data, adapter: inputs.adapter } satisfies StoredReply },
+    });
+    if (!submitted.accepted) {
+      log.info({ code: submitted.code }, 'job refused by the queue');
+      await view.refuse(submitted.message);
+      return;
+    }
+    const jobLog = log.child({ jobId: submitted.jobId });
+    jobLog.info('job submitted');
+    await this.#follow(submitted.jobId, view, inputs, requestId, jobLog);
+  }
+
+  /** Picks up a job accepted before a restart, in a view rebuilt from its reply target. */
+  resume(job: ResumableJob): Promise<void> {
+    const log = this.options.logger.child({ jobId: job.jobId, requestId: job.requestId });
+    const build = this.#builders.get(job.reply.platform);
+    if (!build) {
+      log.warn({ platform: job.reply.platform }, 'no view for this platform; the job runs without its message');
+      return Promise.resolve();
+    }
+    const adapter = (job.reply.data as StoredReply).adapter ?? {};
+    const engine = { ...job.spec.request.options };
+    delete engine.format;
+    const inputs: RerollInputs = {
+      content: job.spec.request.content,
+      styles: job.spec.request.styles.map((s) => s.bytes),
+      engine,
+      given: givenFrom(engine, adapter),
+      adapter,
+      requesterId: job.owner.userId,
+    };
+    log.info('following a job from before the restart');
+    const work = this.#follow(job.jobId, build(job.reply), inputs, job.requestId, log).catch((err: unknown) =>
+      log.error({ err }, 'could not follow the resumed job'),
+    );
+    this.#pending.track(work);
+    return work;
+  }
+
+  /** Waits (up to `ms`) for resumed jobs' last messages. */
+  drain(ms: number): Promise<void> {
+    return this.#pending.drain(ms);
+  }
+
+  async #follow(jobId: string, view: JobView, inputs: RerollInputs, requestId: string, log: Logger): Promise<void> {
+    const { queue } = this.options;
+    const rerollKey = this.options.rerolls.put(inputs);
+    const parameters = parameterLines(inputs.given, view.platform === 'cli' ? 'cli' : view.platform);
+    let shownPreview = 0;
+    let latestPreview: Shown['preview'];
+    const pacer = new EditPacer<Shown>({
+      intervalMs: view.editIntervalMs,
+      key: (s) => `${s.screen.text}|${s.preview?.version ?? 0}|${s.screen.cancelJobId ?? ''}|${s.screen.final}`,
+      send: async (s) => {
+        if (s.fallback) return showFinal(view, s.screen, s.fallback, log);
+        const fresh = s.preview && s.preview.version > shownPreview ? s.preview : undefined;
+        await view.show(fresh ? { ...s.screen, text: `${s.screen.text}\n${PREVIEW_CAPTION}`, preview: fresh.picture } : s.screen);
+        if (fresh) shownPreview = fresh.version;
+      },
+      onError: (err) => log.warn({ err }, 'could not update the job message'),
+    });
+    const waiting = (text: string): Screen => ({ text, cancelJobId: jobId, parameters, final: false });
+    let lastProgress: JobProgress | undefined;
+    let previews = Promise.resolve();
+    const showPreview = (picture: Picture) => {
+      latestPreview = { version: (latestPreview?.version ?? 0) + 1, picture };
+      if (lastProgress) pacer.push({ screen: waiting(progressText(lastProgress)), preview: latestPreview });
+    };
+
+    const stop = queue.watch(jobId, (event) => {
+      switch (event.type) {
+        case 'position':
+          pacer.push({ screen: waiting(event.position <= 0 ? startingNowText(event.etaMs) : queuedText(event.position, event.etaMs)) });
+          return;
+        case 'started':
+          pacer.push({ screen: waiting(startedText(event.etaMs)) });
+          return;
+        case 'progress': {
+          lastProgress = event.progress;
+          const png = event.progress.preview;
+          pacer.push({ screen: waiting(progressText(event.progress)), preview: latestPreview });
+          if (!png) return;
+          // Too big for this place's upload limit: re-encoded off the event, shown with the newest progress.
+          previews = previews.then(() =>
+            fitPicture(png, 'image/png', view.uploadLimit, 'preview').then(showPreview, (err: unknown) =>
+              log.warn({ err }, 'could not fit a preview; skipped'),
+            ),
+          );
+          return;
+        }
+        case 'settled':
+          return;
+      }
+    });
+
+    let outcome: JobOutcome;
+    try {
+      outcome = await queue.outcome(jobId);
+    } finally {
+      stop();
+    }
+    log.info({ status: outcome.status, ...(outcome.status === 'failed' ? { kind: outcome.failure.kind } : {}) }, 'job settled');
+    const final: Screen = await finalScreen(outcome, view.uploadLimit, inputs, requestId, rerollKey, parameters).catch((err: unknown) => {
+      log.error({ err }, 'could not prepare the result');
+      return { text: internalErrorText(requestId), parameters, final: true } satisfies Screen;
+    });
+    const fallback: Screen = { text: `${final.text}\n${notPostedText(requestId, final.result !== undefined)}`, parameters, final: true };
+    await pacer.finish({ screen: final, fallback });
+    if (view.lost) log.error('the result could not be delivered to the user');
+  }
+}
+
+/** The last message of a job must arrive: when the platform refuses it, a plain sentence goes instead. */
+async function showFinal(view: JobView, screen: Screen, fallback: Screen, log: Logger): Promise<void> {
+  try {
+    await view.show(screen);
+  } catch (err) {
+    if (view.lost) throw err;
+    log.error({ err }, 'the final message was refused; sending a plain sentence instead');
+    await view.show(fallback);
+  }
+}
+
+async function fitPicture(bytes: Uint8Array, mime: Picture['mime'], limit: number, baseName: string): Promise<Picture> {
+  const meta = await sharp(bytes).metadata();
+  const image = await fitToLimit({ bytes, mime, width: meta.width ?? 1, height: meta.height ?? 1 }, limit, baseName);
+  return { name: image.fileName, bytes: image.bytes, mime: image.mime, width: image.width, height: image.height };
+}
+
+async function finalScreen(
+  outcome: JobOutcome,
+  limit: number,
+  inputs: RerollInputs,
+  requestId: string,
+  rerollKey: string | undefined,
+  parameters: string[],
+): Promise<Screen> {
+  const end = { parameters, final: true, ...(rerollKey ? { rerollKey } : {}) };
+  switch (outcome.status) {
+    case 'done': {
+      const r = outcome.result;
+      const image = await fitToLimit({ bytes: r.image, mime: r.mime, width: r.width, height: r.height }, limit);
+      const picture: Picture = { name: image.fileName, bytes: image.bytes, mime: image.mime, width: image.width, height: image.height };
+      const text = [doneText(r.stats.ms / 1000, r.stats.backend), image.note].filter(Boolean).join('\n');
+      return { ...end, text, result: { picture, facts: resultFacts(r.stats, image.width, image.height), requestId } };
+    }
+    case 'failed':
+      return { ...end, text: failedText(outcome.failure, requestId) };
+    case 'cancelled':
+      return { ...end, text: cancelledText(outcome.by, inputs.requesterId) };
+  }
+}
+
+/** Start-up: every job the queue kept from before a restart is followed again. */
+export async function resumeJobs(queue: JobQueuePort, flow: JobFlow): Promise<number> {
+  const jobs = await queue.resumable();
+  for (const job of jobs) void flow.resume(job);
+  return jobs.length;
+}
