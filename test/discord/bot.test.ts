@@ -51,7 +51,7 @@ function button(m: EmuMessage, label: string): string {
 }
 
 async function queueEmpty() {
-  await h.emu.waitFor('an empty queue', () => h.app.queue.snapshot().length === 0, 30_000);
+  await h.emu.waitFor('an empty queue', () => h.live.length === 0, 30_000);
 }
 
 describe('npm run register', () => {
@@ -211,7 +211,7 @@ describe('/stylize', () => {
     // Inputs that are no longer kept: a sentence, and nothing queued.
     const stale = h.emu.clickButton(done, 'stylize:reroll:forgotten-key', USERS.alice);
     expect((await ephemeralAnswer(h.emu, stale)).content).toMatch(/no longer kept \(they are kept for 60 minutes\)\. Run \/stylize again/);
-    expect(h.app.queue.snapshot().length).toBe(0);
+    expect((await h.app.queue.snapshot()).length).toBe(0);
   });
 
   it('refuses a second job of the same user and a full queue, with a sentence only they see', async () => {
@@ -225,7 +225,7 @@ describe('/stylize', () => {
     await reply(h.emu, bob);
     const mod = h.emu.runCommand({ name: 'stylize', user: USERS.mod, options: { ...(await pictures()), size: 64 } });
     expect((await ephemeralFollowUp(h.emu, mod)).content).toMatch(/full|busy/i);
-    expect(h.app.queue.snapshot().length).toBe(2);
+    expect((await h.app.queue.snapshot()).length).toBe(2);
 
     // /queue tells Bob where he stands; /cancel takes his job out.
     const q = h.emu.runCommand({ name: 'queue', user: USERS.bob });
@@ -277,7 +277,7 @@ describe('/stylize', () => {
       expect(answer.content).toMatch(expected);
       // The public "thinking…" reply is removed, and no job exists.
       expect(h.emu.original(i)).toBeUndefined();
-      expect(h.app.queue.snapshot().length).toBe(0);
+      expect((await h.app.queue.snapshot()).length).toBe(0);
       // The host outside the allow-list was never contacted.
       if (/allow-list/.test(_name)) expect(h.emu.requests.filter((r) => r.route === 'cdn' && r.path.includes('photo.jpg')).length).toBe(0);
     });
@@ -286,7 +286,7 @@ describe('/stylize', () => {
       const i = h.emu.runCommand({ name: 'stylize', options: { ...(await pictures()), size: 4096 } });
       const m = await ephemeralAnswer(h.emu, i);
       expect(m.content).toBe('size must be at most 128 (you gave 4096).');
-      expect(h.app.queue.snapshot().length).toBe(0);
+      expect((await h.app.queue.snapshot()).length).toBe(0);
     });
   });
 

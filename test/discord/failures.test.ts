@@ -57,12 +57,12 @@ it('a job past the time limit is stopped, and the user is told why and what to c
   const m = await finalSentence(i);
   expect(m.content).toMatch(/^Your picture took longer than the limit of 3 s and was stopped; try a smaller size or fewer iterations\. \(request [0-9a-f]{10}\)$/);
   expect(logsOf(h, requestIdOf(m.content)).find((l) => l.msg === 'job settled')).toMatchObject({ status: 'failed', kind: 'time-limit' });
-  await until('an empty queue', () => h.app.queue.snapshot().length === 0);
+  await until('an empty queue', () => h.live.length === 0);
 });
 
 it('a worker that dies mid-job: the user reads what happened and what to do, the log has the request id', async () => {
   const i = await job(96, 2000);
-  await until('the job to run', () => h.app.queue.snapshot().running === 1);
+  await until('the job to run', () => h.live.running === 1);
   await workers.at(-1)!.terminate();
   const m = await finalSentence(i);
   expect(m.content).toMatch(/stopped unexpectedly.*try again.*\(request [0-9a-f]{10}\)$/is);

@@ -15,6 +15,8 @@ export interface Harness {
   env: ReturnType<typeof loadEnv>;
   /** Every log line the bot wrote (info and above), parsed. */
   logs: Record<string, unknown>[];
+  /** Jobs waiting or running and jobs running, kept current from the queue's events (for sync waits). */
+  live: { length: number; running: number };
   close(): Promise<void>;
 }
 
@@ -50,6 +52,17 @@ export async function startHarness(envOverrides: Record<string, string> = {}, ov
   );
   // The engine sends progress every 2 s by default; tiny test jobs need it more often.
   const app = await startApp(env, logger, { ...overrides, queue: { progressIntervalMs: 400, ...overrides.queue } });
+  const live = { length: 0, running: 0 };
+  const started = new Set<string>();
+  app.queue.subscribe((event) => {
+    if (event.type === 'submitted') live.length += 1;
+    else if (event.type === 'started') started.add(event.jobId);
+    else if (event.type === 'settled') {
+      live.length -= 1;
+      started.delete(event.jobId);
+    }
+    live.running = started.size;
+  });
   await app.discord!.ready;
   await app.queue.ready();
   return {
@@ -57,6 +70,7 @@ export async function startHarness(envOverrides: Record<string, string> = {}, ov
     app,
     env,
     logs,
+    live,
     async close() {
       await app.stop();
       await emu.close();

@@ -3,11 +3,11 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSlackApp, type RunningSlackApp } from '../../src/bot/slack/app.js';
-import { CANCEL_ACTION } from '../../src/bot/slack/messages.js';
+import { CANCEL_ACTION, PARAMS_ACTION, REROLL_ACTION } from '../../src/bot/slack/messages.js';
 import { optionsFor } from '../../src/commands/options.js';
 import { loadEnv } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { createJobQueue, type JobQueue } from '../../src/queue/index.js';
+import { createInProcessQueue, type JobQueuePort } from '../../src/queue/index.js';
 import { FakeSlack, type PostedMessage } from '../emulator/slack/fake-slack.js';
 import { interactiveBody, postSigned, slashCommandBody } from '../emulator/slack/signing.js';
 import { SlackUser, type OpenedView } from '../emulator/slack/slack-user.js';
@@ -21,7 +21,7 @@ const MAX_INPUT_BYTES = 512 * 1024;
 const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 let fake: FakeSlack;
-let queue: JobQueue;
+let queue: JobQueuePort;
 let app: RunningSlackApp;
 let eventsUrl: string;
 let alice: SlackUser;
@@ -29,7 +29,7 @@ let bob: SlackUser;
 
 beforeAll(async () => {
   fake = await FakeSlack.start();
-  queue = createJobQueue({ engine: { weights: WEIGHTS, maxSize: 256 }, progressIntervalMs: 250, maxPerUser: 1 });
+  queue = createInProcessQueue({ engine: { weights: WEIGHTS, maxSize: 256 }, progressIntervalMs: 250, maxPerUser: 1 });
   await queue.ready();
   const env = loadEnv({
     SLACK_BOT_TOKEN: fake.botToken,
@@ -73,7 +73,7 @@ describe('/stylize modal', () => {
     const view = await alice.openModal();
     const blocks = view.blocks as Block[];
     const fileInputs = blocks.filter((b) => b.element?.type === 'file_input');
-    expect(fileInputs.map((b) => b.block_id)).toEqual(['content_image', 'style_image']);
+    expect(fileInputs.map((b) => b.block_id)).toEqual(['content_image', 'style_image', 'style2_image']);
     for (const b of fileInputs) {
       const types = b.element?.filetypes as string[];
       expect(types.length).toBeGreaterThan(0);
@@ -131,7 +131,7 @@ describe('/stylize modal', () => {
     const errors = res.json?.errors as Record<string, string>;
     expect(errors.opt_strength).toMatch(/strength must be at most 1/);
     expect(fake.fileFetches.length).toBe(0);
-    expect(queue.snapshot().length).toBe(0);
+    expect((await queue.snapshot()).length).toBe(0);
   });
 
   it('tells the user when a file is not a picture, and queues nothing', async () => {
@@ -147,7 +147,7 @@ describe('/stylize modal', () => {
     expect(String(eph.args.text)).toMatch(/holiday\.png.*(text|not a picture|is ).*JPEG, PNG/s);
     expect(fake.fileFetches.slice(fetchesBefore).every((f) => f.authorized)).toBe(true);
     expect(callsSince('chat.postMessage')).toEqual([]);
-    expect(queue.snapshot().length).toBe(0);
+    expect((await queue.snapshot()).length).toBe(0);
   });
 
   it('refuses a file over the byte limit before downloading it', async () => {
@@ -163,16 +163,30 @@ describe('/stylize modal', () => {
     expect(String(eph.args.text)).toMatch(/panorama\.jpg\) is 600 KB, more than the 512 KB limit/);
     expect(fake.fileFetches.slice(fetchesBefore).some((f) => f.fileId === file.id)).toBe(false);
     expect(callsSince('chat.postMessage')).toEqual([]);
-    expect(queue.snapshot().length).toBe(0);
+    expect((await queue.snapshot()).length).toBe(0);
   });
 });
 
-function statusMessage(): Promise<PostedMessage> {
+/** The n-th job message posted since the test began, once it shows the job (a Cancel button or its end). */
+function statusMessage(n = 0): Promise<PostedMessage> {
   return fake.waitUntil(() => {
-    const post = callsSince('chat.postMessage')[0];
-    const ts = post && [...fake.messages.values()].find((m) => m.text === post.args.text && m.channel === post.args.channel);
-    return ts;
+    const post = callsSince('chat.postMessage')[n];
+    const message = post && [...fake.messages.values()].find((m) => m.history[0]?.text === post.args.text && m.channel === post.args.channel && (m.history[0]?.at ?? 0) >= post.at - 1000);
+    return message && message.history.length > 1 ? message : undefined;
   }, 'the job message');
+}
+
+/** The file id of every preview the message showed (image blocks). */
+function previewIds(message: PostedMessage): string[] {
+  const ids = message.history.flatMap((h) =>
+    (h.blocks as { type: string; slack_file?: { id: string } }[]).filter((b) => b.type === 'image').map((b) => b.slack_file!.id),
+  );
+  return [...new Set(ids)];
+}
+
+function contextText(blocks: unknown[], blockId: string): string | undefined {
+  const context = (blocks as { block_id?: string; elements?: { text?: string }[] }[]).find((b) => b.block_id === blockId);
+  return context?.elements?.[0]?.text;
 }
 
 function hasCancelButton(blocks: unknown[]): boolean {
@@ -198,8 +212,8 @@ describe('a /stylize job', () => {
     const message = await statusMessage();
     expect(message.channel).toBe('C0GENERAL');
     expect(hasCancelButton(message.blocks)).toBe(true);
-    // The message says what the form asked for; no seed (not a Slack option).
-    expect(optionsLine(message.blocks)).toBe('strength: 0.7 · size: 64 · preserve_colors: false');
+    // The message says what the form asked for, and the seed the bot picked (so Reroll can change it).
+    expect(optionsLine(message.blocks)).toMatch(/^strength: 0\.7 · size: 64 · preserve_colors: false · seed: \d+$/);
 
     const upload = await fake.waitUntil(() => fake.completedUploads('C0GENERAL').at(-1), 'the result upload', 120_000);
     const fetches = fake.fileFetches.slice(fetchesBefore);
@@ -229,7 +243,7 @@ describe('a /stylize job', () => {
 
   it('shows the engine failure as a sentence in the job message, with no upload', async () => {
     const view = await alice.openModal();
-    const uploadsBefore = fake.completedUploads().length;
+    const uploadsBefore = fake.completedUploads('C0GENERAL').length;
     // The first half of a JPEG: it sniffs as a picture, and the engine finds it cut off.
     const whole = readFileSync(path.join(IMAGES_DIR, 'golden_gate.jpg'));
     const cut = fake.hostFile('cut.jpg', whole.subarray(0, Math.floor(whole.length / 2)), 'image/jpeg');
@@ -237,8 +251,8 @@ describe('a /stylize job', () => {
     const message = await statusMessage();
     await fake.waitUntil(() => !hasCancelButton(message.blocks), 'the final edit', 60_000);
     expect(message.text).toMatch(/<@U0ALICE>'s \/stylize: The content image looks like a JPEG but is damaged or cut off.*\(request [\w-]+\)/s);
-    expect(fake.completedUploads().length).toBe(uploadsBefore);
-    expect(queue.snapshot().length).toBe(0);
+    expect(fake.completedUploads('C0GENERAL').length).toBe(uploadsBefore);
+    expect((await queue.snapshot()).length).toBe(0);
   });
 
   it('refuses Cancel from another user and cancels for the requester', async () => {
@@ -249,7 +263,7 @@ describe('a /stylize job', () => {
       size: '64',
     });
     const message = await statusMessage();
-    const uploadsBefore = fake.completedUploads().length;
+    const uploadsBefore = fake.completedUploads('C0GENERAL').length;
     const ephemeralTo = (user: string) => callsSince('chat.postEphemeral').filter((c) => c.args.user === user);
 
     // A second picture while the first is in the queue: the queue's per-user limit, as a sentence.
@@ -257,33 +271,37 @@ describe('a /stylize job', () => {
     await alice.submit(again, { content_image: fake.hostImage('sketch.jpg'), style_image: fake.hostImage('udnie.jpg'), size: '64' });
     const limit = await fake.waitUntil(() => ephemeralTo('U0ALICE')[0], 'the refusal of a second job');
     expect(String(limit.args.text)).toMatch(/You already have a picture in the queue; wait for it to finish \(or cancel it\)/);
-    expect(callsSince('chat.postMessage')).toHaveLength(1);
-    expect(queue.snapshot().length).toBe(1);
+    // The second job's message was placed before asking the queue, and taken away when it said no.
+    const posts = callsSince('chat.postMessage');
+    expect(posts).toHaveLength(2);
+    expect(callsSince('chat.delete').map((c) => c.args.ts)).toEqual([fake.deleted.at(-1)?.ts]);
+    expect([...fake.messages.values()].filter((m) => m.history[0]!.at >= posts[0]!.at - 1000)).toEqual([message]);
+    expect((await queue.snapshot()).length).toBe(1);
 
     const refused = await bob.click(message, CANCEL_ACTION);
     expect(refused.status).toBe(200);
     const eph = await fake.waitUntil(() => ephemeralTo('U0BOB')[0], 'the refusal to Bob');
     expect(String(eph.args.text)).toMatch(/Only the person who asked/);
-    expect(queue.snapshot().length).toBe(1);
+    expect((await queue.snapshot()).length).toBe(1);
     expect(hasCancelButton(message.blocks)).toBe(true);
 
     expect((await alice.click(message, CANCEL_ACTION)).status).toBe(200);
     await fake.waitUntil(() => /Cancelled/.test(message.text) && !hasCancelButton(message.blocks), 'the cancelled edit');
-    expect(queue.snapshot().length).toBe(0);
+    expect((await queue.snapshot()).length).toBe(0);
     // Alice heard that it worked (the shared sentence), and no picture was uploaded.
     const confirm = await fake.waitUntil(() => ephemeralTo('U0ALICE')[1], 'the confirmation to Alice');
     expect(String(confirm.args.text)).toMatch(/^(Stopping your picture|Taken out of the queue)\.$/);
     await new Promise((r) => setTimeout(r, 500));
-    expect(fake.completedUploads().length).toBe(uploadsBefore);
+    expect(fake.completedUploads('C0GENERAL').length).toBe(uploadsBefore);
   });
 
   it('spaces chat.update calls of all job messages together, not only per message', async () => {
     // Two users' jobs at once: one runs while the other waits, then the other runs.
     const [viewA, viewB] = [await alice.openModal(), await bob.openModal()];
-    const uploadsBefore = fake.completedUploads().length;
+    const uploadsBefore = fake.completedUploads('C0GENERAL').length;
     await alice.submit(viewA, { content_image: fake.hostImage('golden_gate.jpg'), style_image: fake.hostImage('chicago.jpg'), size: '64' });
     await bob.submit(viewB, { content_image: fake.hostImage('statue_of_liberty.jpg'), style_image: fake.hostImage('udnie.jpg'), size: '64' });
-    await fake.waitUntil(() => fake.completedUploads().length >= uploadsBefore + 2, 'both uploads', 120_000);
+    await fake.waitUntil(() => fake.completedUploads('C0GENERAL').length >= uploadsBefore + 2, 'both uploads', 120_000);
     const posted = callsSince('chat.postMessage');
     expect(posted).toHaveLength(2);
     const messages = [...fake.messages.values()].slice(-2);
@@ -296,6 +314,56 @@ describe('a /stylize job', () => {
     // Both messages were edited: when Bob's job starts, Alice's last edits and Bob's first ones
     // fall in the same seconds, which per-message pacing alone lets through tens of ms apart.
     expect(new Set(edits.map((e) => e.args.ts)).size).toBe(2);
+  });
+});
+
+describe('the same job flow as Discord', () => {
+  it('shows previews, takes a seed and a second style, and Reroll makes another picture with a new seed', async () => {
+    const view = await alice.openModal();
+    const fetchesBefore = fake.fileFetches.length;
+    const channelUploads = fake.completedUploads('C0GENERAL').length;
+    await alice.submit(view, {
+      content_image: fake.hostImage('golden_gate.jpg'),
+      style_image: fake.hostImage('udnie.jpg'),
+      style2_image: fake.hostImage('chicago.jpg'),
+      seed: '42',
+      size: '64',
+    });
+    const message = await statusMessage();
+    expect(optionsLine(message.blocks)).toBe('size: 64 · preserve_colors: false · seed: 42');
+    const first = await fake.waitUntil(() => fake.completedUploads('C0GENERAL')[channelUploads], 'the result upload', 120_000);
+    await fake.waitUntil(() => /Done/.test(message.text) && JSON.stringify(message.blocks).includes(REROLL_ACTION), 'the final edit');
+    // All three pictures were fetched; the result says which seed made it.
+    expect(fake.fileFetches.slice(fetchesBefore).filter((f) => f.status === 200)).toHaveLength(3);
+    expect(contextText(message.blocks, 'result')).toMatch(/Seed 42 · Size 64×\d+/);
+
+    // Previews came during the job: PNGs uploaded to no channel, shown in the message, gone at the end.
+    const previews = previewIds(message);
+    expect(previews.length).toBeGreaterThanOrEqual(1);
+    for (const id of previews) {
+      const upload = fake.uploads.get(id)!;
+      expect(upload.completed?.channelId).toBeUndefined();
+      expect((await sharp(upload.bytes).metadata()).format).toBe('png');
+    }
+    expect(JSON.stringify(message.blocks)).not.toContain('"image"');
+
+    // Parameters: the options used, the second style included, to the clicker only.
+    await bob.click(message, PARAMS_ACTION);
+    const params = await fake.waitUntil(() => callsSince('chat.postEphemeral').find((c) => c.args.user === 'U0BOB'), 'the parameters');
+    expect(String(params.args.text)).toContain('seed: 42');
+    expect(String(params.args.text)).toContain('/stylize content:<photo> style:<painting> style2:<painting> size:64 preserve_colors:false seed:42');
+
+    // Reroll: Bob asks; a new job message, a new seed, a different picture.
+    await bob.click(message, REROLL_ACTION);
+    const again = await statusMessage(1);
+    expect(again.ts).not.toBe(message.ts);
+    expect(again.text).toContain('<@U0BOB>');
+    const second = await fake.waitUntil(() => fake.completedUploads('C0GENERAL')[channelUploads + 1], 'the reroll upload', 120_000);
+    await fake.waitUntil(() => /Done/.test(again.text) && !hasCancelButton(again.blocks), 'the reroll final edit');
+    const seed = /seed: (\d+)/.exec(optionsLine(again.blocks) ?? '')?.[1];
+    expect(seed).toBeDefined();
+    expect(seed).not.toBe('42');
+    expect(Buffer.compare(first.bytes!, second.bytes!)).not.toBe(0);
   });
 });
 

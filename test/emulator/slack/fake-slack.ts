@@ -78,6 +78,8 @@ export class FakeSlack {
   readonly uploads = new Map<string, ExternalUpload>();
   readonly messages = new Map<string, PostedMessage>();
   readonly responses: ResponseUrlPost[] = [];
+  /** Messages the app deleted (chat.delete), as they were last shown. */
+  readonly deleted: PostedMessage[] = [];
   /** Socket Mode connections the app holds open now. */
   readonly sockets = new Set<WebSocket>();
   private readonly wss = new WebSocketServer({ noServer: true });
@@ -384,6 +386,14 @@ export class FakeSlack {
         message.blocks = (args.blocks as unknown[] | undefined) ?? message.blocks;
         message.history.push({ text: message.text, blocks: message.blocks, at: Date.now() });
         return reply({ ok: true, channel: message.channel, ts: message.ts, text: message.text });
+      }
+      case 'chat.delete': {
+        const message = this.messages.get(str('ts') ?? '');
+        if (!message || message.channel !== str('channel'))
+          return reply({ ok: false, error: 'message_not_found' });
+        this.messages.delete(message.ts);
+        this.deleted.push(message);
+        return reply({ ok: true, channel: message.channel, ts: message.ts });
       }
       case 'chat.postEphemeral':
         if (!str('channel') || !str('user')) return reply({ ok: false, error: 'invalid_arguments' });
