@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { OptionError, helpLines, optionsFor, parseOptions, type OptionDef } from '../commands/options.js';
+import { IMAGE_INPUTS, OptionError, helpLines, optionsFor, parseOptions, type OptionDef } from '../commands/options.js';
 import { ConfigError, envSchema, parseEnv, type Env } from '../config.js';
 import { createEngine, isStylizeError, type ProgressEvent, type StyleImage } from '../engine/index.js';
 import { isEntry } from './is-entry.js';
@@ -18,7 +18,6 @@ const threadsSchema = cliEnv.shape.WASM_THREADS.unwrap();
 
 interface Fixed {
   output?: string;
-  style2?: string;
   weights: string;
   backend: Env['STYLIZE_BACKEND'];
   threads: number;
@@ -60,26 +59,33 @@ export async function main(argv: string[]): Promise<void> {
   const defs = optionsFor('cli');
   const program = new Command('stylize')
     .description('Paint <content> in the style of <style> (Gatys et al., VGG19).')
-    .argument('<content>', 'photo to repaint')
-    .argument('<style>', 'painting whose look to take')
     .option('-o, --output <file>', 'where to write the result (default: <content>-stylized.<format>)')
-    .option('--style2 <file>', 'a second style image, blended equally with the first')
     .option('--weights <path>', 'VGG19 weights: model.json, directory, URL or .h5', env.VGG19_WEIGHTS ?? env.WEIGHTS_CACHE_DIR)
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(cliEnv.shape.STYLIZE_BACKEND.unwrap().options).default(env.STYLIZE_BACKEND))
     .addOption(new Option('--threads <n>', 'wasm threads, 0 = one per core').argParser(threadsFlag).default(env.WASM_THREADS));
+  // The picture inputs of the one schema: required ones are arguments, the others flags.
+  for (const img of IMAGE_INPUTS) {
+    if (img.required) program.argument(`<${img.name}>`, img.help);
+    else program.option(`--${img.name} <file>`, img.help);
+  }
   const help = helpLines('cli', env.MAX_IMAGE_SIZE);
   defs.forEach((def, i) => program.addOption(flagFor(def, help[i] ?? def.help)));
   program.showHelpAfterError(false).parse(argv);
 
-  const [contentPath, stylePath] = program.args as [string, string];
+  const contentPath = program.args[0]!;
   const flags = program.opts<Fixed & Record<string, unknown>>();
   const raw: Record<string, unknown> = {};
   for (const def of defs) if (flags[def.name] !== undefined) raw[def.name] = flags[def.name];
   const parsed = parseOptions(raw, { sizeCap: env.MAX_IMAGE_SIZE });
 
-  const content = await readInput(contentPath, 'content image');
-  const styles: StyleImage[] = [{ bytes: await readInput(stylePath, 'style image') }];
-  if (flags.style2) styles.push({ bytes: await readInput(flags.style2, 'second style image') });
+  const pictures: Uint8Array[] = [];
+  let argument = 0;
+  for (const img of IMAGE_INPUTS) {
+    const file = img.required ? program.args[argument++] : (flags[img.name] as string | undefined);
+    if (file !== undefined) pictures.push(await readInput(file, img.label));
+  }
+  const [content, ...styleBytes] = pictures as [Uint8Array, ...Uint8Array[]];
+  const styles: StyleImage[] = styleBytes.map((bytes) => ({ bytes }));
   const format = parsed.engine.format ?? 'png';
   const output = flags.output ?? `${path.basename(contentPath, path.extname(contentPath))}-stylized.${format === 'jpeg' ? 'jpg' : 'png'}`;
 

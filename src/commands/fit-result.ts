@@ -3,6 +3,7 @@
  * decreasing quality, else JPEG at smaller sizes. The user is told when the picture was changed.
  */
 import sharp from 'sharp';
+import { fittedNote } from './texts.js';
 
 export interface FittedImage {
   bytes: Uint8Array;
@@ -35,10 +36,7 @@ export async function fitToLimit(
       const out = new Uint8Array(await pipeline.jpeg({ quality, mozjpeg: true }).toBuffer());
       smallest = out;
       if (out.length <= limitBytes) {
-        const note =
-          shrink === 0
-            ? `The PNG was too big to upload here, so this is a JPEG (quality ${quality}).`
-            : `The picture was too big to upload here, so this is a ${width}×${height} JPEG.`;
+        const note = shrink === 0 ? fittedNote({ quality }) : fittedNote({ width, height });
         return { bytes: out, mime: 'image/jpeg', fileName: `${baseName}.jpg`, width, height, note };
       }
     }

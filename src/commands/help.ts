@@ -21,5 +21,5 @@ export function help(surface: 'discord' | 'slack', sizeCap: number, markup: Mark
           return [`/stylize ${images}`, `/stylize ${images} ${tried.join(' ')}`, `/stylize ${images} preserve_colors:true seed:42 private:true`];
         })()
       : [];
-  return helpText({ surface, optionLines: helpLines(surface, sizeCap).map((l) => l), examples, ...markup });
+  return helpText({ surface, optionLines: helpLines(surface, sizeCap), examples, ...markup });
 }

@@ -5,7 +5,8 @@
  */
 import { randomInt } from 'node:crypto';
 import type { StylizeOptions } from '../engine/types.js';
-import type { CancelRequester, CancelResult } from '../queue/types.js';
+import type { JobQueuePort } from '../queue/port.js';
+import type { CancelRequester } from '../queue/types.js';
 import { IMAGE_INPUTS, optionsFor, type Surface } from './options.js';
 import type { RerollInputs } from './reroll-store.js';
 import { cancelDoneText, parametersText } from './texts.js';
@@ -31,13 +32,9 @@ export function rerolled(inputs: RerollInputs): RerollInputs {
   return { ...inputs, ...withSeed(inputs.engine, inputs.given, seed) };
 }
 
-export interface CancelQueue {
-  cancel(jobId: string, requester: CancelRequester): CancelResult | Promise<CancelResult>;
-}
-
 /** Asks the queue to cancel; the queue decides who may. Returns the sentence for the one who asked. */
 export async function cancelFor(
-  queue: CancelQueue,
+  queue: Pick<JobQueuePort, 'cancel'>,
   jobId: string,
   requester: CancelRequester,
 ): Promise<{ ok: boolean; message: string }> {

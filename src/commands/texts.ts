@@ -206,3 +206,22 @@ export function helpText(args: {
   );
   return lines.join('\n');
 }
+
+/** Said under a result that had to be re-encoded (or shrunk) to fit the platform's upload limit. */
+export function fittedNote(change: { quality: number } | { width: number; height: number }): string {
+  return 'quality' in change
+    ? `The PNG was too big to upload here, so this is a JPEG (quality ${change.quality}).`
+    : `The picture was too big to upload here, so this is a ${change.width}×${change.height} JPEG.`;
+}
+
+/** Titles and labels on the platforms' own widgets. */
+export const LABELS = {
+  helpTitle: '/stylize help',
+  formTitle: 'Stylize',
+  formSubmit: 'Paint it',
+  formClose: 'Cancel',
+  previewTitle: 'Preview',
+  previewAlt: 'Preview of the picture so far',
+  resultTitle: 'Stylized picture',
+  defaultOptions: 'default options',
+} as const;

@@ -382,7 +382,7 @@ describe('Socket Mode (SLACK_APP_TOKEN)', () => {
 
       const carol = new SlackUser(fake, { socketMode: true }, 'U0CAROL');
       const view = await carol.openModal();
-      expect((view.blocks as Block[]).filter((b) => b.element?.type === 'file_input')).toHaveLength(2);
+      expect((view.blocks as Block[]).filter((b) => b.element?.type === 'file_input')).toHaveLength(3);
       expect(callsSince('views.open').at(-1)?.token).toBe(fake.botToken);
       // The form's errors travel back in the envelope's ack.
       const res = await carol.submit(view, { content_image: fake.hostImage('sketch.jpg'), style_image: fake.hostImage('udnie.jpg'), size: '9999' });

@@ -6,7 +6,7 @@
 import type { webApi } from '@slack/bolt';
 import type PQueue from 'p-queue';
 import type { JobView, Screen } from '../../commands/job-view.js';
-import { resultComment, sendingText } from '../../commands/texts.js';
+import { LABELS, resultComment, sendingText } from '../../commands/texts.js';
 import type { Logger } from '../../log.js';
 import type { ReplyTarget } from '../../queue/port.js';
 import { jobMessage } from './messages.js';
@@ -80,7 +80,7 @@ export class SlackJobView implements JobView {
       const uploaded = await this.client.filesUploadV2({
         file: Buffer.from(screen.preview.bytes),
         filename: screen.preview.name,
-        title: 'Preview',
+        title: LABELS.previewTitle,
       });
       this.previewFileId = fileIdOf(uploaded) ?? this.previewFileId;
     }
@@ -90,7 +90,7 @@ export class SlackJobView implements JobView {
         channel_id: this.data.channel,
         file: Buffer.from(picture.bytes),
         filename: picture.name,
-        title: 'Stylized picture',
+        title: LABELS.resultTitle,
         initial_comment: resultComment(`<@${this.data.userId}>`, picture.width, picture.height),
       });
     }

@@ -1,6 +1,6 @@
 /** A job screen as the Slack channel message that follows the job: the shared sentences, in blocks. */
 import type { Screen } from '../../commands/job-view.js';
-import { BUTTON_LABELS } from '../../commands/texts.js';
+import { BUTTON_LABELS, LABELS, requestFooter } from '../../commands/texts.js';
 
 export const CANCEL_ACTION = 'stylize_cancel';
 export const REROLL_ACTION = 'stylize_reroll';
@@ -23,13 +23,13 @@ export function jobMessage(userId: string, screen: Screen, previewFileId?: strin
   const text = `<@${userId}>'s /stylize: ${screen.text}`;
   const blocks: unknown[] = [{ type: 'section', block_id: 'status', text: { type: 'mrkdwn', text } }];
   if (previewFileId && !screen.final) {
-    blocks.push({ type: 'image', block_id: 'preview', slack_file: { id: previewFileId }, alt_text: 'Preview of the picture so far' });
+    blocks.push({ type: 'image', block_id: 'preview', slack_file: { id: previewFileId }, alt_text: LABELS.previewAlt });
   }
   if (screen.result) {
     const facts = screen.result.facts.map((f) => `${f.name} ${f.value}`).join(' · ');
-    blocks.push({ type: 'context', block_id: 'result', elements: [{ type: 'mrkdwn', text: `${facts} · request ${screen.result.requestId}` }] });
+    blocks.push({ type: 'context', block_id: 'result', elements: [{ type: 'mrkdwn', text: `${facts} · ${requestFooter(screen.result.requestId)}` }] });
   }
-  const options = screen.parameters.length > 0 ? screen.parameters.join(' · ') : 'default options';
+  const options = screen.parameters.length > 0 ? screen.parameters.join(' · ') : LABELS.defaultOptions;
   blocks.push({ type: 'context', block_id: 'options', elements: [{ type: 'mrkdwn', text: options }] });
   const actions =
     screen.cancelJobId !== undefined

@@ -1,6 +1,6 @@
 import { maxOf, OptionError, parseOptions, type ImageInput, type OptionDef, type ParsedOptions } from '../../commands/options.js';
 import { collects } from '../../commands/stylize.js';
-import { attachOneText, fileHint } from '../../commands/texts.js';
+import { attachOneText, fileHint, LABELS } from '../../commands/texts.js';
 
 /**
  * The /stylize modal: one file input per picture input and one field per option that the schema
@@ -97,9 +97,9 @@ export function buildModal(meta: ModalMetadata, sizeCap: number): Record<string,
     type: 'modal',
     callback_id: MODAL_CALLBACK_ID,
     private_metadata: JSON.stringify(meta),
-    title: plain('Stylize'),
-    submit: plain('Paint it'),
-    close: plain('Cancel'),
+    title: plain(LABELS.formTitle),
+    submit: plain(LABELS.formSubmit),
+    close: plain(LABELS.formClose),
     blocks: [...images.map(fileBlock), ...optionBlocks],
   };
 }

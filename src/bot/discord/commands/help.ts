@@ -1,6 +1,7 @@
 /** /help as a Discord slash command: Discord markdown in an embed. */
 import { EmbedBuilder, MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import * as command from '../../../commands/help.js';
+import { LABELS } from '../../../commands/texts.js';
 import type { DiscordContext } from '../context.js';
 
 export const name = command.name;
@@ -12,6 +13,6 @@ export function data() {
 }
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: DiscordContext): Promise<void> {
-  const embed = new EmbedBuilder().setTitle('/stylize help').setDescription(command.help('discord', ctx.sizeCap, DISCORD_MARKUP));
+  const embed = new EmbedBuilder().setTitle(LABELS.helpTitle).setDescription(command.help('discord', ctx.sizeCap, DISCORD_MARKUP));
   await interaction.reply({ embeds: [embed], flags: MessageFlags.Ephemeral });
 }
