@@ -59,7 +59,7 @@ interface Shown {
   fallback?: Screen;
 }
 
-export const DEFAULT_PREVIEW_AT = [0.25, 0.5, 0.75];
+const DEFAULT_PREVIEW_AT = [0.25, 0.5, 0.75];
 
 export class JobFlow {
   readonly #builders = new Map<JobOwner['platform'], ViewBuilder>();

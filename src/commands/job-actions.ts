@@ -12,7 +12,7 @@ import type { RerollInputs } from './reroll-store.js';
 import { cancelDoneText, parametersText } from './texts.js';
 
 /** Within the schema's seed range, so a shown seed can be typed back in. */
-export function randomSeed(): number {
+function randomSeed(): number {
   return randomInt(0, 2 ** 31 - 1);
 }
 

@@ -16,7 +16,7 @@ export function progressBar(fraction: number, width = 16): string {
   return `${'▰'.repeat(filled)}${'▱'.repeat(width - filled)} ${Math.floor(f * 100)}%`;
 }
 
-export function progressFraction(p: Pick<JobProgress, 'step' | 'totalSteps'>): number {
+function progressFraction(p: Pick<JobProgress, 'step' | 'totalSteps'>): number {
   return p.totalSteps > 0 ? p.step / p.totalSteps : 0;
 }
 

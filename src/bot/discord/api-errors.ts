@@ -1,7 +1,7 @@
 import { DiscordAPIError } from 'discord.js';
 
 /** Discord error codes the bot reacts to (https://discord.com/developers/docs/topics/opcodes-and-status-codes). */
-export const DISCORD_CODES = {
+const DISCORD_CODES = {
   unknownWebhook: 10015,
   unknownInteraction: 10062,
   missingAccess: 50001,
@@ -10,7 +10,7 @@ export const DISCORD_CODES = {
   invalidWebhookToken: 50027,
 } as const;
 
-export function apiCode(e: unknown): number | string | undefined {
+function apiCode(e: unknown): number | string | undefined {
   return e instanceof DiscordAPIError ? e.code : undefined;
 }
 

@@ -29,7 +29,7 @@ export interface DiscordReplyData {
   uploadLimit: number;
 }
 
-export function isDiscordReplyData(data: Record<string, unknown>): data is Record<string, unknown> & DiscordReplyData {
+function isDiscordReplyData(data: Record<string, unknown>): data is Record<string, unknown> & DiscordReplyData {
   return typeof data.applicationId === 'string' && typeof data.interactionToken === 'string' && typeof data.userId === 'string';
 }
 

@@ -12,20 +12,20 @@ export const MODAL_CALLBACK_ID = 'stylize_modal';
 const OPTION_BLOCK_PREFIX = 'opt_';
 
 /** `content_image`, `style_image`, `style2_image`. */
-export function imageBlockId(input: Pick<ImageInput, 'name'>): string {
+function imageBlockId(input: Pick<ImageInput, 'name'>): string {
   return `${input.name}_image`;
 }
 export const CONTENT_BLOCK = imageBlockId({ name: 'content' });
 
 /** Slack's file-type names for the images the engine decodes; the file picker offers only these. */
-export const IMAGE_FILETYPES = ['jpg', 'jpeg', 'png', 'webp', 'gif'];
+const IMAGE_FILETYPES = ['jpg', 'jpeg', 'png', 'webp', 'gif'];
 
 /** What the modal carries from the slash command to the submission. */
 export interface ModalMetadata {
   channelId: string;
 }
 
-export function optionBlockId(name: string): string {
+function optionBlockId(name: string): string {
   return `${OPTION_BLOCK_PREFIX}${name}`;
 }
 
