@@ -24,6 +24,8 @@ export interface AppOverrides {
   queue?: Partial<QueueOptions>;
   /** Fractions of progress at which previews are shown. */
   previewAt?: number[];
+  /** Opens the queue instead of `openQueue` (tests: a queue that has kept jobs from before a restart). */
+  openQueue?: typeof openQueue;
 }
 
 export interface App {
@@ -35,7 +37,7 @@ export interface App {
 }
 
 export async function startApp(env: Env, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
-  const queue = await openQueue(env, { logger, ...overrides.queue });
+  const queue = await (overrides.openQueue ?? openQueue)(env, { logger, ...overrides.queue });
   const metrics = createMetrics(queue);
   const rerolls = new RerollStore({ keepMinutes: env.REROLL_KEEP_MIN });
   const flow = new JobFlow({ queue, rerolls, logger, previewAt: overrides.previewAt });

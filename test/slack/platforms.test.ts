@@ -6,7 +6,8 @@ import { createLogger } from '../../src/log.js';
 import { startDiscordEmulator, type DiscordEmulator } from '../emulator/discord/emulator.js';
 import { FakeSlack } from '../emulator/slack/fake-slack.js';
 import { SlackUser } from '../emulator/slack/slack-user.js';
-import { IMAGES_DIR, WEIGHTS } from '../support/fixtures.js';
+import type { JobQueuePort } from '../../src/queue/index.js';
+import { IMAGES_DIR, WEIGHTS, image } from '../support/fixtures.js';
 
 /**
  * The bot process (src/app.ts) with Slack credentials: Slack alone, or Slack beside Discord, and a
@@ -108,8 +109,55 @@ it('with Discord and Slack credentials serves both from one process', async () =
   const eventsUrl = `http://127.0.0.1:${port}/slack/events`;
   const erin = new SlackUser(fake, { eventsUrl, signingSecret: SIGNING_SECRET }, 'U0ERIN');
   const view = await erin.openModal();
-  expect(view.blocks.filter((b) => b.element?.type === 'file_input')).toHaveLength(2);
+  expect(view.blocks.filter((b) => b.element?.type === 'file_input')).toHaveLength(3);
 
   await app.stop();
   expect(await refused(eventsUrl)).toBe(true);
 }, 120_000);
+
+it('after a restart, answers a job the queue kept, in the message the job was started from', async () => {
+  const fake = await FakeSlack.start();
+  cleanup.push(() => fake.close());
+  const port = await freePort();
+  // The job message the process before the restart had posted.
+  const posted = (await (
+    await fetch(`${fake.apiUrl}chat.postMessage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fake.botToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'C0GENERAL', text: 'Sending your picture to the queue…' }),
+    })
+  ).json()) as { ts: string };
+  const message = fake.messages.get(posted.ts)!;
+  // A queue that kept that job across the restart, as the distributed queue does.
+  const spec = {
+    owner: { userId: 'U0FRAN', platform: 'slack' as const, serverId: fake.teamId },
+    requestId: 'kept-0001',
+    request: { content: image('golden_gate.jpg'), styles: [{ bytes: image('udnie.jpg') }], options: { size: 64, iterations: 6, seed: 5 } },
+    reply: { platform: 'slack' as const, data: { channel: 'C0GENERAL', userId: 'U0FRAN', ts: posted.ts, adapter: {} } },
+  };
+  const openQueue = async (...args: Parameters<typeof import('../../src/queue/index.js').openQueue>) => {
+    const { openQueue: open } = await import('../../src/queue/index.js');
+    const queue = await open(...args);
+    await queue.ready();
+    const kept = structuredClone(spec);
+    const submitted = await queue.submit(spec);
+    if (!submitted.accepted) throw new Error(submitted.message);
+    return Object.assign(Object.create(queue) as JobQueuePort, {
+      resumable: async () => [{ jobId: submitted.jobId, requestId: kept.requestId, owner: kept.owner, reply: kept.reply, spec: kept }],
+    });
+  };
+  const app = await startApp(loadEnv(slackEnv(fake, port)), logger, { openQueue });
+  cleanup.push(() => app.stop());
+
+  const upload = await fake.waitUntil(() => fake.completedUploads('C0GENERAL')[0], 'the result upload', 90_000);
+  expect(upload.completed?.initialComment).toContain('<@U0FRAN>');
+  await fake.waitUntil(() => /Done/.test(message.text) && message.text.includes('<@U0FRAN>'), 'the kept message to be finished');
+  expect(message.history.some((h) => /▰|Started|Starting/.test(h.text))).toBe(true);
+  // Reroll works from the kept request: same pictures, a new seed.
+  expect(JSON.stringify(message.blocks)).toContain('stylize_reroll');
+  expect(callsTo(fake, 'chat.postMessage')).toHaveLength(1);
+}, 120_000);
+
+function callsTo(fake: FakeSlack, method: string) {
+  return fake.calls.filter((c) => c.method === method);
+}
