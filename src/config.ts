@@ -1,5 +1,6 @@
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
+import { DEFAULT_LIMITS, DEFAULT_MAX_SIZE } from './engine/options.js';
 import { BACKEND_CHOICES } from './engine/types.js';
 
 /** A configuration value that stops start-up; `message` is one line a person can act on. */
@@ -56,9 +57,9 @@ export const envSchema = z.object({
   WEIGHTS_CACHE_DIR: z.string().default('.cache/weights'),
   STYLIZE_BACKEND: z.enum(BACKEND_CHOICES).default('auto'),
   WASM_THREADS: int(0, 256).default(0),
-  MAX_IMAGE_SIZE: int(64, 4096).default(1024),
-  MAX_INPUT_BYTES: int(1024, 200 * 1024 * 1024).default(20 * 1024 * 1024),
-  MAX_INPUT_PIXELS: int(1024, 1_000_000_000).default(50_000_000),
+  MAX_IMAGE_SIZE: int(64, 4096).default(DEFAULT_MAX_SIZE),
+  MAX_INPUT_BYTES: int(1024, 200 * 1024 * 1024).default(DEFAULT_LIMITS.maxBytes),
+  MAX_INPUT_PIXELS: int(1024, 1_000_000_000).default(DEFAULT_LIMITS.maxPixels),
   QUEUE_CONCURRENCY: int(1, 64).default(1),
   QUEUE_MAX_LENGTH: int(1, 10_000).default(20),
   QUEUE_MAX_PER_USER: int(1, 1000).default(1),

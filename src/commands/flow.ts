@@ -144,7 +144,7 @@ export class JobFlow {
   async #follow(jobId: string, view: JobView, inputs: RerollInputs, requestId: string, log: Logger): Promise<void> {
     const { queue } = this.options;
     const rerollKey = this.options.rerolls.put(inputs);
-    const parameters = parameterLines(inputs.given, view.platform === 'cli' ? 'cli' : view.platform);
+    const parameters = parameterLines(inputs.given, view.platform);
     let shownPreview = 0;
     let latestPreview: Shown['preview'];
     const pacer = new EditPacer<Shown>({

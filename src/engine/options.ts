@@ -16,11 +16,14 @@ import {
   OPTIMIZERS,
   OUTPUT_FORMATS,
   POOLINGS,
+  type ImageLimits,
   type LayerWeight,
   type StylizeOptions,
 } from './types.js';
 
 export const DEFAULT_MAX_SIZE = 1024;
+/** Inputs refused before decoding: bytes, and decoded pixels (decompression bombs). The configuration's defaults too. */
+export const DEFAULT_LIMITS: ImageLimits = { maxBytes: 20 * 1024 * 1024, maxPixels: 50_000_000 };
 /** Below this the 4 poolings before block5 leave too few pixels for a meaningful Gram. */
 export const MIN_SIZE = 32;
 export const MAX_ITERATIONS = 5000;

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from './backend.js';
 import { DEFAULT_MAX_SIZE, resolveOptions } from './defaults.js';
+import { DEFAULT_LIMITS } from './options.js';
 import { StylizeError, isStylizeError } from './errors.js';
 import {
   decodeImage,
@@ -40,7 +41,6 @@ import type {
 import { createExtractor, type FeatureExtractor } from './vgg.js';
 import { loadVggWeights } from './weights/index.js';
 
-export const DEFAULT_LIMITS: ImageLimits = { maxBytes: 10 * 1024 * 1024, maxPixels: 40_000_000 };
 export const MAX_STYLES = 4;
 const BOUNDS = [0, 255] as const;
 
