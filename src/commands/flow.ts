@@ -87,7 +87,7 @@ export class JobFlow {
       await view.refuse(cannotPostText(view.platform === 'slack' ? 'slack' : 'discord')).catch((e: unknown) => log.warn({ err: e }, 'could not tell the user'));
       return;
     }
-    const submitted = await this.options.queue.submit({
+    const submit = this.options.queue.submit({
       owner: run.owner,
       request: {
         // The queue hands the bytes to the worker (detaching them); the reroll store keeps its own.
@@ -99,6 +99,15 @@ export class JobFlow {
       previewAt: this.options.previewAt ?? DEFAULT_PREVIEW_AT,
       reply: { ...reply, data: { ...reply.data, adapter: inputs.adapter } satisfies StoredReply },
     });
+    let submitted: Awaited<typeof submit>;
+    try {
+      submitted = await submit;
+    } catch (err) {
+      // A queue that cannot be reached (a distributed one's store, say): the opened message must not wait forever.
+      log.error({ err }, 'the queue did not take the job');
+      await view.refuse(internalErrorText(requestId)).catch((e: unknown) => log.warn({ err: e }, 'could not tell the user'));
+      return;
+    }
     if (!submitted.accepted) {
       log.info({ code: submitted.code }, 'job refused by the queue');
       await view.refuse(submitted.message);
@@ -192,17 +201,22 @@ export class JobFlow {
       }
     });
 
-    let outcome: JobOutcome;
+    const broken = (err: unknown, what: string): Screen => {
+      log.error({ err }, what);
+      return { text: internalErrorText(requestId), parameters, final: true };
+    };
+    let final: Screen;
     try {
-      outcome = await queue.outcome(jobId);
+      const outcome = await queue.outcome(jobId);
+      log.info({ status: outcome.status, ...(outcome.status === 'failed' ? { kind: outcome.failure.kind } : {}) }, 'job settled');
+      final = await finalScreen(outcome, view.uploadLimit, inputs, requestId, rerollKey, parameters).catch((err: unknown) =>
+        broken(err, 'could not prepare the result'),
+      );
+    } catch (err) {
+      final = broken(err, 'lost track of the job');
     } finally {
       stop();
     }
-    log.info({ status: outcome.status, ...(outcome.status === 'failed' ? { kind: outcome.failure.kind } : {}) }, 'job settled');
-    const final: Screen = await finalScreen(outcome, view.uploadLimit, inputs, requestId, rerollKey, parameters).catch((err: unknown) => {
-      log.error({ err }, 'could not prepare the result');
-      return { text: internalErrorText(requestId), parameters, final: true } satisfies Screen;
-    });
     const fallback: Screen = { text: `${final.text}\n${notPostedText(requestId, final.result !== undefined)}`, parameters, final: true };
     await pacer.finish({ screen: final, fallback });
     if (view.lost) log.error('the result could not be delivered to the user');
