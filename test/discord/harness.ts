@@ -25,20 +25,22 @@ export function logsOf(h: Harness, requestId: string): Record<string, unknown>[]
   return h.logs.filter((l) => l.requestId === requestId);
 }
 
-export async function startHarness(envOverrides: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<Harness> {
-  // Heartbeats every second, so a test run sees the gateway's heartbeat/ACK cycle many times.
-  const emu = await startDiscordEmulator({ imagesDir: IMAGES_DIR, heartbeatIntervalMs: 1000 });
-  const env = loadEnv({
+/** The environment that points the bot at the emulator. */
+export function emulatorEnv(emu: DiscordEmulator): Record<string, string> {
+  return {
     DISCORD_TOKEN: emu.token,
     DISCORD_APPLICATION_ID: emu.applicationId,
     DISCORD_API_URL: emu.apiUrl,
     DISCORD_CDN_HOSTS: emu.cdnHost,
     VGG19_WEIGHTS: WEIGHTS,
     MAX_IMAGE_SIZE: '128',
-    HTTP_PORT: '0',
-    LOG_LEVEL: 'info',
-    ...envOverrides,
-  });
+  };
+}
+
+export async function startHarness(envOverrides: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<Harness> {
+  // Heartbeats every second, so a test run sees the gateway's heartbeat/ACK cycle many times.
+  const emu = await startDiscordEmulator({ imagesDir: IMAGES_DIR, heartbeatIntervalMs: 1000 });
+  const env = loadEnv({ ...emulatorEnv(emu), HTTP_PORT: '0', LOG_LEVEL: 'info', ...envOverrides });
   const logs: Record<string, unknown>[] = [];
   const echo = process.env.TEST_LOG_LEVEL !== undefined;
   const logger = createLogger(

@@ -7,9 +7,10 @@ import { afterAll, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { loadEnv } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { openQueue, type JobQueuePort } from '../../src/queue/index.js';
 import { startDiscordEmulator, USERS, type DiscordEmulator } from '../emulator/discord/emulator.js';
-import { IMAGES_DIR, WEIGHTS, image } from '../support/fixtures.js';
+import { IMAGES_DIR, image } from '../support/fixtures.js';
+import { keptQueue } from '../support/kept-queue.js';
+import { emulatorEnv } from './harness.js';
 
 let emu: DiscordEmulator | undefined;
 let app: App | undefined;
@@ -46,27 +47,8 @@ it('finishes a job from before the restart in the interaction reply it was start
       },
     },
   };
-  const env = loadEnv({
-    DISCORD_TOKEN: emu.token,
-    DISCORD_APPLICATION_ID: emu.applicationId,
-    DISCORD_API_URL: emu.apiUrl,
-    DISCORD_CDN_HOSTS: emu.cdnHost,
-    VGG19_WEIGHTS: WEIGHTS,
-    MAX_IMAGE_SIZE: '128',
-    HTTP_ENABLED: 'false',
-  });
-  // The queue kept the job across the restart, as the distributed queue does.
-  const keptQueue: typeof openQueue = async (...args) => {
-    const queue = await openQueue(...args);
-    await queue.ready();
-    const kept = structuredClone(spec);
-    const submitted = await queue.submit(spec);
-    if (!submitted.accepted) throw new Error(submitted.message);
-    return Object.assign(Object.create(queue) as JobQueuePort, {
-      resumable: async () => [{ jobId: submitted.jobId, requestId: kept.requestId, owner: kept.owner, reply: kept.reply, spec: kept }],
-    });
-  };
-  app = await startApp(env, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), { openQueue: keptQueue, discord: { editIntervalMs: 500 } });
+  const env = loadEnv({ ...emulatorEnv(emu), HTTP_ENABLED: 'false' });
+  app = await startApp(env, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), { openQueue: keptQueue(spec), discord: { editIntervalMs: 500 } });
 
   const done = await emu.waitFor(
     'the kept reply to be finished',

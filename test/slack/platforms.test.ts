@@ -6,8 +6,8 @@ import { createLogger } from '../../src/log.js';
 import { startDiscordEmulator, type DiscordEmulator } from '../emulator/discord/emulator.js';
 import { FakeSlack } from '../emulator/slack/fake-slack.js';
 import { SlackUser } from '../emulator/slack/slack-user.js';
-import type { JobQueuePort } from '../../src/queue/index.js';
 import { IMAGES_DIR, WEIGHTS, image } from '../support/fixtures.js';
+import { keptQueue } from '../support/kept-queue.js';
 
 /**
  * The bot process (src/app.ts) with Slack credentials: Slack alone, or Slack beside Discord, and a
@@ -128,25 +128,13 @@ it('after a restart, answers a job the queue kept, in the message the job was st
     })
   ).json()) as { ts: string };
   const message = fake.messages.get(posted.ts)!;
-  // A queue that kept that job across the restart, as the distributed queue does.
   const spec = {
     owner: { userId: 'U0FRAN', platform: 'slack' as const, serverId: fake.teamId },
     requestId: 'kept-0001',
     request: { content: image('golden_gate.jpg'), styles: [{ bytes: image('udnie.jpg') }], options: { size: 64, iterations: 6, seed: 5 } },
     reply: { platform: 'slack' as const, data: { channel: 'C0GENERAL', userId: 'U0FRAN', ts: posted.ts, adapter: {} } },
   };
-  const openQueue = async (...args: Parameters<typeof import('../../src/queue/index.js').openQueue>) => {
-    const { openQueue: open } = await import('../../src/queue/index.js');
-    const queue = await open(...args);
-    await queue.ready();
-    const kept = structuredClone(spec);
-    const submitted = await queue.submit(spec);
-    if (!submitted.accepted) throw new Error(submitted.message);
-    return Object.assign(Object.create(queue) as JobQueuePort, {
-      resumable: async () => [{ jobId: submitted.jobId, requestId: kept.requestId, owner: kept.owner, reply: kept.reply, spec: kept }],
-    });
-  };
-  const app = await startApp(loadEnv(slackEnv(fake, port)), logger, { openQueue });
+  const app = await startApp(loadEnv(slackEnv(fake, port)), logger, { openQueue: keptQueue(spec) });
   cleanup.push(() => app.stop());
 
   const upload = await fake.waitUntil(() => fake.completedUploads('C0GENERAL')[0], 'the result upload', 90_000);
