@@ -26,6 +26,9 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/** Workers lost in a row (no job finishing between) at which /healthz turns 503. */
+export const WORKER_DEATHS_UNHEALTHY = 3;
+
 export async function startApp(env: Env, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
   const base = queueConfigFromEnv(env);
   const rawQueue = createJobQueue({ ...base, logger, ...overrides.queue });
@@ -42,10 +45,13 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
         metrics,
         health: () => {
           const snapshot = queue.snapshot();
+          // A worker that keeps dying serves nobody: let the orchestrator restart the process.
+          const failing = queue.workerDeathsInARow >= WORKER_DEATHS_UNHEALTHY;
           return {
             // Not accepting = shutting down: queue.shutdown() turns it off at once.
-            ok: queue.accepting,
-            status: queue.accepting ? 'serving' : 'stopping',
+            ok: queue.accepting && !failing,
+            status: !queue.accepting ? 'stopping' : failing ? 'engine worker keeps dying' : 'serving',
+            workerDeathsInARow: queue.workerDeathsInARow,
             discord: discord?.status ?? 'off',
             slack: slackStop ? 'on' : 'off',
             queue: { length: snapshot.length, running: snapshot.running },

@@ -35,6 +35,8 @@ export interface JobQueue {
   /** Resolves once the engine is loaded in every worker (rejects if it cannot load). */
   ready(): Promise<EngineInfo>;
   readonly accepting: boolean;
+  /** The most workers in a row one slot lost (crash, runtime fault) without a job finishing: health. */
+  readonly workerDeathsInARow: number;
   /**
    * Stops accepting, drops the waiting jobs (their owners are told), gives the running ones
    * `graceMs` to finish, then stops them and the workers. Calling it again returns the same promise.
@@ -78,6 +80,7 @@ export function createJobQueue(options: QueueOptions): JobQueue {
         resourceLimits: config.workerResourceLimits,
         onSpawn: config.onWorkerSpawn,
         logger: log,
+        entry: config.workerEntry,
       }),
   );
   const idleWorkers = [...workers];
@@ -215,6 +218,10 @@ export function createJobQueue(options: QueueOptions): JobQueue {
   return {
     get accepting() {
       return !shuttingDown;
+    },
+
+    get workerDeathsInARow() {
+      return Math.max(0, ...workers.map((w) => w.deathsInARow));
     },
 
     ready: () => warm,
