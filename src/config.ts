@@ -1,5 +1,6 @@
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
+import { scrub } from './log.js';
 
 /** A configuration value that stops start-up; `message` is one line a person can act on. */
 export class ConfigError extends Error {
@@ -77,14 +78,28 @@ const FIXES: Partial<Record<keyof Env, string>> = {
   DISCORD_APPLICATION_ID: 'copy the Application ID from the Discord developer portal (General Information)',
   DISCORD_DEV_GUILD_ID: 'right-click your server in Discord (developer mode on) > Copy Server ID, or leave it empty',
   VGG19_WEIGHTS: 'point it at a model.json, a directory holding one, an http(s) URL or a Keras .h5 file',
+  SLACK_BOT_TOKEN: 'copy the Bot User OAuth Token (xoxb-…) from your Slack app (OAuth & Permissions)',
+  SLACK_APP_TOKEN: 'copy an app-level token (xapp-…) with connections:write from your Slack app (Basic Information), or leave it empty for HTTP mode',
 };
+
+/**
+ * A credential the platform refused at start-up: one line, like any configuration error, and the
+ * same for every platform. `reason` is the platform's own word for it (scrubbed of secrets).
+ */
+export function refusedCredential(name: keyof Env, platform: string, reason: string): ConfigError {
+  return new ConfigError(`Configuration error: ${platform} refused ${name} (${scrub(reason)}); fix: ${FIXES[name] ?? 'see .env.example'}.`);
+}
 
 function describe(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const name = String(issue.path[0] ?? 'configuration');
   const raw = env[name];
-  const shown = raw === undefined ? 'unset' : (SECRET_VARIABLES as readonly string[]).includes(name) ? '(hidden)' : JSON.stringify(raw);
+  // A token pasted into the wrong variable must not be printed either: anything the log would
+  // redact (a set secret's value, or a token's shape) is hidden, and the whole line is scrubbed.
+  const secrets = SECRET_VARIABLES.map((n) => env[n]).filter((v): v is string => v !== undefined && v !== '');
+  const secret = raw !== undefined && ((SECRET_VARIABLES as readonly string[]).includes(name) || scrub(raw, secrets) !== raw);
+  const shown = raw === undefined ? 'unset' : secret ? '(hidden: it looks like a secret)' : JSON.stringify(raw);
   const fix = FIXES[name as keyof Env] ?? 'see .env.example for the allowed values';
-  return `Configuration error: ${name}=${shown} is not valid (${issue.message}); fix: ${fix}.`;
+  return scrub(`Configuration error: ${name}=${shown} is not valid (${issue.message}); fix: ${fix}.`, secrets);
 }
 
 /** The values of the secret variables that are set, for the logger to mask. */

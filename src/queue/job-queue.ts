@@ -93,7 +93,10 @@ export function createJobQueue(options: QueueOptions): JobQueue {
 
   // Warm up now: the first user should not wait for the weights to load.
   const warm = Promise.all(workers.map((w) => w.ready())).then(([first]) => first!);
-  warm.catch((e: unknown) => log?.error({ err: e }, 'engine did not load; jobs will fail until it does'));
+  warm.catch((e: unknown) => {
+    // Stopped before it loaded (a failed start-up, a quick restart): nothing went wrong with the engine.
+    if (!shuttingDown) log?.error({ err: e }, 'engine did not load; jobs will fail until it does');
+  });
 
   function remainingMs(job: Job, now: number): number {
     const last = job.lastProgress;

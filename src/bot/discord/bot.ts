@@ -3,7 +3,7 @@
  * the command modules and the buttons. Every failure reaches the user as a sentence with a request id.
  */
 import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
-import type { Env } from '../../config.js';
+import { refusedCredential, type Env } from '../../config.js';
 import type { Logger } from '../../log.js';
 import { RerollStore } from '../../commands/reroll-store.js';
 import { internalErrorText } from '../../commands/texts.js';
@@ -90,7 +90,12 @@ export async function startDiscordBot(opts: DiscordBotOptions): Promise<DiscordB
       resolve();
     });
   });
-  await client.login(env.DISCORD_TOKEN);
+  await client.login(env.DISCORD_TOKEN).catch(async (e: unknown) => {
+    await client.destroy();
+    // The same one line as any configuration error (and as Slack's refused token).
+    if ((e as { code?: unknown }).code === 'TokenInvalid') throw refusedCredential('DISCORD_TOKEN', 'Discord', 'invalid token');
+    throw e;
+  });
 
   return {
     client,

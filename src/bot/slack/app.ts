@@ -1,13 +1,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, SocketModeReceiver, type BlockAction, type ButtonAction, type webApi } from '@slack/bolt';
+import { App, SocketModeReceiver, webApi, type BlockAction, type ButtonAction } from '@slack/bolt';
 import { downloadImage, InputError } from '../../commands/attachments.js';
 import { helpLines } from '../../commands/options.js';
 import { cancelFor } from '../../commands/job-actions.js';
 import { EditPacer } from '../../commands/pacer.js';
 import { newRequestId } from '../../commands/request-id.js';
 import { internalErrorText } from '../../commands/texts.js';
-import type { Env } from '../../config.js';
+import { refusedCredential, type Env } from '../../config.js';
 import type { StylizeOptions } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import type { JobHandle, JobQueue } from '../../queue/index.js';
@@ -98,6 +98,9 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
 
   const clientOptions = { slackApiUrl: env.SLACK_API_URL, retryConfig: RETRY };
   const boltLog = boltLogger(log);
+  // Bolt checks the bot token in a promise nobody awaits (an unhandled rejection, a stack trace),
+  // and Socket Mode retries a bad app token forever: both are checked here first, in one line.
+  await checkCredentials(env, { ...clientOptions, logger: boltLog });
   // Built here (not by App) so stop() can wait until the WebSocket is really closed.
   const socketReceiver = socketMode
     ? new SocketModeReceiver({
@@ -378,6 +381,26 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
       await closed;
     }),
   };
+}
+
+/** Slack's answers that mean "this token is wrong", as opposed to Slack being unreachable. */
+const REFUSED = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'not_allowed_token_type', 'invalid_token']);
+
+async function checkCredentials(env: Env, clientOptions: webApi.WebClientOptions): Promise<void> {
+  const refused = (e: unknown): string | undefined => {
+    const error = (e as { code?: string; data?: { error?: unknown } }).code === webApi.ErrorCode.PlatformError ? (e as { data?: { error?: unknown } }).data?.error : undefined;
+    return typeof error === 'string' && REFUSED.has(error) ? error : undefined;
+  };
+  await new webApi.WebClient(env.SLACK_BOT_TOKEN, clientOptions).auth.test().catch((e: unknown) => {
+    const reason = refused(e);
+    throw reason ? refusedCredential('SLACK_BOT_TOKEN', 'Slack', reason) : e;
+  });
+  if (env.SLACK_APP_TOKEN === undefined) return;
+  // The call Socket Mode starts with; the URL it hands out is simply not used.
+  await new webApi.WebClient(env.SLACK_APP_TOKEN, clientOptions).apps.connections.open().catch((e: unknown) => {
+    const reason = refused(e);
+    throw reason ? refusedCredential('SLACK_APP_TOKEN', 'Slack', reason) : e;
+  });
 }
 
 function helpText(sizeCap: number): string {
