@@ -47,9 +47,10 @@ export const envSchema = z.object({
     .or(z.literal('').transform(() => undefined)),
   DISCORD_API_URL: z.url().default('https://discord.com/api'),
   DISCORD_CDN_HOSTS: hostList.default(['cdn.discordapp.com', 'media.discordapp.net']),
-  SLACK_BOT_TOKEN: optionalString,
+  // The prefixes tell the kinds apart: Socket Mode given a bot token would retry for ever.
+  SLACK_BOT_TOKEN: optionalString.pipe(z.string().startsWith('xoxb-', 'a bot token, starting xoxb-').optional()),
   SLACK_SIGNING_SECRET: optionalString,
-  SLACK_APP_TOKEN: optionalString,
+  SLACK_APP_TOKEN: optionalString.pipe(z.string().startsWith('xapp-', 'an app-level token, starting xapp-').optional()),
   SLACK_API_URL: z.url().default('https://slack.com/api/'),
   SLACK_PORT: int(0, 65535).default(3000),
   VGG19_WEIGHTS: optionalString,
@@ -155,7 +156,8 @@ export function requirePlatforms(env: Env): { discord: boolean; slack: boolean }
 }
 
 let dotenvRead = false;
-function readProcessEnv(): Record<string, string | undefined> {
+/** process.env after `.env` (in the working directory) is read into it once; set variables win. */
+export function readProcessEnv(): Record<string, string | undefined> {
   if (!dotenvRead) {
     loadDotenv({ quiet: true });
     dotenvRead = true;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { shown } from '../engine/errors.js';
 import type { StylizeOptions } from '../engine/types.js';
 
 /**
@@ -235,7 +236,7 @@ export function parseOptions(raw: Record<string, unknown>, opts: { sizeCap: numb
     if (!def) throw new OptionError(name, `Unknown option “${name}”. Try /help for the list.`);
     const parsed = fieldSchema(def, opts.sizeCap).safeParse(value);
     if (!parsed.success) {
-      throw new OptionError(name, `${parsed.error.issues[0]?.message ?? `${name} is not valid`} (you gave ${JSON.stringify(value)}).`);
+      throw new OptionError(name, `${parsed.error.issues[0]?.message ?? `${name} is not valid`} (you gave ${shown(value)}).`);
     }
     result.given[name] = parsed.data;
     if (def.engineKey) (result.engine as Record<string, unknown>)[def.engineKey] = parsed.data;

@@ -10,7 +10,7 @@
  * 10^((strength − 0.5) · 4), i.e. ×0.01 at 0, ×1 at 0.5 (the defaults), ×100 at 1. Two decades
  * either side span "barely touched photo" to "mostly painting" with the default weights.
  */
-import { StylizeError } from './errors.js';
+import { StylizeError, shown } from './errors.js';
 import type { LayerWeight, Scale, StylizeOptions } from './types.js';
 import { DEFAULT_ITERATIONS, DEFAULT_SIZE } from './schedule.js';
 import { isVggLayer } from './vgg.js';
@@ -54,7 +54,8 @@ function bad(sentence: string): StylizeError {
 }
 
 function checkNumber(name: string, v: unknown, min: number, max: number, integer = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`${name} must be a number (you gave ${JSON.stringify(v)}).`);
+  if (typeof v !== 'number') throw bad(`${name} must be a number (you gave ${shown(v)}).`);
+  if (!Number.isFinite(v)) throw bad(`${name} must be a finite number (you gave ${shown(v)}).`);
   if (integer && !Number.isInteger(v)) throw bad(`${name} must be a whole number (you gave ${v}).`);
   if (v < min) throw bad(`${name} must be at least ${min} (you gave ${v}).`);
   if (v > max) throw bad(`${name} must be at most ${max} (you gave ${v}).`);
@@ -63,14 +64,14 @@ function checkNumber(name: string, v: unknown, min: number, max: number, integer
 
 function checkChoice<T extends string>(name: string, v: unknown, choices: readonly T[]): T {
   if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
-    throw bad(`${name} must be one of ${choices.join(', ')} (you gave ${JSON.stringify(v)}).`);
+    throw bad(`${name} must be one of ${choices.join(', ')} (you gave ${shown(v)}).`);
   }
   return v as T;
 }
 
 function checkLayer(name: string, v: unknown): string {
   if (typeof v !== 'string' || !isVggLayer(v)) {
-    throw bad(`${name} must be a VGG19 conv layer such as block4_conv2 (you gave ${JSON.stringify(v)}).`);
+    throw bad(`${name} must be a VGG19 conv layer such as block4_conv2 (you gave ${shown(v)}).`);
   }
   return v;
 }
@@ -139,6 +140,6 @@ export function resolveOptions(given: Partial<StylizeOptions> | undefined, opts:
 }
 
 function checkBoolean(name: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw bad(`${name} must be true or false (you gave ${JSON.stringify(v)}).`);
+  if (typeof v !== 'boolean') throw bad(`${name} must be true or false (you gave ${shown(v)}).`);
   return v;
 }

@@ -128,7 +128,7 @@ export async function decodeImage(
 ): Promise<RgbImage> {
   const The = capitalised(options.label ?? 'image');
   if (bytes.length === 0) {
-    throw new StylizeError('empty-image', `${The} is empty (0 bytes). Attach the picture again.`);
+    throw new StylizeError('empty-image', `${The} is empty (0 bytes): there is no picture in it.`);
   }
   if (bytes.length > limits.maxBytes) {
     throw new StylizeError(

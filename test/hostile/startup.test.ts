@@ -78,11 +78,14 @@ describe('a token the platform refuses', () => {
       await start({ ...env, SLACK_BOT_TOKEN: 'xoxb-1111-2222-wrongtoken', SLACK_APP_TOKEN: fake.appToken }),
       /^Configuration error: Slack refused SLACK_BOT_TOKEN \(invalid_auth\)/,
     );
-    // This one used to retry for ever without a word.
     expectOneLine(
       await start({ ...env, SLACK_BOT_TOKEN: fake.botToken, SLACK_APP_TOKEN: 'xapp-1-A0BAD-0000-wrong' }),
-      /^Configuration error: Slack refused SLACK_APP_TOKEN \(not_allowed_token_type\); fix: copy an app-level token/,
+      /^Configuration error: Slack refused SLACK_APP_TOKEN \(invalid_auth\); fix: copy an app-level token/,
     );
+    // The bot token where the app token belongs used to make Socket Mode retry for ever, silently.
+    const swapped = await start({ ...env, SLACK_BOT_TOKEN: fake.botToken, SLACK_APP_TOKEN: fake.botToken });
+    expectOneLine(swapped, /^Configuration error: SLACK_APP_TOKEN=\(hidden: it looks like a secret\) is not valid \(an app-level token, starting xapp-\)/);
+    expect(swapped.stderr).not.toContain(fake.botToken);
   });
 
   it('Discord: the same shape of line, naming DISCORD_TOKEN', async () => {

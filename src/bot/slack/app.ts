@@ -98,8 +98,8 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
 
   const clientOptions = { slackApiUrl: env.SLACK_API_URL, retryConfig: RETRY };
   const boltLog = boltLogger(log);
-  // Bolt checks the bot token in a promise nobody awaits (an unhandled rejection, a stack trace),
-  // and Socket Mode retries a bad app token forever: both are checked here first, in one line.
+  // Bolt checks the bot token in a promise nobody awaits (an unhandled rejection, a stack trace):
+  // it is checked here first, so a refusal is one line.
   await checkCredentials(env, { ...clientOptions, logger: boltLog });
   // Built here (not by App) so stop() can wait until the WebSocket is really closed.
   const socketReceiver = socketMode
@@ -362,7 +362,9 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
   };
 
   if (socketReceiver) {
-    await app.start();
+    await app.start().catch((e: unknown) => {
+      throw appTokenRefusal(e);
+    });
     log.info('Slack app connected (Socket Mode)');
     // SocketModeReceiver.stop() does not wait for the socket to close; disconnect() does.
     return { stop: drainThen(() => socketReceiver.client.disconnect()) };
@@ -395,12 +397,12 @@ async function checkCredentials(env: Env, clientOptions: webApi.WebClientOptions
     const reason = refused(e);
     throw reason ? refusedCredential('SLACK_BOT_TOKEN', 'Slack', reason) : e;
   });
-  if (env.SLACK_APP_TOKEN === undefined) return;
-  // The call Socket Mode starts with; the URL it hands out is simply not used.
-  await new webApi.WebClient(env.SLACK_APP_TOKEN, clientOptions).apps.connections.open().catch((e: unknown) => {
-    const reason = refused(e);
-    throw reason ? refusedCredential('SLACK_APP_TOKEN', 'Slack', reason) : e;
-  });
+}
+
+/** Socket Mode's start fails (without retrying) when Slack refuses the app token: say which one. */
+function appTokenRefusal(e: unknown): unknown {
+  const error = (e as { code?: string; data?: { error?: unknown } }).code === webApi.ErrorCode.PlatformError ? (e as { data?: { error?: unknown } }).data?.error : undefined;
+  return typeof error === 'string' && REFUSED.has(error) ? refusedCredential('SLACK_APP_TOKEN', 'Slack', error) : e;
 }
 
 function helpText(sizeCap: number): string {
