@@ -40,7 +40,8 @@ import type {
 import { createExtractor, minInputSide, type FeatureExtractor } from './vgg.js';
 import { loadVggWeights } from './weights/index.js';
 
-export const DEFAULT_LIMITS: ImageLimits = { maxBytes: 10 * 1024 * 1024, maxPixels: 40_000_000 };
+/** The same as MAX_INPUT_BYTES and MAX_INPUT_PIXELS default to (src/config.ts, README). */
+export const DEFAULT_LIMITS: ImageLimits = { maxBytes: 20 * 1024 * 1024, maxPixels: 50_000_000 };
 export const MAX_STYLES = 4;
 const BOUNDS = [0, 255] as const;
 

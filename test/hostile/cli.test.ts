@@ -10,6 +10,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadEnv } from '../../src/config.js';
+import { DEFAULT_LIMITS } from '../../src/engine/index.js';
 import { IMAGES_DIR, WEIGHTS } from '../support/fixtures.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -49,6 +51,12 @@ function expectRefusedEarly(run: ReturnType<typeof cli>, line: RegExp): void {
 }
 
 describe('input limits and .env', () => {
+  it("the engine's own defaults are the configuration's (and the README's)", () => {
+    const env = loadEnv({});
+    expect(DEFAULT_LIMITS).toEqual({ maxBytes: env.MAX_INPUT_BYTES, maxPixels: env.MAX_INPUT_PIXELS });
+    expect(DEFAULT_LIMITS).toEqual({ maxBytes: 20 * 1024 * 1024, maxPixels: 50_000_000 });
+  });
+
   it('MAX_INPUT_BYTES from .env refuses a larger file before the weights load', () => {
     const cwd = workdir('MAX_INPUT_BYTES=2048\n');
     expectRefusedEarly(cli(cwd, content, style), /^error: the content image .*chicago\.jpg is [\d.]+ MiB; the limit is 0\.0 MiB \(MAX_INPUT_BYTES\)\.$/);
