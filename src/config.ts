@@ -2,6 +2,7 @@ import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
 import { DEFAULT_LIMITS, DEFAULT_MAX_SIZE } from './engine/options.js';
 import { BACKEND_CHOICES } from './engine/types.js';
+import { scrub } from './log.js';
 
 /** A configuration value that stops start-up; `message` is one line a person can act on. */
 export class ConfigError extends Error {
@@ -48,9 +49,10 @@ export const envSchema = z.object({
     .or(z.literal('').transform(() => undefined)),
   DISCORD_API_URL: z.url().default('https://discord.com/api'),
   DISCORD_CDN_HOSTS: hostList.default(['cdn.discordapp.com', 'media.discordapp.net']),
-  SLACK_BOT_TOKEN: optionalString,
+  // The prefixes tell the kinds apart: Socket Mode given a bot token would retry for ever.
+  SLACK_BOT_TOKEN: optionalString.pipe(z.string().startsWith('xoxb-', 'a bot token, starting xoxb-').optional()),
   SLACK_SIGNING_SECRET: optionalString,
-  SLACK_APP_TOKEN: optionalString,
+  SLACK_APP_TOKEN: optionalString.pipe(z.string().startsWith('xapp-', 'an app-level token, starting xapp-').optional()),
   SLACK_API_URL: z.url().default('https://slack.com/api/'),
   SLACK_PORT: int(0, 65535).default(3000),
   VGG19_WEIGHTS: optionalString,
@@ -79,14 +81,28 @@ const FIXES: Partial<Record<keyof Env, string>> = {
   DISCORD_APPLICATION_ID: 'copy the Application ID from the Discord developer portal (General Information)',
   DISCORD_DEV_GUILD_ID: 'right-click your server in Discord (developer mode on) > Copy Server ID, or leave it empty',
   VGG19_WEIGHTS: 'point it at a model.json, a directory holding one, an http(s) URL or a Keras .h5 file',
+  SLACK_BOT_TOKEN: 'copy the Bot User OAuth Token (xoxb-…) from your Slack app (OAuth & Permissions)',
+  SLACK_APP_TOKEN: 'copy an app-level token (xapp-…) with connections:write from your Slack app (Basic Information), or leave it empty for HTTP mode',
 };
+
+/**
+ * A credential the platform refused at start-up: one line, like any configuration error, and the
+ * same for every platform. `reason` is the platform's own word for it (scrubbed of secrets).
+ */
+export function refusedCredential(name: keyof Env, platform: string, reason: string): ConfigError {
+  return new ConfigError(`Configuration error: ${platform} refused ${name} (${scrub(reason)}); fix: ${FIXES[name] ?? 'see .env.example'}.`);
+}
 
 function describe(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const name = String(issue.path[0] ?? 'configuration');
   const raw = env[name];
-  const shown = raw === undefined ? 'unset' : (SECRET_VARIABLES as readonly string[]).includes(name) ? '(hidden)' : JSON.stringify(raw);
+  // A token pasted into the wrong variable must not be printed either: anything the log would
+  // redact (a set secret's value, or a token's shape) is hidden, and the whole line is scrubbed.
+  const secrets = SECRET_VARIABLES.map((n) => env[n]).filter((v): v is string => v !== undefined && v !== '');
+  const secret = raw !== undefined && ((SECRET_VARIABLES as readonly string[]).includes(name) || scrub(raw, secrets) !== raw);
+  const shown = raw === undefined ? 'unset' : secret ? '(hidden: it looks like a secret)' : JSON.stringify(raw);
   const fix = FIXES[name as keyof Env] ?? 'see .env.example for the allowed values';
-  return `Configuration error: ${name}=${shown} is not valid (${issue.message}); fix: ${fix}.`;
+  return scrub(`Configuration error: ${name}=${shown} is not valid (${issue.message}); fix: ${fix}.`, secrets);
 }
 
 /** The values of the secret variables that are set, for the logger to mask. */
@@ -142,7 +158,8 @@ export function requirePlatforms(env: Env): { discord: boolean; slack: boolean }
 }
 
 let dotenvRead = false;
-function readProcessEnv(): Record<string, string | undefined> {
+/** process.env after `.env` (in the working directory) is read into it once; set variables win. */
+export function readProcessEnv(): Record<string, string | undefined> {
   if (!dotenvRead) {
     loadDotenv({ quiet: true });
     dotenvRead = true;

@@ -3,17 +3,25 @@
  * Option flags are derived from the shared option schema (same names as the chat command, e.g.
  * `--style_weight 200`) and validated by the same `parseOptions`, so the rules and messages match.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { access, constants, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { IMAGE_INPUTS, OptionError, helpLines, optionsFor, parseOptions, type OptionDef } from '../commands/options.js';
-import { ConfigError, envSchema, parseEnv, type Env } from '../config.js';
-import { createEngine, isStylizeError, type ProgressEvent, type StyleImage } from '../engine/index.js';
+import { ConfigError, envSchema, parseEnv, readProcessEnv, type Env } from '../config.js';
+import { checkRequest, createEngine, isStylizeError, type ImageLimits, type ProgressEvent, type StyleImage } from '../engine/index.js';
 import { isEntry } from './is-entry.js';
 
-/** The variables the CLI reads, with the same rules (and one-line errors) as `npm start`. */
-const cliEnv = envSchema.pick({ VGG19_WEIGHTS: true, WEIGHTS_CACHE_DIR: true, STYLIZE_BACKEND: true, WASM_THREADS: true, MAX_IMAGE_SIZE: true });
+/** The variables the CLI reads (from the environment and `.env`), with the same rules and one-line errors as `npm start`. */
+const cliEnv = envSchema.pick({
+  VGG19_WEIGHTS: true,
+  WEIGHTS_CACHE_DIR: true,
+  STYLIZE_BACKEND: true,
+  WASM_THREADS: true,
+  MAX_IMAGE_SIZE: true,
+  MAX_INPUT_BYTES: true,
+  MAX_INPUT_PIXELS: true,
+});
 const threadsSchema = cliEnv.shape.WASM_THREADS.unwrap();
 
 interface Fixed {
@@ -40,12 +48,74 @@ function threadsFlag(value: string): number {
   return parsed.data;
 }
 
-async function readInput(file: string, what: string): Promise<Uint8Array> {
+/** Why a file could not be used, in words rather than an errno. */
+function fileProblem(e: unknown): string {
+  switch ((e as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'it is a directory, not a picture file';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'the file system is read-only';
+    case 'ENOSPC':
+      return 'the disk is full';
+    default:
+      return (e as Error).message;
+  }
+}
+
+async function readInput(file: string, what: string, limits: ImageLimits): Promise<Uint8Array> {
   try {
+    // Checked before reading, so a huge file (or a device) is refused without being read.
+    const info = await stat(file);
+    if (info.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+    if (!info.isFile()) throw new CliError(`cannot read the ${what} ${file}: it is not a regular file.`);
+    if (info.isFile() && info.size > limits.maxBytes) {
+      throw new CliError(`the ${what} ${file} is ${(info.size / 1048576).toFixed(1)} MiB; the limit is ${(limits.maxBytes / 1048576).toFixed(1)} MiB (MAX_INPUT_BYTES).`);
+    }
     return new Uint8Array(await readFile(file));
   } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    throw new CliError(`cannot read the ${what} ${file}: ${reason}`);
+    if (e instanceof CliError) throw e;
+    throw new CliError(`cannot read the ${what} ${file}: ${fileProblem(e)}`);
+  }
+}
+
+/** Refuses an output path that cannot be written before any work is done. */
+async function checkOutput(file: string): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  const problem = await (async () => {
+    const existing = await stat(file).catch(() => undefined);
+    if (existing?.isDirectory()) return 'it is a directory; give a file name, e.g. -o out.png';
+    const parent = await stat(dir).catch(() => undefined);
+    if (!parent) return `the directory ${dir} does not exist`;
+    if (!parent.isDirectory()) return `${dir} is not a directory`;
+    await access(existing ? file : dir, constants.W_OK);
+    return undefined;
+  })().catch(fileProblem);
+  if (problem) throw new CliError(`cannot write the result to ${file}: ${problem}.`);
+}
+
+/**
+ * Writes the result; if that fails after all (disk full, the directory removed meanwhile), the
+ * picture is saved in the working directory instead, so minutes of work are not lost.
+ */
+async function writeResult(file: string, bytes: Uint8Array): Promise<void> {
+  try {
+    await writeFile(file, bytes);
+    return;
+  } catch (e) {
+    const fallback = path.resolve(`stylized-${Date.now()}${path.extname(file) || '.png'}`);
+    try {
+      await writeFile(fallback, bytes, { flag: 'wx' });
+    } catch {
+      throw new CliError(`could not write the result to ${file} (${fileProblem(e)}), nor to ${fallback}; the picture is lost.`);
+    }
+    throw new CliError(`could not write the result to ${file} (${fileProblem(e)}); saved it as ${fallback} instead.`);
   }
 }
 
@@ -55,7 +125,8 @@ function describe(e: ProgressEvent): string {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const env = parseEnv(cliEnv, process.env);
+  const env = parseEnv(cliEnv, readProcessEnv());
+  const limits: ImageLimits = { maxBytes: env.MAX_INPUT_BYTES, maxPixels: env.MAX_INPUT_PIXELS };
   const defs = optionsFor('cli');
   const program = new Command('stylize')
     .description('Paint <content> in the style of <style> (Gatys et al., VGG19).')
@@ -82,14 +153,18 @@ export async function main(argv: string[]): Promise<void> {
   let argument = 0;
   for (const img of IMAGE_INPUTS) {
     const file = img.required ? program.args[argument++] : (flags[img.name] as string | undefined);
-    if (file !== undefined) pictures.push(await readInput(file, img.label));
+    if (file !== undefined) pictures.push(await readInput(file, img.label, limits));
   }
   const [content, ...styleBytes] = pictures as [Uint8Array, ...Uint8Array[]];
   const styles: StyleImage[] = styleBytes.map((bytes) => ({ bytes }));
   const format = parsed.engine.format ?? 'png';
   const output = flags.output ?? `${path.basename(contentPath, path.extname(contentPath))}-stylized.${format === 'jpeg' ? 'jpg' : 'png'}`;
+  await checkOutput(output);
+  // Everything the engine would refuse is refused now, before seconds and a gigabyte of weights.
+  const request = { content, styles, options: parsed.engine };
+  await checkRequest(request, { maxSize: env.MAX_IMAGE_SIZE, limits });
 
-  const engine = await createEngine({ weights: flags.weights, backend: flags.backend, threads: flags.threads, maxSize: env.MAX_IMAGE_SIZE });
+  const engine = await createEngine({ weights: flags.weights, backend: flags.backend, threads: flags.threads, maxSize: env.MAX_IMAGE_SIZE, limits });
   process.stderr.write(`backend ${engine.backend} (${engine.threads} thread${engine.threads === 1 ? '' : 's'})\n`);
   const tty = process.stderr.isTTY === true;
   const bar = new SingleBar(
@@ -101,7 +176,7 @@ export async function main(argv: string[]): Promise<void> {
   process.once('SIGINT', () => controller.abort());
   try {
     const result = await engine.stylize(
-      { content, styles, options: parsed.engine },
+      request,
       {
         signal: controller.signal,
         progressIntervalMs: tty ? 250 : 2000,
@@ -117,7 +192,7 @@ export async function main(argv: string[]): Promise<void> {
       },
     );
     if (barStarted) bar.stop();
-    await writeFile(output, result.image);
+    await writeResult(output, result.image);
     const f = result.stats.finalLosses;
     process.stderr.write(
       `wrote ${output} (${result.width}x${result.height}) in ${(result.stats.ms / 1000).toFixed(1)} s; loss ${f.total.toExponential(3)} (content ${f.content.toExponential(2)}, style ${f.style.toExponential(2)}, tv ${f.tv.toExponential(2)})\n`,

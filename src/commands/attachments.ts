@@ -6,6 +6,7 @@
  */
 import { describeNonImage, sniffImageType, type ImageType } from '../engine/image.js';
 import { formatBytes } from '../util/units.js';
+import { downloadRedirectedText, downloadTimedOutText, notHttpsText, notALinkText } from './texts.js';
 
 /** Input the user can fix; `message` is the sentence shown to them. Nothing was queued. */
 export class InputError extends Error {
@@ -43,8 +44,14 @@ function named(ref: AttachmentRef): string {
   return ref.name ? `The ${ref.label} (${ref.name})` : `The ${ref.label}`;
 }
 
+/** Plain http only to this machine (tests, a local proxy): anywhere else a bearer token would travel in clear. */
+function isLoopback(url: URL): boolean {
+  const host = url.hostname.toLowerCase();
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export function isAllowedHost(url: URL, allowedHosts: readonly string[]): boolean {
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return false;
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url))) return false;
   const host = url.host.toLowerCase();
   const hostname = url.hostname.toLowerCase();
   // `host` carries the port only when it is not the protocol's default, so `cdn.x:443` is listed
@@ -69,6 +76,8 @@ export async function downloadImage(ref: AttachmentRef, policy: DownloadPolicy):
   } catch {
     throw new InputError(`${named(ref)} has no usable link. Attach the picture to the command again.`);
   }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InputError(notALinkText(named(ref), url.protocol));
+  if (url.protocol === 'http:' && !isLoopback(url)) throw new InputError(notHttpsText(named(ref)));
   if (!isAllowedHost(url, policy.allowedHosts)) {
     throw new InputError(
       `${named(ref)} comes from ${url.host}, and this bot only downloads files uploaded to the chat itself. Upload the picture as an attachment.`,
@@ -80,15 +89,33 @@ export async function downloadImage(ref: AttachmentRef, policy: DownloadPolicy):
   }
 
   const fetchImpl = policy.fetch ?? globalThis.fetch;
+  const timeoutMs = policy.timeoutMs ?? 30_000;
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), policy.timeoutMs ?? 30_000);
+  // The whole download (headers and body) races this deadline. fetch's own abort signal is not
+  // enough: undici holds its request only weakly, so once a garbage collection has taken the
+  // Response the abort reaches nothing and a server that trickles bytes keeps the read alive
+  // forever. The timer is held by the event loop, so the deadline always comes.
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new InputError(downloadTimedOutText(named(ref), timeoutMs)));
+    }, timeoutMs);
+  });
+  deadline.catch(() => undefined);
   try {
     let res: Response;
     try {
       // A redirect could lead off the allow-list, so none is followed.
-      res = await fetchImpl(url, { redirect: 'error', signal: controller.signal, headers: policy.headers });
-    } catch {
+      res = await Promise.race([fetchImpl(url, { redirect: 'error', signal: controller.signal, headers: policy.headers }), deadline]);
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      if (isRedirectRefusal(e)) throw new InputError(downloadRedirectedText(named(ref)));
       throw new InputError(`${named(ref)} could not be downloaded (the link did not answer). Attach it again; links expire after a while.`);
+    }
+    if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new InputError(downloadRedirectedText(named(ref)));
     }
     if (!res.ok || !res.body) {
       await res.body?.cancel().catch(() => undefined);
@@ -99,7 +126,7 @@ export async function downloadImage(ref: AttachmentRef, policy: DownloadPolicy):
       await res.body.cancel().catch(() => undefined);
       throw tooBig(ref, declared, policy.maxBytes);
     }
-    const bytes = await readAtMost(res.body, policy.maxBytes, () => tooBig(ref, undefined, policy.maxBytes), ref);
+    const bytes = await readAtMost(res.body, policy.maxBytes, () => tooBig(ref, undefined, policy.maxBytes), ref, deadline);
     if (bytes.length === 0) throw empty(ref);
     const type = sniffImageType(bytes);
     if (!type) {
@@ -111,11 +138,20 @@ export async function downloadImage(ref: AttachmentRef, policy: DownloadPolicy):
   }
 }
 
+/** undici reports `redirect: 'error'` as a TypeError whose cause says "unexpected redirect". */
+function isRedirectRefusal(e: unknown): boolean {
+  for (let x: unknown = e, depth = 0; x instanceof Error && depth < 4; x = x.cause, depth++) {
+    if (/redirect/i.test(x.message)) return true;
+  }
+  return false;
+}
+
 async function readAtMost(
   body: ReadableStream<Uint8Array>,
   max: number,
   overflow: () => InputError,
   ref: AttachmentRef,
+  deadline: Promise<never>,
 ): Promise<Uint8Array> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
@@ -124,8 +160,11 @@ async function readAtMost(
     for (;;) {
       let step: Awaited<ReturnType<typeof reader.read>>;
       try {
-        step = await reader.read();
-      } catch {
+        step = await Promise.race([reader.read(), deadline]);
+      } catch (e) {
+        // Cancelling closes the connection, so a trickling server is not left holding a socket.
+        await reader.cancel().catch(() => undefined);
+        if (e instanceof InputError) throw e;
         throw new InputError(`${named(ref)} could not be downloaded completely. Attach it again.`);
       }
       if (step.done) break;

@@ -225,3 +225,20 @@ export const LABELS = {
   resultTitle: 'Stylized picture',
   defaultOptions: 'default options',
 } as const;
+// ---- Attachment downloads (commands/attachments.ts); `what` is e.g. "The style image (a.png)". ----
+
+export function downloadTimedOutText(what: string, timeoutMs: number): string {
+  return `${what} took longer than ${formatDuration(timeoutMs)} to download, so the download was stopped. Attach it again, or a smaller file.`;
+}
+
+export function downloadRedirectedText(what: string): string {
+  return `${what} could not be downloaded: its link redirects somewhere else, and this bot only downloads files uploaded to the chat itself. Upload the picture as an attachment.`;
+}
+
+export function notHttpsText(what: string): string {
+  return `${what} has a plain http:// link; this bot downloads only over https, so nothing private travels in clear. Upload the picture as an attachment.`;
+}
+
+export function notALinkText(what: string, protocol: string): string {
+  return `${what} is a ${protocol}// address, not a web link this bot can download. Upload the picture as an attachment.`;
+}

@@ -27,3 +27,14 @@ export class StylizeError extends Error {
 export function isStylizeError(e: unknown): e is StylizeError {
   return e instanceof StylizeError;
 }
+
+/** A value as the user wrote it: JSON would print NaN and Infinity as "null". */
+export function shown(v: unknown): string {
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (v === undefined) return 'nothing';
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}

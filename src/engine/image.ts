@@ -128,7 +128,7 @@ export async function decodeImage(
 ): Promise<RgbImage> {
   const The = capitalised(options.label ?? 'image');
   if (bytes.length === 0) {
-    throw new StylizeError('empty-image', `${The} is empty (0 bytes). Attach the picture again.`);
+    throw new StylizeError('empty-image', `${The} is empty (0 bytes): there is no picture in it.`);
   }
   if (bytes.length > limits.maxBytes) {
     throw new StylizeError(
@@ -141,6 +141,8 @@ export async function decodeImage(
     throw new StylizeError('unsupported-image', `${The} is ${describeNonImage(bytes)}. ${ACCEPTED}`);
   }
   const typeName = TYPE_NAMES[type];
+  /** "a JPEG", but "an AVIF": the article goes by the sound. */
+  const aType = `${type === 'avif' ? 'an' : 'a'} ${typeName}`;
   const corrupt = (cause: unknown) =>
     type === 'heif'
       ? // sharp's prebuilt libvips has no HEVC decoder, so most iPhone photos end here.
@@ -151,7 +153,7 @@ export async function decodeImage(
         )
       : new StylizeError(
       'corrupt-image',
-      `${The} looks like a ${typeName} but is damaged or cut off, so it cannot be read. Save or export it again, or send another picture.`,
+      `${The} looks like ${aType} but is damaged or cut off, so it cannot be read. Save or export it again, or send another picture.`,
       { cause },
     );
 
@@ -169,7 +171,7 @@ export async function decodeImage(
     // The header read decodes no pixels, so the limit is lifted here to report the real size.
     meta = await sharp(bytes, { ...input, limitInputPixels: false }).metadata();
   } catch (e) {
-    throw classifySharpError(e, The, typeName, corrupt);
+    throw classifySharpError(e, The, aType, corrupt);
   }
   const width = meta.width;
   const height = meta.pageHeight ?? meta.height;
@@ -194,14 +196,14 @@ export async function decodeImage(
     }
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
   } catch (e) {
-    throw classifySharpError(e, The, typeName, corrupt);
+    throw classifySharpError(e, The, aType, corrupt);
   }
 }
 
 function classifySharpError(
   e: unknown,
   The: string,
-  typeName: string,
+  aType: string,
   corrupt: (cause: unknown) => StylizeError,
 ): StylizeError {
   const message = e instanceof Error ? e.message : String(e);
@@ -215,7 +217,7 @@ function classifySharpError(
   if (/unsupported image format|no decoder|not supported|heif: Unsupported/i.test(message)) {
     return new StylizeError(
       'unsupported-image',
-      `${The} is a ${typeName} variant this bot cannot read. ${ACCEPTED}`,
+      `${The} is ${aType} variant this bot cannot read. ${ACCEPTED}`,
       { cause: e },
     );
   }

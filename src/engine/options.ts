@@ -10,6 +10,7 @@
  * default is sized so a 512 px job fits in about 90 s on a 2-core machine with the wasm backend.
  */
 import { z } from 'zod';
+import { shown } from './errors.js';
 import { DEFAULT_ITERATIONS, DEFAULT_SIZE } from './schedule.js';
 import {
   INITS,
@@ -124,7 +125,7 @@ export function maxOf(spec: NumberSpec, maxSize: number): number {
   return spec.max === 'max-size' ? maxSize : spec.max;
 }
 
-const gave = (input: unknown): string => `(you gave ${JSON.stringify(input)})`;
+const gave = (input: unknown): string => `(you gave ${shown(input)})`;
 
 function numberSchema(name: string, min: number, max: number, integer: boolean) {
   let s = z.number({ error: (i) => `${name} must be a number ${gave(i.input)}.` });

@@ -38,7 +38,7 @@ import type {
   StylizeResult,
   BackendName,
 } from './types.js';
-import { createExtractor, type FeatureExtractor } from './vgg.js';
+import { createExtractor, minInputSide, type FeatureExtractor } from './vgg.js';
 import { loadVggWeights } from './weights/index.js';
 
 export const MAX_STYLES = 4;
@@ -97,20 +97,9 @@ interface PlannedScale {
 async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunControls): Promise<StylizeResult> {
   const started = performance.now();
   const { signal } = controls;
-  const opts = resolveOptions(request.options, { maxSize: ctx.maxSize });
-  const styleWeights = checkStyles(request);
   checkCancelled(signal);
-
-  const content = await decodeImage(request.content, ctx.limits, { label: 'content image' });
-  const styles: RgbImage[] = [];
-  for (const [i, s] of request.styles.entries()) {
-    styles.push(await decodeImage(s.bytes, ctx.limits, { label: request.styles.length > 1 ? `style image ${i + 1}` : 'style image' }));
-  }
-  const out = checkedSize(content, opts.size);
-  const plan: PlannedScale[] = planScales(opts).map((s) => ({
-    ...s,
-    ...checkedSize(content, s.size),
-  }));
+  const { opts, styleWeights, content, styles, out, plan } = await prepareJob(request, ctx);
+  checkCancelled(signal);
   const weights: LossWeights = opts;
   const extractor = createExtractor(ctx.convs, neededLayers(weights), opts.pooling);
   const progress = createProgressReporter(plan, started, controls);
@@ -222,10 +211,52 @@ function checkStyles(request: StylizeRequest): number[] {
   return weights;
 }
 
-/** Output size for a long side, refusing shapes too thin for VGG's four poolings. */
-function checkedSize(content: RgbImage, long: number): { width: number; height: number } {
+interface PreparedJob {
+  opts: StylizeOptions;
+  styleWeights: number[];
+  content: RgbImage;
+  styles: RgbImage[];
+  out: { width: number; height: number };
+  plan: PlannedScale[];
+}
+
+/**
+ * Everything about a request that can be refused, checked before any tensor is made: options,
+ * styles, decodable pictures within the limits, and shapes every scale's poolings can take.
+ */
+async function prepareJob(request: StylizeRequest, config: { maxSize: number; limits: ImageLimits }): Promise<PreparedJob> {
+  const opts = resolveOptions(request.options, { maxSize: config.maxSize });
+  const styleWeights = checkStyles(request);
+  const content = await decodeImage(request.content, config.limits, { label: 'content image' });
+  const styles: RgbImage[] = [];
+  const styleLabel = (i: number) => (request.styles.length > 1 ? `style image ${i + 1}` : 'style image');
+  for (const [i, s] of request.styles.entries()) {
+    styles.push(await decodeImage(s.bytes, config.limits, { label: styleLabel(i) }));
+  }
+  const minSide = minInputSide(neededLayers(opts));
+  const out = checkedSize(content, opts.size, minSide);
+  const plan: PlannedScale[] = planScales(opts).map((s) => ({
+    ...s,
+    ...checkedSize(content, s.size, minSide),
+  }));
+  // The final loss is measured at the output size too, so its style must fit the poolings as well.
+  const sizes = [...new Set([...plan.map((s) => s.size), opts.size])].sort((a, b) => a - b);
+  styles.forEach((style, i) => sizes.forEach((size) => checkStyleShape(style, size, opts, minSide, styleLabel(i))));
+  return { opts, styleWeights, content, styles, out, plan };
+}
+
+/**
+ * Refuses a request the engine would refuse, without loading weights or a backend: options,
+ * pictures (type, limits, decodability) and shapes. A front end can call it before `createEngine`.
+ */
+export async function checkRequest(request: StylizeRequest, config: Pick<EngineConfig, 'maxSize' | 'limits'> = {}): Promise<void> {
+  await prepareJob(request, { maxSize: config.maxSize ?? DEFAULT_MAX_SIZE, limits: { ...DEFAULT_LIMITS, ...config.limits } });
+}
+
+/** Output size for a long side, refusing shapes too thin for VGG's poolings. */
+function checkedSize(content: RgbImage, long: number, minSide: number): { width: number; height: number } {
   const size = fitLongSide(content.width, content.height, long);
-  if (Math.min(size.width, size.height) < 16) {
+  if (Math.min(size.width, size.height) < minSide) {
     throw new StylizeError(
       'bad-option',
       `At ${long} px the content image would be ${size.width}×${size.height}, too thin to stylise; use a larger size or a less elongated picture.`,
@@ -234,14 +265,30 @@ function checkedSize(content: RgbImage, long: number): { width: number; height: 
   return size;
 }
 
+/** The style's size at a scale of `size` px (see styleAt). */
+function styleSize(style: RgbImage, size: number, opts: StylizeOptions): { width: number; height: number } {
+  return fitLongSide(style.width, style.height, Math.max(32, Math.round(size * opts.styleScale)));
+}
+
+function checkStyleShape(style: RgbImage, size: number, opts: StylizeOptions, minSide: number, label: string): void {
+  const dims = styleSize(style, size, opts);
+  const short = Math.min(dims.width, dims.height);
+  if (short >= minSide) return;
+  const long = Math.max(dims.width, dims.height);
+  const ratio = Math.max(1, Math.floor((long / minSide) * 10) / 10);
+  throw new StylizeError(
+    'bad-option',
+    `The ${label} is ${style.width}×${style.height}, too elongated: at ${size} px it would be scaled to ${dims.width}×${dims.height}, and its short side needs at least ${minSide} px. Crop it to at most ${ratio}:1, or use a larger size or style scale.`,
+  );
+}
+
 function checkCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new StylizeError('cancelled', 'The job was cancelled.');
 }
 
 /** The style at this scale: long side = scale × styleScale; grey with the content's brightness when colours are kept. */
 async function styleAt(style: RgbImage, scale: { size: number }, opts: StylizeOptions, contentPx: RgbImage): Promise<RgbImage> {
-  const long = Math.max(32, Math.round(scale.size * opts.styleScale));
-  const dims = fitLongSide(style.width, style.height, long);
+  const dims = styleSize(style, scale.size, opts);
   const resized = await resizeRgb(style, dims.width, dims.height);
   if (!opts.preserveColors) return resized;
   // Luminance-only transfer (Gatys et al., "Preserving colour in neural artistic style transfer"):

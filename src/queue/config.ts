@@ -28,6 +28,8 @@ export interface QueueConfig {
   logger?: Logger;
   /** Called with every worker thread started (metrics, logging, tests). */
   onWorkerSpawn?: (worker: Worker) => void;
+  /** The worker module, when not the engine's (tests whose runtime must fault). */
+  workerEntry?: URL;
 }
 
 export const QUEUE_DEFAULTS = {

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Engine, ProgressEvent } from '../engine/types.js';
+import { isRuntimeFault } from './failures.js';
 import { ownedBytes, toWireError, transferListOf, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
 import type { JobProgress } from './types.js';
 
@@ -85,7 +86,14 @@ async function runJob(engine: Engine, message: Extract<ToWorker, { type: 'run' }
     post({ type: 'done', id, result: { ...result, image } }, transferListOf([image]));
   } catch (e) {
     await outbox;
-    post({ type: 'failed', id, error: toWireError(e) });
+    const error = toWireError(e);
+    if (isRuntimeFault(e)) {
+      error.fatal = true;
+      // The cause is where the trap's own words are ("memory access out of bounds").
+      const cause = (e as Error).cause;
+      if (cause instanceof Error) error.stack = `${error.stack ?? ''}\ncaused by: ${cause.stack ?? cause.message}`;
+    }
+    post({ type: 'failed', id, error });
   } finally {
     running.delete(id);
   }

@@ -97,6 +97,19 @@ export function failureFromError(error: WireError): JobFailure {
   return internalError(error.code);
 }
 
+/**
+ * A fault of the runtime under the engine (a wasm trap, an Emscripten abort), anywhere in the
+ * cause chain: the runtime's memory can no longer be trusted, so its worker must not run again.
+ */
+export function isRuntimeFault(e: unknown): boolean {
+  let x: unknown = e;
+  for (let depth = 0; x instanceof Error && depth < 8; depth++, x = x.cause) {
+    // WebAssembly.RuntimeError, also as cloned across threads (where only its name survives).
+    if (x.name === 'RuntimeError') return true;
+  }
+  return false;
+}
+
 export function isCancellation(error: WireError): boolean {
   return error.code === 'cancelled' || error.name === 'AbortError';
 }

@@ -61,6 +61,7 @@ export function createInProcessQueue(options: QueueOptions): JobQueuePort {
         resourceLimits: config.workerResourceLimits,
         onSpawn: config.onWorkerSpawn,
         logger: log,
+        entry: config.workerEntry,
       }),
   );
   const idleWorkers = [...workers];
@@ -74,7 +75,10 @@ export function createInProcessQueue(options: QueueOptions): JobQueuePort {
 
   // Warm up now: the first user should not wait for the weights to load.
   const warm = Promise.all(workers.map((w) => w.ready())).then(([first]) => first!);
-  warm.catch((e: unknown) => log?.error({ err: e }, 'engine did not load; jobs will fail until it does'));
+  warm.catch((e: unknown) => {
+    // Stopped before it loaded (a failed start-up, a quick restart): nothing went wrong with the engine.
+    if (!shuttingDown) log?.error({ err: e }, 'engine did not load; jobs will fail until it does');
+  });
 
   const waitingJobs = (): Job[] => [...jobs.values()].filter((j) => j.state === 'queued');
   const runningJobs = (): Job[] => [...jobs.values()].filter((j) => j.state === 'running');
@@ -225,6 +229,10 @@ export function createInProcessQueue(options: QueueOptions): JobQueuePort {
   return {
     get accepting() {
       return !shuttingDown;
+    },
+
+    get workerDeathsInARow() {
+      return Math.max(0, ...workers.map((w) => w.deathsInARow));
     },
 
     ready: () => warm,

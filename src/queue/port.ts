@@ -82,6 +82,12 @@ export interface JobQueuePort {
   /** False once shutting down (or, distributed, while the queue's store cannot be reached). */
   readonly accepting: boolean;
   /**
+   * Engine workers lost in a row (crash, runtime fault) without a job finishing between, where
+   * this process hosts them; health turns bad when it keeps growing. Undefined where workers run
+   * elsewhere.
+   */
+  readonly workerDeathsInARow?: number;
+  /**
    * Stops accepting; in-process, drops the waiting jobs (their owners are told) and gives the
    * running ones `graceMs` to finish; distributed, leaves them in the store for the next process.
    * Calling it again returns the same promise.

@@ -17,6 +17,8 @@ export interface WireError {
   message: string;
   code?: string;
   stack?: string;
+  /** The runtime faulted (see isRuntimeFault): the worker that sent it must be replaced. */
+  fatal?: boolean;
 }
 
 export type ToWorker =

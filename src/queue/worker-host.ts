@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from '../log.js';
 import type { BackendName, StylizeRequest, StylizeResult } from '../engine/types.js';
-import { failureFromError, isCancellation, outOfMemory, workerCrash } from './failures.js';
+import { failureFromError, internalError, isCancellation, outOfMemory, workerCrash } from './failures.js';
 import { transferableRequest, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
 import type { JobFailure, JobProgress } from './types.js';
 
@@ -28,6 +28,8 @@ export interface EngineWorkerOptions {
   /** Called with every new worker thread (logging, metrics, tests that kill it). */
   onSpawn?: (worker: Worker) => void;
   logger?: Logger;
+  /** The worker module (default: engine-worker). Tests point it at one whose runtime faults. */
+  entry?: URL;
 }
 
 /** The worker could not start the engine; `failure` says why, for the job that was waiting. */
@@ -40,6 +42,8 @@ export class WorkerInitError extends Error {
 
 interface CurrentRun {
   id: string;
+  /** The thread it runs on: a retired thread's exit must not end a job on its successor. */
+  worker: Worker;
   finish: (end: RunEnd) => void;
   onProgress: (progress: JobProgress) => void;
   cancelRequested: boolean;
@@ -51,9 +55,9 @@ interface CurrentRun {
  * apply `--import tsx` hooks to a worker's entry module, so a TypeScript worker starts from a small
  * bootstrap that registers tsx inside the thread first.
  */
-function spawnWorker(init: WorkerInit, resourceLimits?: ResourceLimits): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './engine-worker.ts' : './engine-worker.js', import.meta.url);
+function spawnWorker(init: WorkerInit, resourceLimits?: ResourceLimits, entryOverride?: URL): Worker {
+  const entry = entryOverride ?? new URL(import.meta.url.endsWith('.ts') ? './engine-worker.ts' : './engine-worker.js', import.meta.url);
+  const fromSource = entry.pathname.endsWith('.ts');
   if (!fromSource) return new Worker(entry, { workerData: init, resourceLimits });
   const bootstrap =
     `import(${JSON.stringify(tsxApiUrl())})` +
@@ -73,6 +77,8 @@ export class EngineWorker {
   #ready?: Promise<EngineInfo>;
   #current?: CurrentRun;
   #stopping = false;
+  /** Workers that died (crash, out of memory, runtime fault) since a job last finished. */
+  #deathsInARow = 0;
   /** A cancel that arrived while the job was still waiting for the worker to load. */
   #cancelBeforeStart?: { id: string; killAfterMs: number };
   readonly #options: EngineWorkerOptions;
@@ -83,6 +89,11 @@ export class EngineWorker {
 
   get busy(): boolean {
     return this.#current !== undefined;
+  }
+
+  /** How many workers in a row died without a job finishing on any of them (0 when healthy). */
+  get deathsInARow(): number {
+    return this.#deathsInARow;
   }
 
   /** Starts the worker if none is alive and waits until its engine is loaded. */
@@ -109,6 +120,7 @@ export class EngineWorker {
     return new Promise<RunEnd>((resolve) => {
       this.#current = {
         id,
+        worker,
         onProgress,
         cancelRequested: false,
         finish: (end) => {
@@ -151,9 +163,23 @@ export class EngineWorker {
     await this.#worker?.terminate();
   }
 
+  /** Threads taken out of service after a runtime fault, until they have exited. */
+  readonly #retired = new Set<Worker>();
+
+  /** Stops giving `worker` jobs at once and terminates it; its exit starts the replacement. */
+  #retire(worker: Worker): void {
+    this.#deathsInARow += 1;
+    this.#retired.add(worker);
+    if (this.#worker === worker) {
+      this.#worker = undefined;
+      this.#ready = undefined;
+    }
+    void worker.terminate();
+  }
+
   #spawn(): void {
-    const { init, resourceLimits, onSpawn, logger } = this.#options;
-    const worker = spawnWorker(init, resourceLimits);
+    const { init, resourceLimits, onSpawn, logger, entry } = this.#options;
+    const worker = spawnWorker(init, resourceLimits, entry);
     this.#worker = worker;
     let lastError: Error | undefined;
     let initFailed: JobFailure | undefined;
@@ -181,12 +207,21 @@ export class EngineWorker {
           if (this.#current?.id === message.id) this.#current.onProgress(message.progress);
           break;
         case 'done':
-          if (this.#current?.id === message.id) this.#current.finish({ status: 'done', result: message.result });
+          if (this.#current?.id === message.id) {
+            this.#deathsInARow = 0;
+            this.#current.finish({ status: 'done', result: message.result });
+          }
           break;
         case 'failed': {
           const current = this.#current;
           if (current?.id !== message.id) break;
-          if (current.cancelRequested && isCancellation(message.error)) {
+          if (message.error.fatal) {
+            // Nothing more may run on this thread: take it out of service before anyone else is
+            // given it, fail only this job, and let the exit below start a fresh one.
+            logger?.error({ jobId: message.id, err: message.error }, 'engine runtime fault; replacing the worker');
+            this.#retire(worker);
+            current.finish(current.cancelRequested ? { status: 'cancelled' } : { status: 'failed', failure: internalError(message.error.code) });
+          } else if (current.cancelRequested && isCancellation(message.error)) {
             current.finish({ status: 'cancelled' });
           } else {
             const failure = failureFromError(message.error);
@@ -202,6 +237,7 @@ export class EngineWorker {
       logger?.error({ err: e }, 'engine worker threw');
     });
     worker.once('exit', (code) => {
+      const retired = this.#retired.delete(worker);
       if (this.#worker === worker) {
         this.#worker = undefined;
         this.#ready = undefined;
@@ -209,15 +245,19 @@ export class EngineWorker {
       const oom = (lastError as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
       const failure = initFailed ?? (oom ? outOfMemory() : workerCrash());
       if (!readySettled) settleReady.reject(new WorkerInitError(failure));
-      const current = this.#current;
+      const current = this.#current?.worker === worker ? this.#current : undefined;
       if (current) {
         current.finish(current.cancelRequested ? { status: 'cancelled' } : { status: 'failed', failure });
       }
       if (this.#stopping) return;
-      logger?.warn({ code, oom, jobId: current?.id }, 'engine worker exited');
-      // A worker that died after loading is replaced at once, so the next job finds one warm; one
-      // that could not even load is retried only when a job asks, so a bad config cannot spin.
-      if (readySettled) this.#spawn();
+      if (!retired) {
+        this.#deathsInARow += 1;
+        logger?.warn({ code, oom, jobId: current?.id, deathsInARow: this.#deathsInARow }, 'engine worker exited');
+      }
+      // A worker that died after loading is replaced at once, so the next job finds one warm
+      // (unless a job already started one); one that could not even load is retried only when a
+      // job asks, so a bad config cannot spin.
+      if (readySettled && !this.#worker) this.#spawn();
     });
     onSpawn?.(worker);
   }

@@ -6,7 +6,7 @@ import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js'
 import type { CommandContext } from '../../commands/context.js';
 import { newRequestId } from '../../commands/request-id.js';
 import { internalErrorText, unknownCommandText } from '../../commands/texts.js';
-import type { Env } from '../../config.js';
+import { refusedCredential, type Env } from '../../config.js';
 import { PendingWork } from '../../util/pending-work.js';
 import { handleButton } from './buttons.js';
 import { COMMANDS } from './commands/index.js';
@@ -84,7 +84,12 @@ export async function startDiscordBot(opts: DiscordBotOptions): Promise<DiscordB
       resolve();
     });
   });
-  await client.login(env.DISCORD_TOKEN);
+  await client.login(env.DISCORD_TOKEN).catch(async (e: unknown) => {
+    await client.destroy();
+    // The same one line as any configuration error (and as Slack's refused token).
+    if ((e as { code?: unknown }).code === 'TokenInvalid') throw refusedCredential('DISCORD_TOKEN', 'Discord', 'invalid token');
+    throw e;
+  });
   // REST calls made for resumed jobs before the gateway is up need the token too.
   client.rest.setToken(env.DISCORD_TOKEN);
 

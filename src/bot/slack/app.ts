@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, SocketModeReceiver, type BlockAction, type ButtonAction, type webApi } from '@slack/bolt';
+import { App, SocketModeReceiver, webApi, type BlockAction, type ButtonAction } from '@slack/bolt';
 import PQueue from 'p-queue';
 import type { AttachmentRef } from '../../commands/attachments.js';
 import { cancelJob } from '../../commands/cancel.js';
@@ -12,7 +12,7 @@ import { newRequestId } from '../../commands/request-id.js';
 import { RerollStore } from '../../commands/reroll-store.js';
 import { reroll, storedInputs, stylize } from '../../commands/stylize.js';
 import { formExpiredText, formNotOpenedText, internalErrorText, rerollExpiredText } from '../../commands/texts.js';
-import type { Env } from '../../config.js';
+import { refusedCredential, type Env } from '../../config.js';
 import type { StylizeOptions } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import type { JobQueuePort } from '../../queue/port.js';
@@ -103,6 +103,9 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
 
   const clientOptions = { slackApiUrl: env.SLACK_API_URL, retryConfig: RETRY };
   const boltLog = boltLogger(log);
+  // Bolt checks the bot token in a promise nobody awaits (an unhandled rejection, a stack trace):
+  // it is checked here first, so a refusal is one line.
+  await checkCredentials(env, { ...clientOptions, logger: boltLog });
   // Built here (not by App) so stop() can wait until the WebSocket is really closed.
   const socketReceiver = socketMode
     ? new SocketModeReceiver({
@@ -271,7 +274,9 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
   };
 
   if (socketReceiver) {
-    await app.start();
+    await app.start().catch((e: unknown) => {
+      throw appTokenRefusal(e);
+    });
     log.info('Slack app connected (Socket Mode)');
     // SocketModeReceiver.stop() does not wait for the socket to close; disconnect() does.
     return { stop: drainThen(() => socketReceiver.client.disconnect()) };
@@ -290,4 +295,24 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
       await closed;
     }),
   };
+}
+
+/** Slack's answers that mean "this token is wrong", as opposed to Slack being unreachable. */
+const REFUSED = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'not_allowed_token_type', 'invalid_token']);
+
+async function checkCredentials(env: Env, clientOptions: webApi.WebClientOptions): Promise<void> {
+  const refused = (e: unknown): string | undefined => {
+    const error = (e as { code?: string; data?: { error?: unknown } }).code === webApi.ErrorCode.PlatformError ? (e as { data?: { error?: unknown } }).data?.error : undefined;
+    return typeof error === 'string' && REFUSED.has(error) ? error : undefined;
+  };
+  await new webApi.WebClient(env.SLACK_BOT_TOKEN, clientOptions).auth.test().catch((e: unknown) => {
+    const reason = refused(e);
+    throw reason ? refusedCredential('SLACK_BOT_TOKEN', 'Slack', reason) : e;
+  });
+}
+
+/** Socket Mode's start fails (without retrying) when Slack refuses the app token: say which one. */
+function appTokenRefusal(e: unknown): unknown {
+  const error = (e as { code?: string; data?: { error?: unknown } }).code === webApi.ErrorCode.PlatformError ? (e as { data?: { error?: unknown } }).data?.error : undefined;
+  return typeof error === 'string' && REFUSED.has(error) ? refusedCredential('SLACK_APP_TOKEN', 'Slack', error) : e;
 }

@@ -338,7 +338,8 @@ export class FakeSlack {
     if (token === undefined) return reply({ ok: false, error: 'not_authed' });
     // Socket Mode's method takes the app-level token, and only it; every other method the bot token.
     if (method === 'apps.connections.open') {
-      if (token !== this.appToken) return reply({ ok: false, error: 'not_allowed_token_type' });
+      // A token of another kind is the wrong type; an app token Slack does not know is invalid.
+      if (token !== this.appToken) return reply({ ok: false, error: token.startsWith('xapp-') ? 'invalid_auth' : 'not_allowed_token_type' });
       return reply({ ok: true, url: `${this.url.replace(/^http/, 'ws')}socket-link/${++this.seq}` });
     }
     if (token !== this.botToken) return reply({ ok: false, error: 'invalid_auth' });
