@@ -128,7 +128,9 @@ export function maxOf(spec: NumberSpec, maxSize: number): number {
 const gave = (input: unknown): string => `(you gave ${shown(input)})`;
 
 function numberSchema(name: string, min: number, max: number, integer: boolean) {
-  let s = z.number({ error: (i) => `${name} must be a number ${gave(i.input)}.` });
+  let s = z.number({
+    error: (i) => `${name} must be a ${typeof i.input === 'number' ? 'finite ' : ''}number ${gave(i.input)}.`,
+  });
   if (integer) s = s.int({ error: (i) => `${name} must be a whole number ${gave(i.input)}.` });
   return s
     .min(min, { error: (i) => `${name} must be at least ${min} ${gave(i.input)}.` })
