@@ -10,7 +10,9 @@ import { isEntry } from './is-entry.js';
 
 export async function runWorker(env: Env = loadEnv()): Promise<void> {
   if (env.REDIS_URL === undefined) {
-    throw new ConfigError('Configuration error: REDIS_URL is unset; fix: a worker takes its jobs from Redis, so set REDIS_URL=redis://host:6379 (the same as the chat processes).');
+    throw new ConfigError(
+      'Configuration error: REDIS_URL is unset; fix: a worker takes its jobs from Redis, so set REDIS_URL=redis://host:6379 (the same as the chat processes).',
+    );
   }
   const logger = createLogger({ level: env.LOG_LEVEL, secrets: secretValues(env) });
   const { ensureWeights } = await import('../engine/weights/index.js');
@@ -18,7 +20,9 @@ export async function runWorker(env: Env = loadEnv()): Promise<void> {
   const { redisWorkerOptionsFromEnv } = await import('../queue/redis/config.js');
   const withUrl = { ...env, REDIS_URL: env.REDIS_URL };
   const weights = await ensureWeights(env, { log: (message) => logger.info(message) });
-  const worker = await startRedisWorker(redisWorkerOptionsFromEnv({ ...withUrl, VGG19_WEIGHTS: weights }, undefined, logger));
+  const worker = await startRedisWorker(
+    redisWorkerOptionsFromEnv({ ...withUrl, VGG19_WEIGHTS: weights }, undefined, logger),
+  );
   let received = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) process.exit(1);
@@ -38,7 +42,10 @@ export async function runWorker(env: Env = loadEnv()): Promise<void> {
 
 if (isEntry(import.meta.url)) {
   runWorker().catch((e: unknown) => {
-    const message = e instanceof ConfigError || isStylizeError(e) ? e.message : `Worker start-up failed: ${e instanceof Error ? e.message : String(e)}`;
+    const message =
+      e instanceof ConfigError || isStylizeError(e)
+        ? e.message
+        : `Worker start-up failed: ${e instanceof Error ? e.message : String(e)}`;
     process.stderr.write(`${message}\n`);
     process.exit(1);
   });

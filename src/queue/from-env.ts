@@ -42,7 +42,10 @@ export async function createQueueFromEnv(
     const { startRedisWorker } = await import('./redis/worker.js');
     localWorker = await startRedisWorker(redisWorkerOptionsFromEnv(withUrl, engine, logger));
   }
-  const queue = await createRedisJobQueue({ ...redisQueueOptionsFromEnv(withUrl, logger), localReady: localWorker?.ready() });
+  const queue = await createRedisJobQueue({
+    ...redisQueueOptionsFromEnv(withUrl, logger),
+    localReady: localWorker?.ready(),
+  });
   logger.info({ instance: queue.instanceId, localWorker: localWorker?.id ?? false }, 'job queue on redis');
   return {
     kind: 'redis',

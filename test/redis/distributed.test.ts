@@ -13,7 +13,14 @@ import type { JobEvent, JobQueuePort, SubmitResult } from '../../src/queue/port.
 import { createRedisJobQueue, type RedisJobQueue } from '../../src/queue/redis/queue.js';
 import type { JobOwner, JobOutcome } from '../../src/queue/types.js';
 import { tinyJob } from '../queue/helpers.js';
-import { freePort, startRedis, startWorker, stopWorker, type TestRedis, type WorkerProcess } from './support.js';
+import {
+  freePort,
+  startRedis,
+  startWorker,
+  stopWorker,
+  type TestRedis,
+  type WorkerProcess,
+} from './support.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PNG = [0x89, 0x50, 0x4e, 0x47];
@@ -32,7 +39,11 @@ afterAll(async () => {
   await redis?.dispose();
 });
 
-async function chat(prefix: string, instanceId: string, limits = { maxLength: 50, maxPerUser: 5, maxPerServer: 50 }): Promise<RedisJobQueue> {
+async function chat(
+  prefix: string,
+  instanceId: string,
+  limits = { maxLength: 50, maxPerUser: 5, maxPerServer: 50 },
+): Promise<RedisJobQueue> {
   const queue = await createRedisJobQueue({ url: redis.url, prefix, instanceId, limits, reconcileMs: 500 });
   queues.push(queue);
   return queue;
@@ -57,7 +68,8 @@ function accepted(result: SubmitResult): string {
   return result.jobId;
 }
 
-const startedOn = (w: WorkerProcess, jobId: string) => w.lines.some((l) => l.msg === 'job started' && l.jobId === jobId);
+const startedOn = (w: WorkerProcess, jobId: string) =>
+  w.lines.some((l) => l.msg === 'job started' && l.jobId === jobId);
 
 function expectPicture(outcome: JobOutcome, size: number): void {
   if (outcome.status !== 'done') throw new Error(`not done: ${JSON.stringify(outcome)}`);
@@ -69,7 +81,9 @@ describe('start-up without Redis', () => {
   it('says in one line that REDIS_URL cannot be reached, and the worker exits', async () => {
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}`;
-    await expect(createRedisJobQueue({ url, instanceId: 'x', limits: { maxLength: 1, maxPerUser: 1, maxPerServer: 1 } })).rejects.toThrow(ConfigError);
+    await expect(
+      createRedisJobQueue({ url, instanceId: 'x', limits: { maxLength: 1, maxPerUser: 1, maxPerServer: 1 } }),
+    ).rejects.toThrow(ConfigError);
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/worker.ts'], {
       cwd: ROOT,
       env: { ...process.env, REDIS_URL: url, LOG_LEVEL: 'silent' },
@@ -98,7 +112,11 @@ describe('two workers', () => {
   it('share the jobs, and every job gets its picture', async () => {
     const ranOn = new Map<string, string | undefined>();
     const stop = queue.onFinished((run) => ranOn.set(run.jobId, run.workerId));
-    const ids = await Promise.all(['ann', 'bob', 'cat', 'dan'].map(async (userId) => accepted(await queue.submit(tinyJob({ userId }, { size: 32, iterations: 2 })))));
+    const ids = await Promise.all(
+      ['ann', 'bob', 'cat', 'dan'].map(async (userId) =>
+        accepted(await queue.submit(tinyJob({ userId }, { size: 32, iterations: 2 }))),
+      ),
+    );
     const outcomes = await Promise.all(ids.map((id) => queue.outcome(id)));
     for (const outcome of outcomes) expectPicture(outcome, 32);
     stop();
@@ -111,7 +129,10 @@ describe('two workers', () => {
   it('finish the job of a worker killed with -9 on the other one, and the user gets one picture', async () => {
     const id = accepted(await queue.submit(tinyJob({ userId: 'eve' }, { size: 64, iterations: 16 })));
     const { events, outcome } = follow(queue, id);
-    await Promise.race([a.waitFor((l) => l.msg === 'job started' && l.jobId === id), b.waitFor((l) => l.msg === 'job started' && l.jobId === id)]);
+    await Promise.race([
+      a.waitFor((l) => l.msg === 'job started' && l.jobId === id),
+      b.waitFor((l) => l.msg === 'job started' && l.jobId === id),
+    ]);
     const [victim, survivor] = startedOn(a, id) ? [a, b] : [b, a];
     while (!events.some((e) => e.type === 'progress' && e.progress.step >= 2)) await sleep(50);
     await stopWorker(victim, 'SIGKILL');
@@ -155,9 +176,16 @@ describe('a chat process restarted while one job runs and another waits', () => 
     await worker(prefix, 10);
     const before = await chat(prefix, 'chat-r');
     const expiresAt = Date.now() + 900_000;
-    const reply = (n: number) => ({ platform: 'discord' as const, data: { applicationId: '1', token: `token-${n}`, expiresAt, channelId: `c${n}` } });
-    const running = accepted(await before.submit({ ...tinyJob({ userId: 'gus' }, { size: 64, iterations: 12 }), reply: reply(1) }));
-    const waiting = accepted(await before.submit({ ...tinyJob({ userId: 'hal' }, { size: 32, iterations: 2 }), reply: reply(2) }));
+    const reply = (n: number) => ({
+      platform: 'discord' as const,
+      data: { applicationId: '1', token: `token-${n}`, expiresAt, channelId: `c${n}` },
+    });
+    const running = accepted(
+      await before.submit({ ...tinyJob({ userId: 'gus' }, { size: 64, iterations: 12 }), reply: reply(1) }),
+    );
+    const waiting = accepted(
+      await before.submit({ ...tinyJob({ userId: 'hal' }, { size: 32, iterations: 2 }), reply: reply(2) }),
+    );
     const { events } = follow(before, running);
     while (!events.some((e) => e.type === 'progress')) await sleep(50);
     await before.shutdown();
@@ -189,13 +217,21 @@ describe('100 submissions from 30 users through two chat processes at once', () 
   it('accept exactly what the limits allow, and every accepted job settles', async () => {
     const [one, two] = await Promise.all([chat(prefix, 'chat-1', limits), chat(prefix, 'chat-2', limits)]);
     // 6 servers of 5 users; users 0-9 ask 4 times, the others 3 times: 100 in all.
-    const owners: JobOwner[] = Array.from({ length: 30 }, (_, i) => ({ platform: 'discord', userId: `u${i}`, serverId: `s${i % 6}` }));
+    const owners: JobOwner[] = Array.from({ length: 30 }, (_, i) => ({
+      platform: 'discord',
+      userId: `u${i}`,
+      serverId: `s${i % 6}`,
+    }));
     const asks = owners.flatMap((owner, i) => Array.from({ length: i < 10 ? 4 : 3 }, () => owner));
     expect(asks).toHaveLength(100);
     const results = await Promise.all(
       asks.map(async (owner, i) => {
         const via = i % 2 === 0 ? one : two;
-        return { owner, via, result: await via.submit({ ...tinyJob(owner, { size: 32, iterations: 1 }), owner }) };
+        return {
+          owner,
+          via,
+          result: await via.submit({ ...tinyJob(owner, { size: 32, iterations: 1 }), owner }),
+        };
       }),
     );
     const ok = results.filter((r) => r.result.accepted);
@@ -209,12 +245,22 @@ describe('100 submissions from 30 users through two chat processes at once', () 
     expect(count((o) => o.userId)).toBeLessThanOrEqual(2);
     expect(count((o) => o.serverId!)).toBeLessThanOrEqual(5);
     // Refusals carry the in-process queue's sentences.
-    const userSentence = checkAdmission(owners[0]!, [{ owner: owners[0]! }, { owner: owners[0]! }], limits, false)!.message;
+    const userSentence = checkAdmission(
+      owners[0]!,
+      [{ owner: owners[0]! }, { owner: owners[0]! }],
+      limits,
+      false,
+    )!.message;
     for (const r of results) {
       if (r.result.accepted) continue;
       expect(['user-limit', 'server-limit', 'queue-full']).toContain(r.result.code);
       if (r.result.code === 'user-limit') expect(r.result.message).toBe(userSentence);
-      else expect(r.result.message).toMatch(r.result.code === 'queue-full' ? /queue is full \(24 pictures/ : /This server already has 5 pictures/);
+      else
+        expect(r.result.message).toMatch(
+          r.result.code === 'queue-full'
+            ? /queue is full \(24 pictures/
+            : /This server already has 5 pictures/,
+        );
     }
     const snapshot = await two.snapshot();
     expect(snapshot.length).toBe(24);
@@ -223,7 +269,14 @@ describe('100 submissions from 30 users through two chat processes at once', () 
     // Half are cancelled from the other chat process while they wait; two workers run the rest.
     const settled = ok.map((r) => follow(r.via, (r.result as { jobId: string }).jobId));
     const cancels = await Promise.all(
-      ok.filter((_, i) => i % 2 === 0).map((r) => (r.via === one ? two : one).cancel((r.result as { jobId: string }).jobId, { userId: 'mod', moderator: true })),
+      ok
+        .filter((_, i) => i % 2 === 0)
+        .map((r) =>
+          (r.via === one ? two : one).cancel((r.result as { jobId: string }).jobId, {
+            userId: 'mod',
+            moderator: true,
+          }),
+        ),
     );
     expect(cancels.every((c) => c.ok && c.was === 'queued')).toBe(true);
     await Promise.all([worker(prefix), worker(prefix)]);
@@ -240,10 +293,15 @@ describe('100 submissions from 30 users through two chat processes at once', () 
   it('stop a running job within a step when cancelled from another chat process', async () => {
     const two = queues.at(-1)!;
     const a = await chat(prefix, 'chat-1b', limits);
-    const id = accepted(await a.submit(tinyJob({ userId: 'ivy', serverId: 's9' }, { size: 64, iterations: 1000 })));
+    const id = accepted(
+      await a.submit(tinyJob({ userId: 'ivy', serverId: 's9' }, { size: 64, iterations: 1000 })),
+    );
     const { events, outcome } = follow(a, id);
     while (!events.some((e) => e.type === 'progress' && e.progress.step >= 2)) await sleep(50);
-    expect(await two.cancel(id, { userId: 'someone-else' })).toMatchObject({ ok: false, code: 'not-allowed' });
+    expect(await two.cancel(id, { userId: 'someone-else' })).toMatchObject({
+      ok: false,
+      code: 'not-allowed',
+    });
     const stepAtCancel = Math.max(...events.flatMap((e) => (e.type === 'progress' ? [e.progress.step] : [])));
     const at = Date.now();
     expect(await two.cancel(id, { userId: 'ivy' })).toEqual({ ok: true, was: 'running' });

@@ -51,7 +51,20 @@ export async function startRedis(): Promise<TestRedis> {
   async function start(): Promise<void> {
     server = spawn(
       REDIS_SERVER,
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--protected-mode', 'no'],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--save',
+        '',
+        '--protected-mode',
+        'no',
+      ],
       { stdio: 'ignore' },
     );
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -100,7 +113,10 @@ export interface WorkerProcess {
   /** JSON log lines so far. */
   lines: Record<string, unknown>[];
   /** Resolves with the first log line that matches. */
-  waitFor(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitFor(
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   exited: Promise<number | null>;
 }
 
@@ -153,7 +169,11 @@ export function startWorker(env: Record<string, string>): WorkerProcess {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`worker log never matched; stderr: ${stderr.slice(-500)}; last lines: ${JSON.stringify(lines.slice(-5))}`));
+          reject(
+            new Error(
+              `worker log never matched; stderr: ${stderr.slice(-500)}; last lines: ${JSON.stringify(lines.slice(-5))}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(check);
         void exited.then(() => setTimeout(check, 10));
@@ -163,7 +183,10 @@ export function startWorker(env: Record<string, string>): WorkerProcess {
   };
 }
 
-export async function stopWorker(worker: WorkerProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+export async function stopWorker(
+  worker: WorkerProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<number | null> {
   if (worker.child.exitCode !== null || worker.child.signalCode !== null) return worker.child.exitCode;
   worker.child.kill(signal);
   return worker.exited;

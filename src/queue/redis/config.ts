@@ -20,7 +20,10 @@ export function chatInstanceId(env: Env, shards = process.env.SHARDS): string {
   return shards === undefined ? base : `${base}-shard-${shards.replace(/[^0-9,]/g, '')}`;
 }
 
-export function redisQueueOptionsFromEnv(env: Env & { REDIS_URL: string }, logger?: Logger): RedisQueueOptions {
+export function redisQueueOptionsFromEnv(
+  env: Env & { REDIS_URL: string },
+  logger?: Logger,
+): RedisQueueOptions {
   const queue = queueConfigFromEnv(env);
   return {
     url: env.REDIS_URL,
@@ -32,7 +35,11 @@ export function redisQueueOptionsFromEnv(env: Env & { REDIS_URL: string }, logge
   };
 }
 
-export function redisWorkerOptionsFromEnv(env: Env & { REDIS_URL: string }, engine?: EngineConfig, logger?: Logger): RedisWorkerOptions {
+export function redisWorkerOptionsFromEnv(
+  env: Env & { REDIS_URL: string },
+  engine?: EngineConfig,
+  logger?: Logger,
+): RedisWorkerOptions {
   const queue = queueConfigFromEnv(env, engine);
   return {
     url: env.REDIS_URL,
