@@ -49,8 +49,13 @@ async function chat(
   return queue;
 }
 
-async function worker(prefix: string, stallS = 3): Promise<WorkerProcess> {
-  const w = startWorker({ REDIS_URL: redis.url, REDIS_PREFIX: prefix, WORKER_STALL_S: String(stallS) });
+async function worker(prefix: string, stallS = 3, env: Record<string, string> = {}): Promise<WorkerProcess> {
+  const w = startWorker({
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: prefix,
+    WORKER_STALL_S: String(stallS),
+    ...env,
+  });
   workers.push(w);
   await w.waitFor((l) => l.msg === 'worker ready');
   return w;
@@ -166,6 +171,27 @@ describe('two workers', () => {
     expect(events.filter((e) => e.type === 'settled')).toHaveLength(1);
     // Its place in the limits is free again.
     await expect.poll(() => redis.client.hlen(`${prefix}:active`), { timeout: 15_000 }).toBe(0);
+  });
+  it('on SIGTERM hand a job that does not finish in time back to the queue, and another worker takes it', async () => {
+    const [other] = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+    const leaving = await worker(prefix, 3, { SHUTDOWN_GRACE_S: '1' });
+    // The other worker is kept busy, so the new one takes the long job.
+    const busy = accepted(await queue.submit(tinyJob({ userId: 'gil' }, { size: 64, iterations: 1000 })));
+    await other!.waitFor((l) => l.msg === 'job started' && l.jobId === busy);
+    const id = accepted(await queue.submit(tinyJob({ userId: 'hue' }, { size: 64, iterations: 1000 })));
+    const { events, outcome } = follow(queue, id);
+    await leaving.waitFor((l) => l.msg === 'job started' && l.jobId === id);
+    await queue.cancel(busy, { userId: 'gil' });
+    expect(await stopWorker(leaving)).toBe(0);
+    expect(leaving.lines.some((l) => l.msg === 'handing the job back to the queue' && l.jobId === id)).toBe(
+      true,
+    );
+    await other!.waitFor((l) => l.msg === 'job started' && l.jobId === id);
+    expect(await queue.cancel(id, { userId: 'hue' })).toEqual({ ok: true, was: 'running' });
+    expect(await outcome).toEqual({ status: 'cancelled', by: 'hue' });
+    expect(events.filter((e) => e.type === 'settled')).toHaveLength(1);
+    // Handed back, not stalled: it had not used up its second chance.
+    expect(other!.lines.find((l) => l.msg === 'job started' && l.jobId === id)).toMatchObject({ stalled: 0 });
   });
 });
 
