@@ -32,7 +32,12 @@ try {
   ]) {
     const prefix = `bench${layout.workers}t${layout.threads}`;
     const procs = Array.from({ length: layout.workers }, () =>
-      startWorker({ REDIS_URL: redis.url, REDIS_PREFIX: prefix, WASM_THREADS: String(layout.threads), LOG_LEVEL: 'info' }),
+      startWorker({
+        REDIS_URL: redis.url,
+        REDIS_PREFIX: prefix,
+        WASM_THREADS: String(layout.threads),
+        LOG_LEVEL: 'info',
+      }),
     );
     await Promise.all(procs.map((p) => p.waitFor((l) => l.msg === 'worker ready', 120_000)));
     const queue = await createRedisJobQueue({ url: redis.url, prefix, instanceId: 'bench', limits });
@@ -41,12 +46,21 @@ try {
       procs.map((_, i) => queue.submit(tinyJob({ userId: `warm${i}` }, { size, iterations: 1 }))),
     );
     await Promise.all(warm.map((r) => (r.accepted ? queue.outcome(r.jobId) : undefined)));
+    const engineMs: number[] = [];
+    const stop = queue.onFinished((run) => run.runMs !== undefined && engineMs.push(run.runMs));
     const t0 = Date.now();
     const submitted = await Promise.all(
-      Array.from({ length: jobs }, (_, i) => queue.submit(tinyJob({ userId: `u${i}` }, { size, iterations }))),
+      Array.from({ length: jobs }, (_, i) =>
+        queue.submit(tinyJob({ userId: `u${i}` }, { size, iterations })),
+      ),
     );
-    const outcomes = await Promise.all(submitted.map((r) => (r.accepted ? queue.outcome(r.jobId) : undefined)));
+    const outcomes = await Promise.all(
+      submitted.map((r) => (r.accepted ? queue.outcome(r.jobId) : undefined)),
+    );
     const ms = Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 200));
+    stop();
+    const engineSeconds = engineMs.reduce((a, b) => a + b, 0) / 1000;
     const done = outcomes.filter((o) => o?.status === 'done').length;
     console.log(
       JSON.stringify({
@@ -58,6 +72,9 @@ try {
         done,
         seconds: ms / 1000,
         jobsPerMinute: Math.round((done / ms) * 60_000 * 10) / 10,
+        // Summed engine time of the jobs; with one worker, wall time minus this is the queue's cost.
+        engineSeconds,
+        medianJobSeconds: [...engineMs].sort((a, b) => a - b)[engineMs.length >> 1]! / 1000,
       }),
     );
     await queue.shutdown();
@@ -66,7 +83,12 @@ try {
 
   // Memory: jobs waiting with no worker, measured by Redis itself.
   const queued = Number(flags.queued);
-  const queue = await createRedisJobQueue({ url: redis.url, prefix: 'benchmem', instanceId: 'bench', limits });
+  const queue = await createRedisJobQueue({
+    url: redis.url,
+    prefix: 'benchmem',
+    instanceId: 'bench',
+    limits,
+  });
   await redis.client.call('MEMORY', 'PURGE');
   const used = async () => Number(/used_memory:(\d+)/.exec(await redis.client.info('memory'))![1]);
   const before = await used();

@@ -124,10 +124,9 @@ export async function createRedisJobQueue(options: RedisQueueOptions): Promise<R
     prefix: keys.bullPrefix,
   });
   bull.on('error', () => undefined);
-  const events = new QueueEvents(keys.queueName, {
-    connection: redisClient(options.url, { blocking: true, name: `${options.instanceId}:events` }),
-    prefix: keys.bullPrefix,
-  });
+  // BullMQ leaves connections it was given open; this one is closed at shutdown.
+  const eventsConnection = redisClient(options.url, { blocking: true, name: `${options.instanceId}:events` });
+  const events = new QueueEvents(keys.queueName, { connection: eventsConnection, prefix: keys.bullPrefix });
   events.on('error', () => undefined);
   await events.waitUntilReady();
   const admission = new AdmissionControl(redis, keys, options.limits);
@@ -434,10 +433,10 @@ export async function createRedisJobQueue(options: RedisQueueOptions): Promise<R
   });
   events.on('waiting', ({ jobId, prev }) => {
     // Back in the line after a stall or a hand-back.
-    if (prev === 'active') {
-      const tracker = followed(jobId);
-      if (tracker) tracker.state = 'queued';
-      if (tracker) tracker.lastPosition = undefined;
+    const tracker = prev === 'active' ? followed(jobId) : undefined;
+    if (tracker) {
+      tracker.state = 'queued';
+      tracker.lastPosition = undefined;
     }
     schedulePositions();
   });
@@ -666,6 +665,7 @@ export async function createRedisJobQueue(options: RedisQueueOptions): Promise<R
           // Jobs stay in Redis; the owned set lets the next process with this instance id answer them.
           await Promise.allSettled([...trackers.values()].map((t) => t.chain));
           await events.close().catch(() => undefined);
+          eventsConnection.disconnect();
           await bull.close().catch(() => undefined);
           await redis.quit().catch(() => redis.disconnect());
           log?.info('redis queue closed');

@@ -206,8 +206,9 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Red
     }
   }
 
+  const bullConnection = redis.duplicate({ connectionName: `${id}:bullmq`, maxRetriesPerRequest: null });
   const worker = new Worker<JobData, StoredOutcome>(keys.queueName, processJob, {
-    connection: redis.duplicate({ connectionName: `${id}:bullmq`, maxRetriesPerRequest: null }),
+    connection: bullConnection,
     prefix: keys.bullPrefix,
     concurrency: options.concurrency,
     lockDuration: stallMs,
@@ -263,6 +264,7 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Red
         await redis.hdel(keys.workers, id).catch(() => undefined);
         await Promise.all(engines.map((e) => e.stop()));
         subscriber.disconnect();
+        bullConnection.disconnect();
         await redis.quit().catch(() => undefined);
         log?.info('worker stopped');
       })();
