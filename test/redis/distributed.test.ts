@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../src/config.js';
 import { checkAdmission } from '../../src/queue/limits.js';
 import type { JobEvent, JobQueuePort, SubmitResult } from '../../src/queue/port.js';
+import { Registry } from 'prom-client';
+import { registerRedisQueueMetrics } from '../../src/queue/redis/metrics.js';
 import { createRedisJobQueue, type RedisJobQueue } from '../../src/queue/redis/queue.js';
 import type { JobOwner, JobOutcome } from '../../src/queue/types.js';
 import { tinyJob } from '../queue/helpers.js';
@@ -115,6 +117,8 @@ describe('two workers', () => {
   });
 
   it('share the jobs, and every job gets its picture', async () => {
+    const registry = new Registry();
+    registerRedisQueueMetrics(registry, queue);
     const ranOn = new Map<string, string | undefined>();
     const stop = queue.onFinished((run) => ranOn.set(run.jobId, run.workerId));
     const ids = await Promise.all(
@@ -129,6 +133,17 @@ describe('two workers', () => {
     expect(ids.filter((id) => startedOn(a, id)).length).toBeGreaterThan(0);
     expect(ids.filter((id) => startedOn(b, id)).length).toBeGreaterThan(0);
     expect((await queue.workers()).map((w) => w.backend)).toEqual(['wasm', 'wasm']);
+
+    // What /metrics shows: both workers alive, the four jobs done, durations by worker.
+    const text = await registry.metrics();
+    expect(text).toContain('stylize_workers_alive{backend="wasm"} 2');
+    expect(text).toContain('stylize_redis_jobs{state="completed"} 4');
+    expect(text).toContain('stylize_redis_queue_depth 0');
+    const perWorker = [
+      ...text.matchAll(/stylize_worker_job_duration_seconds_count\{worker="([^"]+)",outcome="done"\} (\d+)/g),
+    ];
+    expect(perWorker).toHaveLength(2);
+    expect(perWorker.reduce((sum, m) => sum + Number(m[2]), 0)).toBe(4);
   });
 
   it('finish the job of a worker killed with -9 on the other one, and the user gets one picture', async () => {

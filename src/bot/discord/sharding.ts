@@ -13,7 +13,13 @@ export interface ShardRunner {
 }
 
 /** `script` is the process entry each shard runs (src/main.ts, or dist/main.js when built). */
-export async function runShards(env: Env, logger: Logger, script: string): Promise<ShardRunner> {
+export async function runShards(
+  env: Env,
+  logger: Logger,
+  script: string,
+  /** How long each shard may take to reach Discord (-1: do not wait; tests). */
+  readyTimeoutMs = 60_000,
+): Promise<ShardRunner> {
   const { token } = requireDiscord(env);
   if (env.REDIS_URL === undefined) {
     throw new ConfigError(
@@ -29,13 +35,13 @@ export async function runShards(env: Env, logger: Logger, script: string): Promi
     respawn: true,
   });
   // Shards are chat processes only (pictures are made by workers; the manager may host one), and
-  // one port cannot serve several of them.
-  Object.assign(process.env, { LOCAL_WORKER: 'false', HTTP_ENABLED: 'false' });
+  // one port cannot serve several of them. They read the queue the manager checked.
+  Object.assign(process.env, { LOCAL_WORKER: 'false', HTTP_ENABLED: 'false', REDIS_URL: env.REDIS_URL });
   manager.on('shardCreate', (shard) => {
     logger.info({ shard: shard.id }, 'discord shard started');
     shard.on('death', () => logger.warn({ shard: shard.id }, 'discord shard exited; it is started again'));
   });
-  await manager.spawn({ amount: manager.totalShards });
+  await manager.spawn({ amount: manager.totalShards, timeout: readyTimeoutMs });
   logger.info({ shards: manager.shards.size }, 'discord shards running');
   return {
     async stop() {
