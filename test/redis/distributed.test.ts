@@ -134,16 +134,22 @@ describe('two workers', () => {
     expect(ids.filter((id) => startedOn(b, id)).length).toBeGreaterThan(0);
     expect((await queue.workers()).map((w) => w.backend)).toEqual(['wasm', 'wasm']);
 
+    // A job that ends before anyone watches it is answered by its first watcher, and only once.
+    const early = accepted(await queue.submit(tinyJob({ userId: 'eli' }, { size: 32, iterations: 1 })));
+    await expect.poll(() => queue.jobCounts().then((c) => c.completed), { timeout: 30_000 }).toBe(5);
+    expectPicture(await queue.outcome(early), 32);
+    await expect.poll(() => redis.client.smembers(`${prefix}:owned:chat-spread`)).toEqual([]);
+
     // What /metrics shows: both workers alive, the four jobs done, durations by worker.
     const text = await registry.metrics();
     expect(text).toContain('stylize_workers_alive{backend="wasm"} 2');
-    expect(text).toContain('stylize_redis_jobs{state="completed"} 4');
+    expect(text).toContain('stylize_redis_jobs{state="completed"} 5');
     expect(text).toContain('stylize_redis_queue_depth 0');
     const perWorker = [
       ...text.matchAll(/stylize_worker_job_duration_seconds_count\{worker="([^"]+)",outcome="done"\} (\d+)/g),
     ];
     expect(perWorker).toHaveLength(2);
-    expect(perWorker.reduce((sum, m) => sum + Number(m[2]), 0)).toBe(4);
+    expect(perWorker.reduce((sum, m) => sum + Number(m[2]), 0)).toBe(5);
   });
 
   it('finish the job of a worker killed with -9 on the other one, and the user gets one picture', async () => {

@@ -205,9 +205,13 @@ export async function createRedisJobQueue(options: RedisQueueOptions): Promise<R
     if (tracker.owned) publish(event);
     if (event.type === 'settled') {
       tracker.listeners.clear();
-      // Answered: someone here took the outcome. Unheard, it stays for resumable() after a restart.
-      if (tracker.owned && listeners.length > 0) redis.srem(owned, tracker.jobId).catch(() => undefined);
+      if (listeners.length > 0) answered(tracker);
     }
+  }
+
+  /** Someone here took the outcome; unheard, a job stays in the owned set for resumable(). */
+  function answered(tracker: Tracker): void {
+    if (tracker.owned) redis.srem(owned, tracker.jobId).catch(() => undefined);
   }
 
   async function outcomeFromStored(stored: StoredOutcome): Promise<JobOutcome> {
@@ -561,6 +565,8 @@ export async function createRedisJobQueue(options: RedisQueueOptions): Promise<R
         }
         if (first) wrapped(first);
         if (tracker.state !== 'settled') tracker.listeners.add(wrapped);
+        // Settled before anyone listened (a quick job): this listener is the one who answers it.
+        else if (first?.type === 'settled') answered(tracker);
       });
       return () => {
         stopped = true;

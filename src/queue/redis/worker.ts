@@ -182,7 +182,8 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Red
           });
       const runMs = Date.now() - started;
       await raceTimeout(outbox, 5000);
-      if (current.stop?.kind === 'hand-back') {
+      // A job that finished while being asked to stop is delivered, not run again.
+      if (current.stop?.kind === 'hand-back' && end.status !== 'done') {
         log1?.info('handing the job back to the queue');
         await job.moveToWait(token);
         throw new WaitingError();
