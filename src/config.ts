@@ -72,6 +72,14 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HTTP_PORT: int(0, 65535).default(8080),
   HTTP_ENABLED: bool.default(true),
+  // Distributed queue (src/queue/redis): set REDIS_URL to share jobs between processes and machines.
+  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -').default('stylize'),
+  CHAT_INSTANCE_ID: optionalString,
+  LOCAL_WORKER: bool.default(true),
+  WORKER_CONCURRENCY: int(1, 64).default(1),
+  WORKER_STALL_S: int(2, 600).default(30),
+  DISCORD_SHARDS: z.union([z.enum(['off', 'auto']), int(1, 10_000)]).default('off'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -80,6 +88,7 @@ const FIXES: Partial<Record<keyof Env, string>> = {
   DISCORD_TOKEN: 'copy the bot token from the Discord developer portal (Bot > Reset Token)',
   DISCORD_APPLICATION_ID: 'copy the Application ID from the Discord developer portal (General Information)',
   DISCORD_DEV_GUILD_ID: 'right-click your server in Discord (developer mode on) > Copy Server ID, or leave it empty',
+  REDIS_URL: 'use redis://[user:password@]host:port[/db] (rediss:// for TLS), or leave it empty to keep the queue in this process',
   VGG19_WEIGHTS: 'point it at a model.json, a directory holding one, an http(s) URL or a Keras .h5 file',
   SLACK_BOT_TOKEN: 'copy the Bot User OAuth Token (xoxb-…) from your Slack app (OAuth & Permissions)',
   SLACK_APP_TOKEN: 'copy an app-level token (xapp-…) with connections:write from your Slack app (Basic Information), or leave it empty for HTTP mode',

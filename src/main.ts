@@ -4,12 +4,20 @@
  */
 import { ConfigError, loadEnv, requirePlatforms, secretValues } from './config.js';
 import { isStylizeError } from './engine/errors.js';
+import { fileURLToPath } from 'node:url';
 import { createLogger } from './log.js';
 
 async function main(): Promise<void> {
   const env = loadEnv();
   requirePlatforms(env);
   const logger = createLogger({ level: env.LOG_LEVEL, secrets: secretValues(env) });
+  if (env.DISCORD_SHARDS !== 'off' && process.env.SHARDING_MANAGER === undefined) {
+    // This process becomes the shard manager; each shard runs this file again as a chat process.
+    const { runShards } = await import('./bot/discord/sharding.js');
+    const shards = await runShards(env, logger, fileURLToPath(import.meta.url));
+    process.once('SIGTERM', () => void shards.stop().then(() => process.exit(0)));
+    return;
+  }
   // Loaded after the configuration is known to be good, so a mistake there is reported at once.
   const { ensureWeights } = await import('./engine/weights/index.js');
   const { startApp, exitOnSignals } = await import('./app.js');
