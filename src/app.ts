@@ -16,6 +16,7 @@ import { startHttpServer, type HttpServer } from './bot/http.js';
 import { healthReporter } from './bot/ops/health.js';
 import { createMetrics } from './bot/ops/metrics.js';
 import { openQueue, type JobQueuePort, type QueueOptions } from './queue/index.js';
+import { isRedisJobQueue, registerRedisQueueMetrics } from './queue/redis/metrics.js';
 
 export interface AppOverrides {
   /** Discord timings (tests shorten them). */
@@ -39,6 +40,7 @@ export interface App {
 export async function startApp(env: Env, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
   const queue = await (overrides.openQueue ?? openQueue)(env, { logger, ...overrides.queue });
   const metrics = createMetrics(queue);
+  const closeRedisMetrics = isRedisJobQueue(queue) ? registerRedisQueueMetrics(metrics.registry, queue) : undefined;
   const rerolls = new RerollStore({ keepMinutes: env.REROLL_KEEP_MIN });
   const flow = new JobFlow({ queue, rerolls, logger, previewAt: overrides.previewAt });
   const commands: CommandContext = { queue, flow, logger, sizeCap: env.MAX_IMAGE_SIZE, rerollKeepMin: env.REROLL_KEEP_MIN };
@@ -69,6 +71,7 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
   } catch (e) {
     await Promise.allSettled([discord?.stop(1000), http?.close(), queue.shutdown({ graceMs: 0 })]);
     metrics.close();
+    closeRedisMetrics?.();
     rerolls.close();
     throw e;
   }
@@ -88,6 +91,7 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
         await slackStop?.();
         await http?.close();
         metrics.close();
+        closeRedisMetrics?.();
         rerolls.close();
         logger.info('stopped');
       })();

@@ -45,6 +45,7 @@ export async function createQueueFromEnv(
   const queue = await createRedisJobQueue({
     ...redisQueueOptionsFromEnv(withUrl, logger),
     localReady: localWorker?.ready(),
+    closeLocal: localWorker ? (graceMs) => localWorker.close(graceMs ?? env.SHUTDOWN_GRACE_S * 1000) : undefined,
   });
   logger.info({ instance: queue.instanceId, localWorker: localWorker?.id ?? false }, 'job queue on redis');
   return {
@@ -52,9 +53,6 @@ export async function createQueueFromEnv(
     queue,
     redis: queue,
     localWorker,
-    async stop(options) {
-      await queue.shutdown(options);
-      await localWorker?.close(options?.graceMs ?? env.SHUTDOWN_GRACE_S * 1000);
-    },
+    stop: (options) => queue.shutdown(options),
   };
 }

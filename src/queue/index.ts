@@ -3,7 +3,9 @@
  * factory the app opens its queue with.
  */
 import type { Env } from '../config.js';
+import { createLogger } from '../log.js';
 import { queueConfigFromEnv, type QueueOptions } from './config.js';
+import { createQueueFromEnv } from './from-env.js';
 import { createInProcessQueue } from './in-process.js';
 import type { JobQueuePort } from './port.js';
 
@@ -19,5 +21,8 @@ export * from './types.js';
  * commands and the bots never name a concrete queue.
  */
 export async function openQueue(env: Env, overrides: Partial<QueueOptions> = {}): Promise<JobQueuePort> {
-  return createInProcessQueue({ ...queueConfigFromEnv(env), ...overrides });
+  const options = { ...queueConfigFromEnv(env), ...overrides };
+  if (env.REDIS_URL === undefined) return createInProcessQueue(options);
+  const logger = options.logger ?? createLogger({ level: 'silent' });
+  return (await createQueueFromEnv(env, logger, () => createInProcessQueue(options), options.engine)).queue;
 }

@@ -9,8 +9,8 @@ export interface Limits {
 }
 
 /** Ids are only unique within a platform: a Discord user and a Slack user may share one. */
-const userKey = (owner: JobOwner): string => `${owner.platform}:${owner.userId}`;
-const serverKey = (owner: JobOwner): string | undefined =>
+export const userKey = (owner: JobOwner): string => `${owner.platform}:${owner.userId}`;
+export const serverKey = (owner: JobOwner): string | undefined =>
   owner.serverId === undefined ? undefined : `${owner.platform}:${owner.serverId}`;
 
 /**

@@ -4,8 +4,9 @@
  * job end first frees its place; the others find nothing to free).
  */
 import type { Redis } from 'ioredis';
-import { checkAdmission, serverKey, userKey, type Limits } from '../limits.js';
-import type { JobOwner, QueueRejection } from '../types.js';
+import { refusal, type Refusal } from '../failures.js';
+import { serverKey, userKey, type Limits } from '../limits.js';
+import type { JobOwner } from '../types.js';
 import type { AdmissionRecord } from './codec.js';
 import type { RedisKeys } from './keys.js';
 
@@ -39,7 +40,7 @@ end
 return 1
 `;
 
-export type Admission = { ok: true } | { ok: false; rejection: QueueRejection };
+export type Admission = { ok: true } | { ok: false; rejection: Refusal };
 
 export class AdmissionControl {
   constructor(
@@ -84,9 +85,9 @@ export class AdmissionControl {
       limits.maxPerServer,
       limits.maxLength,
     )) as [number, number, number, number];
-    const [admitted, ofUser, ofServer, total] = reply;
+    const [admitted, ofUser, ofServer] = reply;
     if (admitted === 1) return { ok: true };
-    return { ok: false, rejection: rejectionFor(owner, ofUser, ofServer, total, limits) };
+    return { ok: false, rejection: rejectionFor(ofUser, ofServer, limits) };
   }
 
   async release(jobId: string): Promise<boolean> {
@@ -95,30 +96,9 @@ export class AdmissionControl {
   }
 }
 
-/**
- * The same sentence the in-process queue gives, from the counts the script saw: a stand-in list
- * with the owner's jobs (counted for the user only), other users' jobs on the same server, and
- * strangers up to the total. checkAdmission tests user, server, total in that order, and the
- * first two counts are exact, so it names the limit the script refused on.
- */
-function rejectionFor(
-  owner: JobOwner,
-  ofUser: number,
-  ofServer: number,
-  total: number,
-  limits: Limits,
-): QueueRejection {
-  const mine = { owner: { platform: owner.platform, userId: owner.userId } };
-  const neighbour = {
-    owner: { platform: owner.platform, userId: '\u0000neighbour', serverId: owner.serverId },
-  };
-  const stranger = { owner: { platform: owner.platform, userId: '\u0000stranger' } };
-  const active = [
-    ...Array<typeof mine>(ofUser).fill(mine),
-    ...Array<typeof neighbour>(ofServer).fill(neighbour),
-  ];
-  while (active.length < total) active.push(stranger);
-  const rejection = checkAdmission(owner, active, limits, false);
-  if (!rejection) throw new Error('admission script refused a job the limits allow');
-  return rejection;
+/** The in-process queue's sentence, most specific limit first, from the counts the script saw. */
+function rejectionFor(ofUser: number, ofServer: number, limits: Limits): Refusal {
+  if (ofUser >= limits.maxPerUser) return refusal('user-limit', limits);
+  if (ofServer >= limits.maxPerServer) return refusal('server-limit', limits);
+  return refusal('queue-full', limits);
 }

@@ -4,7 +4,13 @@
  * worker. Wire it with `registerRedisQueueMetrics(metrics.registry, queue)`.
  */
 import { Gauge, Histogram, type Registry } from 'prom-client';
+import type { JobQueuePort } from '../port.js';
 import type { RedisJobQueue } from './queue.js';
+
+/** The distributed queue behind a port (for the shared-queue metrics only it has). */
+export function isRedisJobQueue(queue: JobQueuePort): queue is RedisJobQueue {
+  return typeof (queue as Partial<RedisJobQueue>).jobCounts === 'function' && typeof (queue as Partial<RedisJobQueue>).instanceId === 'string';
+}
 
 export function registerRedisQueueMetrics(registry: Registry, queue: RedisJobQueue): () => void {
   new Gauge({

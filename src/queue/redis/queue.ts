@@ -46,6 +46,8 @@ export interface RedisQueueOptions {
   etaPriorMsPerUnit?: number;
   /** A worker in this process: `ready()` follows it instead of waiting for any worker's heartbeat. */
   localReady?: Promise<EngineInfo>;
+  /** That worker's stop, run after the queue has closed: it finishes or hands back its job. */
+  closeLocal?: (graceMs?: number) => Promise<void>;
   logger?: Logger;
 }
 
@@ -663,7 +665,7 @@ export async function createRedisJobQueue(options: RedisQueueOptions): Promise<R
 
     shutdown: (() => {
       let done: Promise<void> | undefined;
-      return () => {
+      return (shutdownOptions?: { graceMs?: number }) => {
         done ??= (async () => {
           shuttingDown = true;
           clearInterval(reconcile);
@@ -675,6 +677,7 @@ export async function createRedisJobQueue(options: RedisQueueOptions): Promise<R
           await bull.close().catch(() => undefined);
           await redis.quit().catch(() => redis.disconnect());
           log?.info('redis queue closed');
+          await options.closeLocal?.(shutdownOptions?.graceMs);
         })();
         return done;
       };
