@@ -1,0 +1,68 @@
+/**
+ * What every implementation of the job-queue port must do, as commands and bots rely on it. Run
+ * for the in-process queue in in-process-port.test.ts; the distributed queue can run the same
+ * suite with its own factory.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobEvent, JobQueuePort, QueueEvent } from '../../src/queue/port.js';
+import { longJob, tinyJob } from './helpers.js';
+
+export function describePortContract(name: string, open: (limits: { maxPerUser: number }) => Promise<JobQueuePort>): void {
+  describe(`${name}: the job-queue port`, () => {
+    let queue: JobQueuePort;
+    const seen: QueueEvent[] = [];
+    beforeAll(async () => {
+      queue = await open({ maxPerUser: 1 });
+      await queue.ready();
+      queue.subscribe((e) => seen.push(e));
+    });
+    afterAll(async () => {
+      await queue?.shutdown({ graceMs: 0 });
+    });
+
+    it('accepts a job, lets a watcher hear where it stands first and settled last, once, before outcome resolves', async () => {
+      const spec = tinyJob({ userId: 'pat', serverId: 'g1' });
+      const submitted = await queue.submit({ ...spec, reply: { platform: 'discord', data: { channelId: 'c1' } } });
+      if (!submitted.accepted) throw new Error(submitted.message);
+      expect(submitted.position).toBeGreaterThanOrEqual(0);
+      const events: JobEvent[] = [];
+      queue.watch(submitted.jobId, (e) => events.push(e));
+      const outcome = await queue.outcome(submitted.jobId);
+      expect(outcome.status).toBe('done');
+      expect(['position', 'started', 'progress']).toContain(events[0]!.type);
+      expect(events.filter((e) => e.type === 'settled')).toHaveLength(1);
+      expect(events.at(-1)).toEqual({ type: 'settled', jobId: submitted.jobId, outcome });
+      // A late watcher still hears how it ended.
+      const late = await new Promise<JobEvent>((resolve) => queue.watch(submitted.jobId, resolve));
+      expect(late).toMatchObject({ type: 'settled', outcome: { status: 'done' } });
+      // Subscribers heard it from submission to end, with its owner.
+      const mine = seen.filter((e) => 'jobId' in e && e.jobId === submitted.jobId).map((e) => e.type);
+      expect(mine[0]).toBe('submitted');
+      expect(mine).toContain('started');
+      expect(mine.at(-1)).toBe('settled');
+      expect(seen.find((e) => e.type === 'submitted' && e.jobId === submitted.jobId)).toMatchObject({ owner: spec.owner });
+    });
+
+    it('refuses with a code and a sentence (and says so to subscribers); cancel is for the owner or a moderator', async () => {
+      const running = await queue.submit(longJob({ userId: 'quin' }));
+      if (!running.accepted) throw new Error(running.message);
+      const again = await queue.submit(tinyJob({ userId: 'quin' }));
+      expect(again).toMatchObject({ accepted: false, code: 'user-limit', message: expect.stringMatching(/already have a picture/) });
+      // Events are delivered asynchronously, an implementation may need a moment.
+      await expect.poll(() => seen.find((e) => e.type === 'refused' && e.owner.userId === 'quin')).toMatchObject({ code: 'user-limit' });
+
+      expect((await queue.jobsOf('quin', 'discord')).map((j) => j.id)).toEqual([running.jobId]);
+      expect((await queue.snapshot()).jobs.map((j) => j.id)).toContain(running.jobId);
+      expect(await queue.cancel(running.jobId, { userId: 'rex' })).toMatchObject({ ok: false, code: 'not-allowed', message: expect.any(String) });
+      expect((await queue.cancel(running.jobId, { userId: 'quin' })).ok).toBe(true);
+      expect(await queue.outcome(running.jobId)).toEqual({ status: 'cancelled', by: 'quin' });
+      expect(await queue.cancel(running.jobId, { userId: 'quin' })).toMatchObject({ ok: false });
+      expect(await queue.jobsOf('quin')).toEqual([]);
+    });
+
+    it('lists what it can resume as an array, and says whether it accepts jobs', async () => {
+      expect(Array.isArray(await queue.resumable())).toBe(true);
+      expect(queue.accepting).toBe(true);
+    });
+  });
+}
