@@ -53,7 +53,7 @@ export const envSchema = z.object({
   SLACK_PORT: int(0, 65535).default(3000),
   VGG19_WEIGHTS: optionalString,
   WEIGHTS_CACHE_DIR: z.string().default('.cache/weights'),
-  STYLIZE_BACKEND: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  STYLIZE_BACKEND: z.enum(['auto', 'onnx-cuda', 'onnx', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
   WASM_THREADS: int(0, 256).default(0),
   MAX_IMAGE_SIZE: int(64, 4096).default(1024),
   MAX_INPUT_BYTES: int(1024, 200 * 1024 * 1024).default(20 * 1024 * 1024),
