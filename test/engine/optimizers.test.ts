@@ -66,6 +66,15 @@ describe('L-BFGS', () => {
       last = loss;
     }
   });
+
+  it('spends no more evaluations than a step is allowed, backtracking included', async () => {
+    // A first step far too long for the valley: the line search would halve it several times.
+    const opt = createLbfgs(rosenbrock, new Float32Array([-1.2, 1, -1.2, 1]), { firstStep: 100 });
+    const first = await opt.step(3);
+    expect(first.evaluations).toBe(3); // the start's evaluation and two trials
+    const unlimited = await createLbfgs(rosenbrock, new Float32Array([-1.2, 1, -1.2, 1]), { firstStep: 100 }).step();
+    expect(unlimited.evaluations).toBeGreaterThan(3);
+  });
 });
 
 describe('Adam', () => {

@@ -20,13 +20,6 @@ beforeAll(async () => {
 });
 afterAll(() => engine?.dispose());
 
-it('auto picks onnx on a machine without a GPU, and says why it passed over CUDA', () => {
-  expect(engine.backend).toBe('onnx');
-  expect([engine.library, engine.provider]).toEqual(['onnxruntime', 'cpu']);
-  expect(engine.threads).toBeGreaterThanOrEqual(1);
-  expect(engine.skipped.join('\n')).toMatch(/onnx-cuda: .*CUDA/);
-});
-
 function request(options: StylizeRequest['options'] = {}): StylizeRequest {
   return { content: chicago, styles: [{ bytes: udnie }], options };
 }

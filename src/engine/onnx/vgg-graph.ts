@@ -261,12 +261,17 @@ function poolBackward(b: GraphBuilder, g: string, p: LayerPlan, pooling: Pooling
 }
 
 /** Features of one image for the targets: the content layer's map and FFᵀ of each style layer. */
-export function featuresGraph(weights: ReadonlyMap<string, RawLayer>, loss: Pick<LossSpec, 'contentLayer' | 'styleLayers' | 'pooling'>): Uint8Array {
+export function featuresGraph(
+  weights: ReadonlyMap<string, RawLayer>,
+  loss: Pick<LossSpec, 'contentLayer' | 'styleLayers' | 'pooling'>,
+  /** A fixed input size instead of a symbolic one (bench: is symbolic H×W slower?). */
+  fixed?: { height: number; width: number },
+): Uint8Array {
   const b = new GraphBuilder();
   // Sizes only matter for the plan's channel counts here; the graph itself is symbolic in H and W.
   const plan = planLayers(lossLayers(loss), 1024, 1024);
   const at = new Map(plan.map((p, i) => [p.name, i]));
-  const image = b.input(IMAGE_INPUT, [1, 'height', 'width', 3]);
+  const image = b.input(IMAGE_INPUT, [1, fixed?.height ?? 'height', fixed?.width ?? 'width', 3]);
   const { outputs } = forward(b, weights, plan, loss.pooling, image);
   const ci = at.get(loss.contentLayer)!;
   b.output(outputs[ci]!, contentFeaturesOutput, [1, plan[ci]!.cout, 'ch', 'cw']);
