@@ -117,6 +117,9 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
     );
   };
 
+  // Runtimes that compute off this thread (onnx) leave it free during a step: a timer then keeps
+  // the events coming. (tfjs computes here and calls the heartbeat between layers instead.)
+  const heartbeats = controls.onProgress ? setInterval(progress.heartbeat, Math.max(10, (controls.progressIntervalMs ?? 2000) / 4)) : undefined;
   let x: Float32Array | undefined;
   let prev: PlannedScale | undefined;
   let prevContent: RgbImage | undefined;
@@ -199,6 +202,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
     if (isStylizeError(e)) throw e;
     throw new StylizeError('internal', 'Something went wrong while painting the picture; please try again.', { cause: e });
   } finally {
+    clearInterval(heartbeats);
     objective?.dispose();
   }
 }

@@ -5,7 +5,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { QueueRejection, type JobOutcome } from '../../src/queue/types.js';
 import { longJob, once, record, startQueue, tinyJob, type TestQueue } from './helpers.js';
-import { WEIGHTS } from '../support/fixtures.js';
 
 const PNG = [0x89, 0x50, 0x4e, 0x47];
 
@@ -243,8 +242,7 @@ describe('cancel', () => {
   });
 
   it('hears from a job during a long step, not only between steps', async () => {
-    // tfjs reports between layers; an onnx step is one native call (and ~5× shorter).
-    const own = await startQueue({ progressIntervalMs: 50, engine: { weights: WEIGHTS, backend: 'wasm' } });
+    const own = await startQueue({ progressIntervalMs: 50 });
     try {
       const handle = own.queue.submit(tinyJob({ userId: 'ola' }, { size: 192, iterations: 3 }));
       const events = record(handle);

@@ -12,7 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import { StylizeError } from '../errors.js';
-import { startOnnxRuntime } from '../onnx/runtime.js';
+import { startOnnxWorker } from '../onnx/remote.js';
 import type { BackendChoice, BackendName } from '../types.js';
 import { startTfjsRuntime } from './tfjs.js';
 import type { Runtime } from './types.js';
@@ -39,9 +39,9 @@ export async function startRuntime(name: BackendName, opts: RuntimeOptions): Pro
   const threads = opts.threads ?? 0;
   switch (name) {
     case 'onnx':
-      return startOnnxRuntime('cpu', { weights: opts.weights, threads });
+      return startOnnxWorker('cpu', { weights: opts.weights, threads });
     case 'onnx-cuda':
-      return startOnnxRuntime('cuda', { weights: opts.weights, threads });
+      return startOnnxWorker('cuda', { weights: opts.weights, threads });
     default:
       return startTfjsRuntime(name, { weights: opts.weights, threads });
   }
