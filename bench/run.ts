@@ -62,6 +62,7 @@ const flags = new Command('bench')
   .option('--sizes <list>', 'long sides for --steps', '256,512')
   .option('--step_count <n>', 'steps timed per size', '5')
   .option('--job_size <px>', 'size of the default job', '512')
+  .option('--job_iterations <n>', 'evaluation budget of the job (default: the engine default)')
   .option('--quality_size <px>', 'size for --quality', '256')
   .option('--adam_steps <n>', "steps of the seed's recipe", '500')
   .option('--budgets <list>', 'iteration budgets of the default pipeline for --quality', '30,60,120,240,480')
@@ -123,7 +124,8 @@ async function defaultJob(engine: Engine, size: number): Promise<void> {
   let maxProgressGapMs = 0;
   /** At the end of each scale: when the job said it would finish. */
   const predictions: { scale: number; at: number; finishAt: number }[] = [];
-  const result = await engine.stylize(req({ size }), {
+  const iterations = opt.job_iterations === undefined ? undefined : Number(opt.job_iterations);
+  const result = await engine.stylize(req({ size, iterations }), {
     onProgress(e) {
       const now = performance.now();
       if (e.iteration === e.iterations && e.etaMs !== undefined && e.scale < e.scales) predictions.push({ scale: e.scale, at: now, finishAt: now + e.etaMs });
@@ -144,6 +146,7 @@ async function defaultJob(engine: Engine, size: number): Promise<void> {
     part: 'job',
     backend: engine.backend,
     size,
+    iterations: result.stats.scales.reduce((a, s) => a + s.iterations, 0),
     totalMs: Math.round(end - t0),
     // (predicted − actual) / actual time left, after each scale but the last.
     etaErrorAfterScale: predictions.map((p) => +((p.finishAt - end) / (end - p.at)).toFixed(3)),
@@ -191,7 +194,7 @@ function ratios(): void {
   }
   const jobs = rows.filter((r) => r.part === 'job');
   for (const onnx of jobs.filter((r) => r.backend === 'onnx')) {
-    for (const other of jobs.filter((r) => r.backend !== 'onnx' && r.size === onnx.size)) {
+    for (const other of jobs.filter((r) => r.backend !== 'onnx' && r.size === onnx.size && r.iterations === onnx.iterations)) {
       emit({ part: 'ratio', what: 'default job total time', size: onnx.size, ratio: +((onnx.totalMs as number) / (other.totalMs as number)).toFixed(3), target: 0.25 });
     }
   }

@@ -3,8 +3,8 @@
  *
  * Defaults follow the reference run (../shared/reference/README.md): content weight 5 at
  * block4_conv2, style weight 100 over block1..5_conv1, TV 1e-3, average pooling, content init.
- * `iterations` is the total over the automatic coarse-to-fine schedule (see schedule.ts); its
- * default is sized so a 512 px job fits in about 90 s on a 2-core machine with the wasm backend.
+ * `iterations` is the evaluation budget over the automatic coarse-to-fine schedule (see schedule.ts); its
+ * default is chosen there, by the delivered loss and the look of the picture on the onnx runtime.
  *
  * `strength` (0..1) is the one knob for users: it multiplies `styleWeight` by
  * 10^((strength − 0.5) · 4), i.e. ×0.01 at 0, ×1 at 0.5 (the defaults), ×100 at 1. Two decades
