@@ -217,7 +217,9 @@ export function objectiveGraph(
     if (upstream !== undefined) parts.push(p.poolAfter ? poolBackward(b, upstream, p, loss.pooling, poolIndices[i]) : upstream);
     const gy = parts.length === 1 ? parts[0]! : b.op('Sum', parts);
     const gz = b.op('Mul', [gy, b.op('Sign', [outputs[i]!])]);
-    if (backward === 'convtranspose') {
+    // The first layer's gradient has 3 channels: as a forward conv it would unfold its 64-channel
+    // input 9× (im2col: 400 MB at 512×341, the step's peak); ConvTranspose's buffer is 27 rows.
+    if (backward === 'convtranspose' || i === 0) {
       upstream = b.op('ConvTranspose', [gz, kernels[i]!], CONV_ATTRS);
     } else {
       const raw = layerWeights(weights, p.name);
