@@ -9,7 +9,8 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+# .npmrc skips onnxruntime-node's download of its CUDA provider (the CPU libraries ship in the package).
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -20,12 +21,15 @@ ENV NODE_ENV=production \
     WEIGHTS_CACHE_DIR=/app/.cache/weights \
     HTTP_PORT=8080
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 # Production dependencies only; tfjs-node (optional) downloads libtensorflow in its install script,
 # which is what makes the native backend available inside the image.
 RUN npm ci --omit=dev --no-audit --no-fund \
     && npm install --no-save --no-audit --no-fund @tensorflow/tfjs-node@4.22.0 \
     && npm cache clean --force
+# 1: add onnxruntime-node's CUDA 12 provider (backend onnx-cuda; needs a GPU at run time).
+ARG ONNXRUNTIME_CUDA=0
+RUN if [ "$ONNXRUNTIME_CUDA" = "1" ]; then ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node; fi
 COPY --from=build /app/dist ./dist
 COPY NOTICE LICENSE README.md ./
 ARG FETCH_WEIGHTS=1

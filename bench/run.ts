@@ -2,10 +2,15 @@
  * `npm run bench [-- flags]`: engine speed and quality as JSON lines on stdout (progress on stderr).
  * Each part runs only when its flag is given (all of them when none is), so it can run in pieces:
  *
- *   --steps     median ms per optimisation step (forward + image gradient + L-BFGS update) per
- *               backend and size, conv GFLOP/s, peak RSS
+ *   --steps     ms per objective evaluation (forward + image gradient + L-BFGS update) per
+ *               backend and size, conv GFLOP/s, peak RSS; then onnx/other ratios per size
+ *   --peak      GFLOP/s of a large MatMul in onnxruntime (this machine's practical limit) and the
+ *               onnx step's conv GFLOP/s as a fraction of it (target ≥ 0.7)
+ *   --rss       peak RSS of a default 1024 px job on the first backend, in a fresh process (≤ 4 GB)
  *   --job       a default job (default options, --job_size px): total time, time to first preview,
- *               longest gap between progress events
+ *               longest gap between progress events, delivered loss (target ≤ 2.52e5 at 512 px:
+ *               PyTorch's 50 L-BFGS iterations), ETA error at the end of each scale; then the
+ *               onnx/other total-time ratio (target ≤ 0.25)
  *   --quality   time to quality at --quality_size px: the seed's recipe (one scale at full size,
  *               Adam lr 4, content init) vs the default coarse-to-fine pipeline, both scored by
  *               the full-resolution loss of the saved image; then how long the default needs to
@@ -13,13 +18,14 @@
  *   --event_loop the main thread's event-loop delay while a 512 px job runs in the queue's worker
  *               (bench/event-loop.ts in its own process, so its worker starts cold as the bot's does)
  *
- *   --backends auto,wasm,cpu   --sizes 128,256,512   --step_count 5   --job_size 512
+ *   --backends onnx,wasm   --sizes 256,512   --step_count 5   --job_size 512
  *   --quality_size 256 (512 Adam steps take ~40 min on 2 cores)   --adam_steps 500
  *   --budgets 30,60,120,240,480   --seed_loss <n> (reuse an earlier seed run)
  *   --weights <path>   --out <dir> (result PNGs)
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -29,6 +35,8 @@ import { image, WEIGHTS } from '../test/support/fixtures.js';
 
 interface Flags {
   steps?: boolean;
+  peak?: boolean;
+  rss?: boolean;
   job?: boolean;
   quality?: boolean;
   eventLoop?: boolean;
@@ -45,13 +53,16 @@ interface Flags {
 
 const flags = new Command('bench')
   .option('--steps')
+  .option('--peak')
+  .option('--rss')
   .option('--job')
   .option('--quality')
   .option('--event_loop')
-  .option('--backends <list>', 'backends to compare', 'auto')
-  .option('--sizes <list>', 'long sides for --steps', '128,256,512')
+  .option('--backends <list>', 'backends to compare', 'onnx,wasm')
+  .option('--sizes <list>', 'long sides for --steps', '256,512')
   .option('--step_count <n>', 'steps timed per size', '5')
   .option('--job_size <px>', 'size of the default job', '512')
+  .option('--job_iterations <n>', 'evaluation budget of the job (default: the engine default)')
   .option('--quality_size <px>', 'size for --quality', '256')
   .option('--adam_steps <n>', "steps of the seed's recipe", '500')
   .option('--budgets <list>', 'iteration budgets of the default pipeline for --quality', '30,60,120,240,480')
@@ -62,18 +73,19 @@ const flags = new Command('bench')
   .opts<Flags>();
 // commander keeps snake_case flag names as given.
 const opt = flags as unknown as Record<string, string | boolean | undefined>;
-const all = !flags.steps && !flags.job && !flags.quality && !opt.event_loop;
+const all = !flags.steps && !flags.job && !flags.quality && !opt.event_loop && !flags.peak && !flags.rss;
 const list = (s: string) => s.split(',').map((v) => v.trim()).filter(Boolean);
 
 const content = image('chicago.jpg');
 const style = image('udnie.jpg');
 const req = (options: StylizeRequest['options']): StylizeRequest => ({ content, styles: [{ bytes: style }], options });
 
+const rows: Record<string, unknown>[] = [];
 function emit(record: Record<string, unknown>): void {
+  rows.push(record);
   process.stdout.write(`${JSON.stringify({ ...record, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
 }
 const log = (m: string) => process.stderr.write(`${m}\n`);
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
 async function stepTimes(engine: Engine, size: number, count: number): Promise<void> {
   // When each step ended: the first event that carries its number (events also come from inside steps).
@@ -86,10 +98,12 @@ async function stepTimes(engine: Engine, size: number, count: number): Promise<v
       dims = { width: e.width, height: e.height };
     },
   });
-  // Drop the first step (warm-up, first-time kernel setup).
-  const deltas: number[] = [];
-  for (let k = 2; k <= count + 1; k++) deltas.push(ended.get(k)! - ended.get(k - 1)!);
-  const ms = median(deltas);
+  // Steps count evaluations (a line-search retry skips a number): time per evaluation from the
+  // second step on (the first pays for warm-up and first-time kernel setup).
+  const marks = [...ended.entries()].filter(([k]) => k >= 1).sort((a, b) => a[0] - b[0]);
+  const [firstStep, firstAt] = marks[0]!;
+  const [lastStep, lastAt] = marks[marks.length - 1]!;
+  const ms = (lastAt - firstAt) / (lastStep - firstStep);
   const gflop = (2 * convFlops(dims.height, dims.width, 'block5_conv1')) / 1e9;
   emit({
     part: 'steps',
@@ -97,7 +111,7 @@ async function stepTimes(engine: Engine, size: number, count: number): Promise<v
     threads: engine.threads,
     size,
     ...dims,
-    medianStepMs: Math.round(ms),
+    msPerEvaluation: Math.round(ms),
     gflopPerStep: +gflop.toFixed(1),
     gflops: +((gflop / ms) * 1000).toFixed(1),
   });
@@ -109,9 +123,13 @@ async function defaultJob(engine: Engine, size: number): Promise<void> {
   let pending: Promise<void> | undefined;
   let lastEvent: number | undefined;
   let maxProgressGapMs = 0;
-  const result = await engine.stylize(req({ size }), {
+  /** At the end of each scale: when the job said it would finish. */
+  const predictions: { scale: number; at: number; finishAt: number }[] = [];
+  const iterations = opt.job_iterations === undefined ? undefined : Number(opt.job_iterations);
+  const result = await engine.stylize(req({ size, iterations }), {
     onProgress(e) {
       const now = performance.now();
+      if (e.iteration === e.iterations && e.etaMs !== undefined && e.scale < e.scales) predictions.push({ scale: e.scale, at: now, finishAt: now + e.etaMs });
       if (lastEvent !== undefined) maxProgressGapMs = Math.max(maxProgressGapMs, now - lastEvent);
       lastEvent = now;
       // The first preview that shows optimisation work, timed until its PNG is ready.
@@ -122,19 +140,65 @@ async function defaultJob(engine: Engine, size: number): Promise<void> {
       }
     },
   });
+  const end = performance.now();
   await pending;
-  if (flags.out) writeFileSync(path.join(flags.out, `bench-default-${size}.png`), result.image);
+  if (flags.out) writeFileSync(path.join(flags.out, `bench-default-${engine.backend}-${size}.png`), result.image);
   emit({
     part: 'job',
     backend: engine.backend,
     size,
-    totalMs: Math.round(performance.now() - t0),
+    iterations: result.stats.scales.reduce((a, s) => a + s.iterations, 0),
+    totalMs: Math.round(end - t0),
+    // (predicted − actual) / actual time left, after each scale but the last.
+    etaErrorAfterScale: predictions.map((p) => +((p.finishAt - end) / (end - p.at)).toFixed(3)),
+    finalLoss: Math.round(result.stats.finalLosses.total),
     firstPreviewMs: firstPreviewMs === undefined ? null : Math.round(firstPreviewMs),
     // Longest silence between progress events (promised: 2 s), and the wait for the first.
     maxProgressGapMs: Math.round(maxProgressGapMs),
     scales: result.stats.scales.map((s) => ({ size: `${s.width}x${s.height}`, iterations: s.iterations, ms: s.ms, total: s.losses.total })),
     finalLosses: result.stats.finalLosses,
   });
+}
+
+/** GFLOP/s of a 2048² MatMul in onnxruntime on this machine, with the threads the engine uses. */
+async function matmulPeak(): Promise<void> {
+  const ort = await import('onnxruntime-node');
+  const { GraphBuilder } = await import('../src/engine/onnx/graph-builder.js');
+  const n = 2048;
+  const b = new GraphBuilder();
+  const a = b.input('a', [n, n]);
+  b.output(b.op('MatMul', [a, b.float(new Float32Array(n * n).fill(0.001), [n, n])]), 'y', [n, n]);
+  const threads = os.availableParallelism();
+  const session = await ort.InferenceSession.create(b.encode('matmul'), { intraOpNumThreads: threads, interOpNumThreads: 1 });
+  const feeds = { a: new ort.Tensor('float32', new Float32Array(n * n).fill(1), [n, n]) };
+  await session.run(feeds);
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    await session.run(feeds);
+    times.push(performance.now() - t);
+  }
+  const ms = Math.min(...times);
+  emit({ part: 'peak', op: `MatMul ${n}x${n}x${n}`, threads, ms: Math.round(ms), gflops: +((2 * n ** 3) / ms / 1e6).toFixed(1) });
+  await session.release();
+}
+
+/** onnx against every other backend measured in this run, per size and for the default job. */
+function ratios(): void {
+  const peak = rows.find((r) => r.part === 'peak')?.gflops as number | undefined;
+  const steps = rows.filter((r) => r.part === 'steps');
+  for (const onnx of steps.filter((r) => r.backend === 'onnx')) {
+    for (const other of steps.filter((r) => r.backend !== 'onnx' && r.size === onnx.size)) {
+      emit({ part: 'ratio', what: 'ms per step', size: onnx.size, onnx: onnx.msPerEvaluation, [String(other.backend)]: other.msPerEvaluation, ratio: +((onnx.msPerEvaluation as number) / (other.msPerEvaluation as number)).toFixed(3), target: 0.2 });
+    }
+    if (peak) emit({ part: 'ratio', what: 'onnx conv GFLOP/s / MatMul GFLOP/s', size: onnx.size, ratio: +((onnx.gflops as number) / peak).toFixed(3), target: 0.7 });
+  }
+  const jobs = rows.filter((r) => r.part === 'job');
+  for (const onnx of jobs.filter((r) => r.backend === 'onnx')) {
+    for (const other of jobs.filter((r) => r.backend !== 'onnx' && r.size === onnx.size && r.iterations === onnx.iterations)) {
+      emit({ part: 'ratio', what: 'default job total time', size: onnx.size, ratio: +((onnx.totalMs as number) / (other.totalMs as number)).toFixed(3), target: 0.25 });
+    }
+  }
 }
 
 async function seedRecipe(engine: Engine, size: number, adamSteps: number): Promise<number> {
@@ -184,6 +248,7 @@ async function timeToQuality(engine: Engine, size: number, adamSteps: number, bu
   emit({ part: 'quality', summary: true, size, seedSteps: adamSteps, seedLoss, seedLossGiven: given !== undefined, defaultReachesItAt: reached ?? null });
 }
 
+if (all || flags.peak) await matmulPeak();
 const engineParts = all || flags.steps || flags.job || flags.quality;
 for (const backend of engineParts ? (list(flags.backends) as BackendChoice[]) : []) {
   const engine = await createEngine({ weights: flags.weights, backend, maxSize: 4096 });
@@ -192,6 +257,18 @@ for (const backend of engineParts ? (list(flags.backends) as BackendChoice[]) : 
   if (all || flags.job) await defaultJob(engine, Number(opt.job_size));
   if (all || flags.quality) await timeToQuality(engine, Number(opt.quality_size), Number(opt.adam_steps), list(flags.budgets).map(Number));
   engine.dispose();
+}
+
+ratios();
+if (all || flags.rss) {
+  // A fresh process, so its peak RSS is the 1024 px job's alone.
+  const [backend] = list(flags.backends);
+  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--job', '--job_size', '1024', '--backends', backend!, '--weights', flags.weights], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const job = JSON.parse(out.trim().split('\n').find((l) => l.includes('"part":"job"'))!) as Record<string, unknown>;
+  emit({ part: 'rss-1024', backend, totalMs: job.totalMs, childPeakRssMb: job.peakRssMb, targetMb: 4096 });
 }
 
 if (all || opt.event_loop) {

@@ -19,11 +19,15 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { StylizeError } from './errors.js';
-import type { BackendChoice, BackendName } from './types.js';
+import type { BackendName } from './types.js';
 import { terminateWasmWorkers, wasmWorkerCount, withFileBackedBlobs } from './wasm-threads.js';
 
+/** The backends tfjs provides (the onnx ones are onnxruntime's: see onnx/runtime.ts). */
+export type TfjsBackendName = Exclude<BackendName, 'onnx' | 'onnx-cuda'>;
+export type TfjsBackendChoice = 'auto' | TfjsBackendName;
+
 export interface BackendInfo {
-  name: BackendName;
+  name: TfjsBackendName;
   /** Threads the backend computes with (wasm: XNNPACK pool size; cpu: 1). */
   threads: number;
 }
@@ -38,8 +42,8 @@ export interface BackendOptions {
 /** Most pthread workers the tfjs wasm build pre-spawns and its C++ side accepts. */
 export const MAX_WASM_THREADS = 8;
 
-const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
-const NODE_PACKAGES: Partial<Record<BackendName, string>> = {
+const AUTO_ORDER: readonly TfjsBackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const NODE_PACKAGES: Partial<Record<TfjsBackendName, string>> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
   tensorflow: '@tensorflow/tfjs-node',
 };
@@ -47,7 +51,7 @@ const NODE_PACKAGES: Partial<Record<BackendName, string>> = {
 const TF_NODE_BACKEND = 'tensorflow';
 
 let current: BackendInfo | undefined;
-const started = new Map<BackendName, BackendInfo>();
+const started = new Map<TfjsBackendName, BackendInfo>();
 /** Serialises concurrent calls: tfjs has one global backend. */
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -55,13 +59,13 @@ export function currentBackend(): BackendInfo | undefined {
   return current;
 }
 
-export function initBackend(choice: BackendChoice = 'auto', opts: BackendOptions = {}): Promise<BackendInfo> {
+export function initBackend(choice: TfjsBackendChoice = 'auto', opts: BackendOptions = {}): Promise<BackendInfo> {
   const run = queue.then(() => select(choice, opts));
   queue = run.catch(() => undefined);
   return run;
 }
 
-async function select(choice: BackendChoice, opts: BackendOptions): Promise<BackendInfo> {
+async function select(choice: TfjsBackendChoice, opts: BackendOptions): Promise<BackendInfo> {
   if (current !== undefined && (choice === 'auto' || choice === current.name)) return current;
   if (choice !== 'auto') {
     current = await start(choice, opts);
@@ -79,7 +83,7 @@ async function select(choice: BackendChoice, opts: BackendOptions): Promise<Back
   throw new StylizeError('backend-unavailable', `No compute backend could start (${reasons.join('; ')}).`);
 }
 
-async function start(name: BackendName, opts: BackendOptions): Promise<BackendInfo> {
+async function start(name: TfjsBackendName, opts: BackendOptions): Promise<BackendInfo> {
   const known = started.get(name);
   if (known !== undefined) {
     if (!(await tf.setBackend(backendKey(name)))) {
@@ -105,7 +109,7 @@ async function start(name: BackendName, opts: BackendOptions): Promise<BackendIn
   return info;
 }
 
-function backendKey(name: BackendName): string {
+function backendKey(name: TfjsBackendName): string {
   return name === 'tensorflow-gpu' ? TF_NODE_BACKEND : name;
 }
 

@@ -2,6 +2,9 @@
  * Where a request's options are checked: the schema of options.ts fills in the defaults and
  * validates; `strength` (0..1, the one knob for users) then multiplies `styleWeight` by
  * 10^((strength − 0.5) · 4), i.e. ×0.01 at 0, ×1 at 0.5 (the defaults), ×100 at 1.
+ *
+ * `iterations` is the evaluation budget over the automatic coarse-to-fine schedule (see schedule.ts);
+ * its default is chosen there, by the delivered loss and the look of the picture on the onnx runtime.
  */
 import { StylizeError } from './errors.js';
 import { DEFAULT_MAX_SIZE, optionsSchema, strengthFactor } from './options.js';

@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { shown } from './errors.js';
+import { VGG19_LAYERS } from './layers.js';
 import { DEFAULT_ITERATIONS, DEFAULT_SIZE } from './schedule.js';
 import {
   INITS,
@@ -150,8 +151,6 @@ export function specSchema(spec: OptionSpec, name: string, max: number): z.ZodTy
   }
 }
 
-/** VGG19's conv layer names (convs per block 2, 2, 4, 4, 4); written out here so that this schema loads without tfjs. */
-const VGG19_LAYERS = [2, 2, 4, 4, 4].flatMap((convs, b) => Array.from({ length: convs }, (_, c) => `block${b + 1}_conv${c + 1}`));
 
 const layerSchema = (name: string) =>
   z.string().refine((v) => VGG19_LAYERS.includes(v), {

@@ -3,8 +3,11 @@
  * CLI and the bots all speak these shapes.
  */
 
-/** The one list of backends; the configuration, the CLI and the worker protocol take it from here. */
-export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+/**
+ * The one list of backends; the configuration, the CLI and the worker protocol take it from here.
+ * onnx / onnx-cuda: onnxruntime-node on its CPU / CUDA provider; the others are tfjs backends.
+ */
+export const BACKEND_NAMES = ['onnx-cuda', 'onnx', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 export const BACKEND_CHOICES = ['auto', ...BACKEND_NAMES] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -28,6 +31,7 @@ export interface LayerWeight {
 export interface Scale {
   /** Long side in pixels. */
   size: number;
+  /** Objective evaluations at this scale. */
   iterations: number;
 }
 
@@ -55,9 +59,9 @@ export interface StylizeOptions {
   /** Default `lbfgs`. */
   optimizer: OptimizerName;
   /**
-   * Total optimisation steps over all scales. Default 40: with the auto schedule (128:24, 256:11,
-   * 512:5) a 512 px job takes about 70 s on 2 cores with wasm; the picture is stylised at 128 px
-   * and refined at the finer scales (see engine/schedule.ts and engine/defaults.ts).
+   * The budget over all scales in objective evaluations (an L-BFGS line-search retry counts as
+   * one), so the same size and budget cost the same on every pair of pictures. Default: see
+   * engine/schedule.ts (DEFAULT_ITERATIONS).
    */
   iterations: number;
   /**
@@ -166,9 +170,9 @@ export interface ImageLimits {
 export interface EngineConfig {
   /** VGG19 weights: model.json path, a directory holding one, an http(s) URL, or a Keras .h5 file. */
   weights: string;
-  /** Default `auto`: tensorflow-gpu → tensorflow → wasm → cpu. */
+  /** Default `auto`: onnx-cuda → tensorflow-gpu (with a GPU) → onnx → tensorflow → wasm → cpu. */
   backend?: BackendChoice;
-  /** Wasm threads; 0 = as many as there are cores. */
+  /** Compute threads (onnx intra-op threads, wasm workers); 0 = as many as there are cores. */
   threads?: number;
   /** Largest `size` accepted. Default 1024. */
   maxSize?: number;
@@ -178,6 +182,13 @@ export interface EngineConfig {
 export interface Engine {
   readonly backend: BackendName;
   readonly threads: number;
+  /** The library computing (onnxruntime or tfjs) and where (cpu, cuda, wasm, …): for the log. */
+  readonly library: 'onnxruntime' | 'tfjs';
+  readonly provider: string;
+  /** Why `auto` passed over faster runtimes (one sentence each); empty for an explicit choice. */
+  readonly skipped: readonly string[];
+  /** Tensors (tfjs) the runtime holds beyond its weights: jobs must leave this as they found it. */
+  liveResources(): number;
   stylize(request: StylizeRequest, controls?: RunControls): Promise<StylizeResult>;
   dispose(): void;
 }

@@ -68,20 +68,6 @@ export function createExtractor(
 }
 
 /**
- * The shortest side an input may have for every pooling before the deepest of `layers` to leave at
- * least one pixel (×2 per pooling). Thinner inputs make the runtimes' pooling kernels read out of
- * bounds (tfjs-wasm: "memory access out of bounds", then a wasm heap no later job can trust).
- */
-export function minInputSide(layers: Iterable<string>): number {
-  const depth = Math.max(0, ...[...layers].map((n) => VGG19_LAYER_NAMES.indexOf(n)));
-  let poolings = 0;
-  for (let i = 0; i < depth; i++) {
-    if (VGG19_LAYER_NAMES[i]!.slice(0, 6) !== VGG19_LAYER_NAMES[i + 1]!.slice(0, 6)) poolings++;
-  }
-  return 2 ** poolings;
-}
-
-/**
  * Multiply-adds ×2 of the 3x3 convs up to `deepest` for an H×W input: the FLOP count of one
  * forward pass. One optimisation step (forward + image gradient by a second conv) is ~2× this.
  */

@@ -9,10 +9,11 @@ import { planScales } from '../engine/schedule.js';
 import type { StylizeRequest } from '../engine/types.js';
 
 /**
- * Measured with the wasm backend on a 2-core machine: about 7.6 s per evaluation at 512x341
- * (0.17 MP). Only the first estimates use it; timed jobs replace it.
+ * Measured with the onnx backend (what `auto` picks on a CPU machine) on a 2-core machine: about
+ * 1.4 s per evaluation at 512x341 (0.17 MP); wasm took about 5× as long. Only the first estimates
+ * use it; timed jobs replace it. Steps count objective evaluations, the unit the engine budgets in.
  */
-export const PRIOR_MS_PER_MEGAPIXEL_STEP = 40_000;
+export const PRIOR_MS_PER_MEGAPIXEL_STEP = 8_000;
 
 /** Each scale also evaluates the network to set its targets and starting loss: ~2 extra steps. */
 const SETUP_STEPS_PER_SCALE = 2;

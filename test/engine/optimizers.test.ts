@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createAdam } from '../../src/engine/optimizers/adam.js';
 import { createLbfgs } from '../../src/engine/optimizers/lbfgs.js';
-import type { Objective, Optimizer } from '../../src/engine/optimizers/types.js';
+import type { Evaluation, Optimizer } from '../../src/engine/optimizers/types.js';
+
+/** The test objectives answer at once, so they can also be called directly. */
+type Objective<I> = (x: Float32Array) => Evaluation<I>;
 
 /** Rosenbrock in n dimensions: minimum 0 at (1, …, 1), a curved valley that defeats plain gradient descent. */
 const rosenbrock: Objective<number> = (x) => {
@@ -31,65 +34,74 @@ const quadratic: Objective<number> = (x) => {
   return { loss, grad, info: 0 };
 };
 
-function run<I>(opt: Optimizer<I>, steps: number): number {
+async function run<I>(opt: Optimizer<I>, steps: number): Promise<number> {
   let evaluations = 0;
-  for (let i = 0; i < steps; i++) evaluations += opt.step().evaluations;
+  for (let i = 0; i < steps; i++) evaluations += (await opt.step()).evaluations;
   return evaluations;
 }
 
 describe('L-BFGS', () => {
-  it('finds the Rosenbrock minimum from the classic start', () => {
+  it('finds the Rosenbrock minimum from the classic start', async () => {
     const x0 = new Float32Array([-1.2, 1, -1.2, 1]);
     const opt = createLbfgs(rosenbrock, x0, { firstStep: 0.1 });
-    const evaluations = run(opt, 200);
+    const evaluations = await run(opt, 200);
     for (const v of opt.x) expect(v).toBeCloseTo(1, 2);
     expect(rosenbrock(opt.x).loss).toBeLessThan(1e-6);
     expect(evaluations).toBeLessThan(400);
   });
 
-  it('respects bounds: the constrained quadratic minimum is the clamped target', () => {
+  it('respects bounds: the constrained quadratic minimum is the clamped target', async () => {
     const opt = createLbfgs(quadratic, new Float32Array(6).fill(128), { bounds: [0, 255] });
-    run(opt, 60);
+    await run(opt, 60);
     const expected = target.map((t) => Math.min(255, Math.max(0, t)));
     opt.x.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 1));
   });
 
-  it('never increases the loss from one step to the next', () => {
+  it('never increases the loss from one step to the next', async () => {
     const opt = createLbfgs(rosenbrock, new Float32Array([-1.2, 1, 0.5, -0.3, 2]), { firstStep: 0.1 });
     let last = rosenbrock(opt.x).loss;
     for (let i = 0; i < 50; i++) {
-      const { loss } = opt.step();
+      const { loss } = await opt.step();
       expect(loss).toBeLessThanOrEqual(last);
       last = loss;
     }
   });
+
+  it('spends no more evaluations than a step is allowed, backtracking included', async () => {
+    // A first step far too long for the valley: the line search would halve it several times.
+    const opt = createLbfgs(rosenbrock, new Float32Array([-1.2, 1, -1.2, 1]), { firstStep: 100 });
+    const first = await opt.step(3);
+    expect(first.evaluations).toBe(3); // the start's evaluation and two trials
+    const unlimited = await createLbfgs(rosenbrock, new Float32Array([-1.2, 1, -1.2, 1]), { firstStep: 100 }).step();
+    expect(unlimited.evaluations).toBeGreaterThan(3);
+  });
 });
 
 describe('Adam', () => {
-  it('converges on the bounded quadratic with a pixel-unit learning rate', () => {
+  it('converges on the bounded quadratic with a pixel-unit learning rate', async () => {
     const opt = createAdam(quadratic, new Float32Array(6).fill(128), { learningRate: 4, bounds: [0, 255] });
     // Then a smaller rate to settle, as one would anneal: Adam's fixed lr keeps it orbiting ±lr.
-    run(opt, 400);
+    await run(opt, 400);
     const settle = createAdam(quadratic, opt.x, { learningRate: 0.05, bounds: [0, 255] });
-    run(settle, 400);
+    await run(settle, 400);
     const expected = target.map((t) => Math.min(255, Math.max(0, t)));
     settle.x.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThan(0.5));
   });
 
-  it('moves each coordinate by about the learning rate per step, whatever the loss scale', () => {
+  it('moves each coordinate by about the learning rate per step, whatever the loss scale', async () => {
     const scaled: Objective<number> = (x) => {
       const e = quadratic(x);
       return { loss: e.loss * 1e6, grad: e.grad.map((g) => g * 1e6), info: 0 };
     };
     const opt = createAdam(scaled, new Float32Array(6).fill(200), { learningRate: 4 });
     const before = Float32Array.from(opt.x);
-    opt.step();
+    await opt.step();
     opt.x.forEach((v, i) => expect(Math.abs(v - before[i]!)).toBeCloseTo(4, 3));
   });
 
-  it('reaches the Rosenbrock valley floor', () => {
+  it('reaches the Rosenbrock valley floor', async () => {
     const opt = createAdam(rosenbrock, new Float32Array([-1.2, 1]), { learningRate: 0.02 });
-    run(opt, 5000);
+    await run(opt, 5000);
     expect(rosenbrock(opt.x).loss).toBeLessThan(1e-3);
   });
 });

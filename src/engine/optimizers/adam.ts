@@ -25,8 +25,8 @@ export function createAdam<I>(objective: Objective<I>, x0: Float32Array, opts: A
   const v = new Float32Array(n);
   let t = 0;
 
-  function step(): StepResult<I> {
-    const { loss, grad, info } = objective(x);
+  async function step(): Promise<StepResult<I>> {
+    const { loss, grad, info } = await objective(x);
     t++;
     const c1 = 1 - beta1 ** t;
     const c2 = 1 - beta2 ** t;

@@ -33,7 +33,7 @@ export function createLbfgs<I>(objective: Objective<I>, x0: Float32Array, opts: 
   const n = x0.length;
 
   let x = project(Float32Array.from(x0), bounds);
-  let current = (opts.initial as Evaluation<I> | undefined) ?? objective(x);
+  let current = opts.initial as Evaluation<I> | undefined;
   const s: Float32Array[] = [];
   const y: Float32Array[] = [];
   const rho: number[] = [];
@@ -87,8 +87,14 @@ export function createLbfgs<I>(objective: Objective<I>, x0: Float32Array, opts: 
     return d;
   }
 
-  function step(): StepResult<I> {
-    const pg = freeGradient(current.grad);
+  async function step(maxEvaluations = Infinity): Promise<StepResult<I>> {
+    let evaluations = 0;
+    if (current === undefined) {
+      current = await objective(x);
+      evaluations++;
+    }
+    const here = current;
+    const pg = freeGradient(here.grad);
     let d = direction(pg);
     if (dot(d, pg) >= 0) {
       // Not a descent direction (stale curvature): fall back to a gradient step.
@@ -96,19 +102,18 @@ export function createLbfgs<I>(objective: Objective<I>, x0: Float32Array, opts: 
       d = direction(pg);
     }
     let t = 1;
-    let evaluations = 0;
-    for (let attempt = 0; attempt <= maxBacktracks; attempt++) {
+    for (let attempt = 0; attempt <= maxBacktracks && evaluations < maxEvaluations; attempt++) {
       const trial = new Float32Array(n);
       for (let i = 0; i < n; i++) trial[i] = x[i]! + t * d[i]!;
       project(trial, bounds);
       const sNew = new Float32Array(n);
       for (let i = 0; i < n; i++) sNew[i] = trial[i]! - x[i]!;
-      const decrease = dot(current.grad, sNew);
-      const next = objective(trial);
+      const decrease = dot(here.grad, sNew);
+      const next = await objective(trial);
       evaluations++;
-      if (Number.isFinite(next.loss) && next.loss <= current.loss + ARMIJO_C1 * Math.min(decrease, 0)) {
+      if (Number.isFinite(next.loss) && next.loss <= here.loss + ARMIJO_C1 * Math.min(decrease, 0)) {
         const yNew = new Float32Array(n);
-        for (let i = 0; i < n; i++) yNew[i] = next.grad[i]! - current.grad[i]!;
+        for (let i = 0; i < n; i++) yNew[i] = next.grad[i]! - here.grad[i]!;
         const sy = dot(sNew, yNew);
         if (sy > 1e-10 * dot(yNew, yNew)) {
           s.push(sNew);
@@ -127,12 +132,14 @@ export function createLbfgs<I>(objective: Objective<I>, x0: Float32Array, opts: 
       }
       t /= 2;
     }
+    // Out of budget mid-search: stay put, keeping what was learnt (the next scale starts afresh anyway).
+    if (evaluations >= maxEvaluations) return { loss: here.loss, info: here.info, evaluations };
     // No decrease along this direction: forget the curvature and stay put.
     s.length = 0;
     y.length = 0;
     rho.length = 0;
     restart = true;
-    return { loss: current.loss, info: current.info, evaluations };
+    return { loss: here.loss, info: here.info, evaluations };
   }
 
   return {

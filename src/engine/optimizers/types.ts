@@ -11,8 +11,8 @@ export interface Evaluation<I = undefined> {
   info: I;
 }
 
-/** f(x) and ∇f(x). Must not keep or modify `x`. */
-export type Objective<I = undefined> = (x: Float32Array) => Evaluation<I>;
+/** f(x) and ∇f(x), now or later (a native runtime answers asynchronously). Must not keep or modify `x`. */
+export type Objective<I = undefined> = (x: Float32Array) => Evaluation<I> | Promise<Evaluation<I>>;
 
 export interface StepResult<I> {
   /** Loss at `optimizer.x` (L-BFGS) or at the point the step started from (Adam). */
@@ -25,7 +25,11 @@ export interface StepResult<I> {
 export interface Optimizer<I = undefined> {
   /** The current point. Replaced (not mutated) by each step, so a caller may keep a reference. */
   readonly x: Float32Array;
-  step(): StepResult<I>;
+  /**
+   * One iteration, spending at most `maxEvaluations` objective evaluations (default: as many as
+   * its line search wants), so a caller can budget a run in evaluations rather than iterations.
+   */
+  step(maxEvaluations?: number): Promise<StepResult<I>>;
 }
 
 /** Box constraints, applied by projection after every step (pixels stay in 0..255). */

@@ -22,7 +22,7 @@ import { isHdf5, readKerasH5 } from './keras-h5.js';
 import { readLayersModelFile, readLayersModelUrl } from './tfjs-layers.js';
 import { checkVggShapes, toTensors, type ConvWeights, type RawConv } from './vgg-layers.js';
 
-export { VGG19_CONV_LAYERS, expectedKernelShape, type ConvWeights } from './vgg-layers.js';
+export { VGG19_CONV_LAYERS, expectedKernelShape, type ConvWeights, type RawConv } from './vgg-layers.js';
 export { ensureWeights, downloadWeights, OFFICIAL_VGG19_H5, type EnsureWeightsConfig, type DownloadOptions } from './download.js';
 
 export interface VggWeights {
@@ -100,8 +100,30 @@ async function readUrl(url: string, fetchImpl: typeof fetch): Promise<{ raw: Map
   }
 }
 
+/** The 16 conv layers as plain float32 arrays (what the ONNX runtime builds its graphs from). */
+export interface RawVggWeights {
+  source: string;
+  format: VggWeights['format'];
+  layers: Map<string, RawConv>;
+}
+
 /** Loads and checks all 16 VGG19 conv layers from a tfjs layers model or a Keras HDF5 file. */
 export async function loadVggWeights(source: string, opts: LoadWeightsOptions = {}): Promise<VggWeights> {
+  const read = await readVggWeights(source, opts);
+  const layers = toTensors(read.layers);
+  return {
+    source,
+    format: read.format,
+    layers,
+    dispose() {
+      for (const { kernel, bias } of layers.values()) tf.dispose([kernel, bias]);
+      layers.clear();
+    },
+  };
+}
+
+/** As loadVggWeights, without making tensors. */
+export async function readVggWeights(source: string, opts: LoadWeightsOptions = {}): Promise<RawVggWeights> {
   const isUrl = /^https?:\/\//i.test(source);
   let read;
   if (isUrl) {
@@ -120,14 +142,5 @@ export async function loadVggWeights(source: string, opts: LoadWeightsOptions = 
     read = await readLocal(source);
   }
   checkVggShapes(read.raw, source);
-  const layers = toTensors(read.raw);
-  return {
-    source,
-    format: read.format,
-    layers,
-    dispose() {
-      for (const { kernel, bias } of layers.values()) tf.dispose([kernel, bias]);
-      layers.clear();
-    },
-  };
+  return { source, format: read.format, layers: read.raw };
 }

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/engine/backend.js';
-import type { BackendChoice } from '../../../src/engine/types.js';
+import type { TfjsBackendChoice as BackendChoice } from '../../../src/engine/backend.js';
 
 const [choice = 'auto', threads = '0', timeoutMs] = process.argv.slice(2);
 try {

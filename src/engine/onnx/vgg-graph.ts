@@ -1,0 +1,287 @@
+/**
+ * The Gatys objective as ONNX graphs generated from the loaded VGG19 weights, with only the layers
+ * the loss reads (up to the deepest of them).
+ *
+ *   objectiveGraph(weights, loss, h, w, opts) → one model: image [1,H,W,3] (RGB 0..255) plus the
+ *     scale's targets in; content, style and tv losses (scalars, weighted) and the image gradient
+ *     [1,H,W,3] out. The backward pass is written out by hand, layer by layer, in reverse:
+ *       conv        → the same kernel through ConvTranspose (or, opts.backward 'rotated', a forward
+ *                     Conv with the 180°-rotated, in/out-swapped kernel);
+ *       ReLU        → × Sign(y) (y ≥ 0 after ReLU, so Sign is the 0/1 mask, 0 where y = 0 as in tfjs);
+ *       avg pool    → nearest ×2 upsampling × ¼, zero-padded back over a dropped odd row/column;
+ *       max pool    → the gradient scattered to the arg-max that MaxPool reports;
+ *       Gram        → ∂/∂F of w·mean((FFᵀ/N − Gs)²) = 4w/(C²N) · (G − Gs) F, one Gemm;
+ *       content     → 2w/n · (F − Fc);
+ *       TV          → differences of neighbours, padded back into place.
+ *     The Caffe preprocessing (RGB→BGR, minus the mean) is folded in: the mean is subtracted in RGB
+ *     order and the first kernel's input channels are reversed, so the gradient comes out in RGB.
+ *   featuresGraph(weights, layers, pooling) → image [1,h,w,3] (symbolic size) in; the content
+ *     layer's features and FFᵀ (unnormalised; the caller divides by C·h·w) of each style layer out.
+ *
+ * Shapes are static in the objective (one session per scale shape: see runtime.ts for why) and
+ * symbolic in the features graph, which runs once per image and scale.
+ */
+import type { LossSpec } from '../runtime/types.js';
+import type { PoolingName } from '../types.js';
+import { VGG19_CONV_LAYERS } from '../weights/vgg-layers.js';
+import { GraphBuilder } from './graph-builder.js';
+
+/** One conv layer as read from the weights: kernel [3,3,Cin,Cout] (HWIO, as tfjs/Keras store it), bias [Cout]. */
+export interface RawLayer {
+  kernel: Float32Array;
+  bias: Float32Array;
+}
+
+
+export type BackwardConv = 'convtranspose' | 'rotated';
+
+export interface ObjectiveGraphOptions {
+  /** Leave the backward pass out: losses only (the saved image's score). */
+  gradient?: boolean;
+  backward?: BackwardConv;
+}
+
+/** RGB order of the Caffe mean the weights were trained with (B 103.939, G 116.779, R 123.68). */
+const MEAN_RGB = [123.68, 116.779, 103.939];
+
+export const IMAGE_INPUT = 'image';
+export const CONTENT_INPUT = 'content_target';
+export const gramInput = (layer: string) => `gram_${layer}`;
+export const OUTPUTS = { content: 'content_loss', style: 'style_loss', tv: 'tv_loss', grad: 'grad' } as const;
+export const contentFeaturesOutput = 'content_features';
+export const gramOutput = (layer: string) => `gram_raw_${layer}`;
+
+interface LayerPlan {
+  name: string;
+  cin: number;
+  cout: number;
+  /** Input size of this conv (its output has the same). */
+  h: number;
+  w: number;
+  /** A 2×2 pool follows (the block ends here and the network goes deeper). */
+  poolAfter: boolean;
+}
+
+/** The convs from block1_conv1 down to the deepest wanted layer, with their sizes for an H×W input. */
+export function planLayers(wanted: Iterable<string>, height: number, width: number): LayerPlan[] {
+  const names = VGG19_CONV_LAYERS.map((l) => l.name);
+  const depth = Math.max(...[...wanted].map((n) => names.indexOf(n)));
+  const plan: LayerPlan[] = [];
+  let h = height;
+  let w = width;
+  for (let i = 0; i <= depth; i++) {
+    const layer = VGG19_CONV_LAYERS[i]!;
+    const next = VGG19_CONV_LAYERS[i + 1];
+    const poolAfter = i < depth && next !== undefined && next.name.slice(0, 6) !== layer.name.slice(0, 6);
+    plan.push({ name: layer.name, cin: i === 0 ? 3 : VGG19_CONV_LAYERS[i - 1]!.filters, cout: layer.filters, h, w, poolAfter });
+    if (poolAfter) {
+      h = Math.floor(h / 2);
+      w = Math.floor(w / 2);
+    }
+  }
+  return plan;
+}
+
+export function lossLayers(loss: Pick<LossSpec, 'contentLayer' | 'styleLayers'>): string[] {
+  return [...new Set([loss.contentLayer, ...loss.styleLayers.map((l) => l.layer)])];
+}
+
+/** HWIO [3,3,cin,cout] → OIHW [cout,cin,3,3]; the first layer's input channels reversed (BGR → RGB). */
+function oihw(kernel: Float32Array, cin: number, cout: number, reverseInput: boolean): Float32Array {
+  const out = new Float32Array(kernel.length);
+  for (let y = 0; y < 3; y++) {
+    for (let x = 0; x < 3; x++) {
+      for (let i = 0; i < cin; i++) {
+        const src = ((y * 3 + x) * cin + i) * cout;
+        const ii = reverseInput ? cin - 1 - i : i;
+        for (let o = 0; o < cout; o++) out[((o * cin + ii) * 3 + y) * 3 + x] = kernel[src + o]!;
+      }
+    }
+  }
+  return out;
+}
+
+/** OIHW [cout,cin,3,3] → the kernel of the input gradient as a forward conv: [cin,cout,3,3], rotated 180°. */
+function rotated(w: Float32Array, cin: number, cout: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let o = 0; o < cout; o++) {
+    for (let i = 0; i < cin; i++) {
+      for (let k = 0; k < 9; k++) out[(i * cout + o) * 9 + (8 - k)] = w[(o * cin + i) * 9 + k]!;
+    }
+  }
+  return out;
+}
+
+const CONV_ATTRS = { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] };
+
+function layerWeights(weights: ReadonlyMap<string, RawLayer>, name: string): RawLayer {
+  const w = weights.get(name);
+  if (!w) throw new Error(`weights have no ${name}`);
+  return w;
+}
+
+/** The forward pass in NCHW from an NHWC RGB input: the post-ReLU output of every planned conv. */
+function forward(b: GraphBuilder, weights: ReadonlyMap<string, RawLayer>, plan: LayerPlan[], pooling: PoolingName, image: string) {
+  const nchw = b.op('Transpose', [image], { perm: [0, 3, 1, 2] });
+  let x = b.op('Sub', [nchw, b.float(MEAN_RGB, [1, 3, 1, 1], 'mean')]);
+  const kernels: string[] = [];
+  const outputs: string[] = [];
+  const poolIndices: (string | undefined)[] = [];
+  for (const [i, layer] of plan.entries()) {
+    const raw = layerWeights(weights, layer.name);
+    const kernel = oihw(raw.kernel, layer.cin, layer.cout, i === 0);
+    const k = b.float(kernel, [layer.cout, layer.cin, 3, 3], `${layer.name}_w`);
+    kernels.push(k);
+    const y = b.op('Relu', [b.op('Conv', [x, k, b.float(raw.bias, [layer.cout], `${layer.name}_b`)], CONV_ATTRS)]);
+    outputs.push(y);
+    if (!layer.poolAfter) {
+      poolIndices.push(undefined);
+      x = y;
+    } else if (pooling === 'avg') {
+      poolIndices.push(undefined);
+      x = b.op('AveragePool', [y], { kernel_shape: [2, 2], strides: [2, 2] });
+    } else {
+      const [pooled, indices] = b.opN('MaxPool', [y], 2, { kernel_shape: [2, 2], strides: [2, 2] });
+      poolIndices.push(indices);
+      x = pooled!;
+    }
+  }
+  return { kernels, outputs, poolIndices };
+}
+
+export function objectiveGraph(
+  weights: ReadonlyMap<string, RawLayer>,
+  loss: LossSpec,
+  height: number,
+  width: number,
+  opts: ObjectiveGraphOptions = {},
+): Uint8Array {
+  const gradient = opts.gradient ?? true;
+  const backward = opts.backward ?? 'convtranspose';
+  const b = new GraphBuilder();
+  const plan = planLayers(lossLayers(loss), height, width);
+  const at = new Map(plan.map((p, i) => [p.name, i]));
+  const image = b.input(IMAGE_INPUT, [1, height, width, 3]);
+  const { kernels, outputs, poolIndices } = forward(b, weights, plan, loss.pooling, image);
+
+  /** Gradient contributions to each conv's output, summed when the backward pass reaches it. */
+  const grads: string[][] = plan.map(() => []);
+
+  // Content: w · mean((F − Fc)²).
+  const ci = at.get(loss.contentLayer)!;
+  const cl = plan[ci]!;
+  const contentTarget = b.input(CONTENT_INPUT, [1, cl.cout, cl.h, cl.w]);
+  const contentDiff = b.op('Sub', [outputs[ci]!, contentTarget]);
+  const count = cl.cout * cl.h * cl.w;
+  const contentLoss = b.op('Mul', [b.op('ReduceSumSquare', [contentDiff], { keepdims: 0 }), b.scalar(loss.contentWeight / count)]);
+  grads[ci]!.push(b.op('Mul', [contentDiff, b.scalar((2 * loss.contentWeight) / count)]));
+
+  // Style: Σ w_l · mean((G − Gs)²), G = FFᵀ / (C·H·W), with F as [C, H·W] (NCHW needs no transpose).
+  const styleTerms: string[] = [];
+  for (const { layer, weight } of loss.styleLayers) {
+    const i = at.get(layer)!;
+    const p = plan[i]!;
+    const n = p.cout * p.h * p.w;
+    const f = b.op('Reshape', [outputs[i]!, b.int64([p.cout, p.h * p.w])]);
+    const g = b.op('Gemm', [f, f], { transB: 1, alpha: { float: 1 / n } });
+    const diff = b.op('Sub', [g, b.input(gramInput(layer), [p.cout, p.cout])]);
+    const w = loss.styleWeight * weight;
+    styleTerms.push(b.op('Mul', [b.op('ReduceSumSquare', [diff], { keepdims: 0 }), b.scalar(w / (p.cout * p.cout))]));
+    if (gradient) {
+      const df = b.op('Gemm', [diff, f], { alpha: { float: (4 * w) / (p.cout * p.cout * n) } });
+      grads[i]!.push(b.op('Reshape', [df, b.int64([1, p.cout, p.h, p.w])]));
+    }
+  }
+  const styleLoss = styleTerms.length === 1 ? styleTerms[0]! : b.op('Sum', styleTerms);
+
+  // TV on the RGB input itself: 0.5 · w · (Σ dx² + Σ dy²).
+  const slice = (axis: number, from: number, to: number) =>
+    b.op('Slice', [image, b.int64([from]), b.int64([to]), b.int64([axis])]);
+  const dx = b.op('Sub', [slice(2, 1, width), slice(2, 0, width - 1)]);
+  const dy = b.op('Sub', [slice(1, 1, height), slice(1, 0, height - 1)]);
+  const tvLoss = b.op('Mul', [
+    b.op('Add', [b.op('ReduceSumSquare', [dx], { keepdims: 0 }), b.op('ReduceSumSquare', [dy], { keepdims: 0 })]),
+    b.scalar(0.5 * loss.tvWeight),
+  ]);
+
+  b.output(contentLoss, OUTPUTS.content, []);
+  b.output(styleLoss, OUTPUTS.style, []);
+  b.output(tvLoss, OUTPUTS.tv, []);
+  if (!gradient) return b.encode('gatys_losses');
+
+  // Backward, deepest layer first.
+  let upstream: string | undefined; // ∂L/∂(input of the layer below), i.e. of this layer's (pooled) output
+  for (let i = plan.length - 1; i >= 0; i--) {
+    const p = plan[i]!;
+    const parts = [...grads[i]!];
+    if (upstream !== undefined) parts.push(p.poolAfter ? poolBackward(b, upstream, p, loss.pooling, poolIndices[i]) : upstream);
+    const gy = parts.length === 1 ? parts[0]! : b.op('Sum', parts);
+    const gz = b.op('Mul', [gy, b.op('Sign', [outputs[i]!])]);
+    // The first layer's gradient has 3 channels: as a forward conv it would unfold its 64-channel
+    // input 9× (im2col: 400 MB at 512×341, the step's peak); ConvTranspose's buffer is 27 rows.
+    if (backward === 'convtranspose' || i === 0) {
+      upstream = b.op('ConvTranspose', [gz, kernels[i]!], CONV_ATTRS);
+    } else {
+      const raw = layerWeights(weights, p.name);
+      const k = rotated(oihw(raw.kernel, p.cin, p.cout, i === 0), p.cin, p.cout);
+      upstream = b.op('Conv', [gz, b.float(k, [p.cin, p.cout, 3, 3], `${p.name}_wr`)], CONV_ATTRS);
+    }
+  }
+  // The mean subtraction passes the gradient through unchanged; back to NHWC, plus TV's.
+  const imageGrad = b.op('Transpose', [upstream!], { perm: [0, 2, 3, 1] });
+  const tvScale = b.scalar(loss.tvWeight);
+  const gdx = b.op('Mul', [dx, tvScale]);
+  const gdy = b.op('Mul', [dy, tvScale]);
+  const pad = (v: string, pads: number[]) => b.op('Pad', [v, b.int64(pads)]);
+  // d/dx[j+1] += dx[j], d/dx[j] −= dx[j]: pads are [begin N,H,W,C, end N,H,W,C].
+  const tvGrad = b.op('Sum', [
+    b.op('Sub', [pad(gdx, [0, 0, 1, 0, 0, 0, 0, 0]), pad(gdx, [0, 0, 0, 0, 0, 0, 1, 0])]),
+    b.op('Sub', [pad(gdy, [0, 1, 0, 0, 0, 0, 0, 0]), pad(gdy, [0, 0, 0, 0, 0, 1, 0, 0])]),
+  ]);
+  b.output(b.op('Add', [imageGrad, tvGrad]), OUTPUTS.grad, [1, height, width, 3]);
+  return b.encode('gatys_objective');
+}
+
+/** ∂L/∂(pool input) from ∂L/∂(pool output), for the conv `p` whose output was pooled. */
+function poolBackward(b: GraphBuilder, g: string, p: LayerPlan, pooling: PoolingName, indices: string | undefined): string {
+  const ph = Math.floor(p.h / 2);
+  const pw = Math.floor(p.w / 2);
+  if (pooling === 'max') {
+    // MaxPool's indices are flat over N·C·H·W (storage order 0): scatter into zeros of that size.
+    const zeros = b.op('ConstantOfShape', [b.int64([p.cout * p.h * p.w])], {});
+    const flatIdx = b.op('Reshape', [indices!, b.int64([-1])]);
+    const flatG = b.op('Reshape', [g, b.int64([-1])]);
+    const scattered = b.op('ScatterElements', [zeros, flatIdx, flatG], { axis: 0 });
+    return b.op('Reshape', [scattered, b.int64([1, p.cout, p.h, p.w])]);
+  }
+  // Each input pixel of a 2×2 window gets a quarter of its output's gradient.
+  const up = b.op('Resize', [g, '', b.float([1, 1, 2, 2], [4], 'scales')], { mode: 'nearest' });
+  const quarter = b.op('Mul', [up, b.scalar(0.25)]);
+  // 'valid' pooling dropped an odd last row/column; it gets no gradient.
+  if (2 * ph === p.h && 2 * pw === p.w) return quarter;
+  return b.op('Pad', [quarter, b.int64([0, 0, 0, 0, 0, 0, p.h - 2 * ph, p.w - 2 * pw])]);
+}
+
+/** Features of one image for the targets: the content layer's map and FFᵀ of each style layer. */
+export function featuresGraph(
+  weights: ReadonlyMap<string, RawLayer>,
+  loss: Pick<LossSpec, 'contentLayer' | 'styleLayers' | 'pooling'>,
+  /** A fixed input size instead of a symbolic one (bench: is symbolic H×W slower?). */
+  fixed?: { height: number; width: number },
+): Uint8Array {
+  const b = new GraphBuilder();
+  // Sizes only matter for the plan's channel counts here; the graph itself is symbolic in H and W.
+  const plan = planLayers(lossLayers(loss), 1024, 1024);
+  const at = new Map(plan.map((p, i) => [p.name, i]));
+  const image = b.input(IMAGE_INPUT, [1, fixed?.height ?? 'height', fixed?.width ?? 'width', 3]);
+  const { outputs } = forward(b, weights, plan, loss.pooling, image);
+  const ci = at.get(loss.contentLayer)!;
+  b.output(outputs[ci]!, contentFeaturesOutput, [1, plan[ci]!.cout, 'ch', 'cw']);
+  for (const { layer } of loss.styleLayers) {
+    const i = at.get(layer)!;
+    const c = plan[i]!.cout;
+    const f = b.op('Reshape', [outputs[i]!, b.int64([c, -1])]);
+    b.output(b.op('Gemm', [f, f], { transB: 1 }), gramOutput(layer), [c, c]);
+  }
+  return b.encode('vgg_features');
+}

@@ -1,0 +1,60 @@
+/**
+ * The tfjs runtime: one of tfjs's backends (tensorflow-gpu, tensorflow, wasm, cpu; see
+ * backend.ts), tfjs autodiff with the hand-written image gradients of ops.ts.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, type TfjsBackendName } from '../backend.js';
+import type { RgbImage } from '../image.js';
+import { computeTargets, createObjective, evaluateLosses, neededLayers } from '../losses.js';
+import { prepareConv, withWorkTicks, type PreparedConv } from '../ops.js';
+import { createExtractor } from '../vgg.js';
+import { loadVggWeights } from '../weights/index.js';
+import type { Runtime, ScaleObjective } from './types.js';
+
+const noTick = () => undefined;
+
+export async function startTfjsRuntime(name: TfjsBackendName, opts: { threads: number; weights: string }): Promise<Runtime> {
+  const backend = await initBackend(name, { threads: opts.threads });
+  const weights = await loadVggWeights(opts.weights);
+  // The rotated kernels the image gradient needs are made once here, not per job, so a job
+  // leaves the tensor count exactly as it found it.
+  const convs = new Map<string, PreparedConv>();
+  for (const [layer, w] of weights.layers) convs.set(layer, prepareConv(w.kernel, w.bias));
+  const baseline = tf.memory().numTensors;
+  const toTensor = (img: RgbImage) => tf.tensor4d(Float32Array.from(img.data), [1, img.height, img.width, 3]);
+
+  return {
+    name: backend.name,
+    library: 'tfjs',
+    provider: backend.name,
+    threads: backend.threads,
+    async prepare(images, loss, tick = noTick): Promise<ScaleObjective> {
+      const extractor = createExtractor(convs, neededLayers(loss), loss.pooling);
+      const targets = withWorkTicks(tick, () => {
+        const tensors = [images.content, ...images.styles.map((s) => s.image)].map(toTensor);
+        try {
+          return computeTargets(
+            extractor,
+            tensors[0]!,
+            tensors.slice(1).map((image, i) => ({ image, weight: images.styles[i]!.weight })),
+            loss,
+          );
+        } finally {
+          tf.dispose(tensors);
+        }
+      });
+      const objective = createObjective(extractor, targets, loss, images.height, images.width);
+      return {
+        evaluate: async (pixels) => withWorkTicks(tick, () => objective(pixels)),
+        losses: async (pixels) =>
+          withWorkTicks(tick, () => evaluateLosses(extractor, pixels, images.height, images.width, targets, loss)),
+        dispose: () => targets.dispose(),
+      };
+    },
+    liveResources: () => tf.memory().numTensors - baseline,
+    dispose() {
+      for (const c of convs.values()) c.dispose();
+      weights.dispose();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * The seam between the engine and a compute runtime. The coarse-to-fine loop, the optimisers,
+ * image I/O and progress never touch tensors; per scale they ask a runtime for an objective over
+ * a plain Float32Array (the image, RGB 0..255, H×W×3 interleaved) and get numbers back.
+ * Two implementations: onnx (onnxruntime-node, one generated graph per scale shape) and tfjs
+ * (tfjs-node-gpu / tfjs-node / wasm / cpu, tfjs autodiff with hand-written image gradients).
+ */
+import type { Evaluation } from '../optimizers/types.js';
+import type { RgbImage } from '../image.js';
+import type { BackendName, Losses, PoolingName } from '../types.js';
+
+/** What the loss is made of: the same definition on every runtime. */
+export interface LossSpec {
+  contentLayer: string;
+  styleLayers: readonly { layer: string; weight: number }[];
+  contentWeight: number;
+  styleWeight: number;
+  tvWeight: number;
+  pooling: PoolingName;
+}
+
+/** One scale's images at their sizes for this scale; style weights are normalised by the runtime. */
+export interface ScaleImages {
+  width: number;
+  height: number;
+  content: RgbImage;
+  styles: readonly { image: RgbImage; weight: number }[];
+}
+
+/** The objective of one scale: targets fixed, the image free. */
+export interface ScaleObjective {
+  /** Weighted losses and ∇total over the pixels. */
+  evaluate(pixels: Float32Array): Promise<Evaluation<Losses>>;
+  /** Losses only (the saved image's score). */
+  losses(pixels: Float32Array): Promise<Losses>;
+  dispose(): void;
+}
+
+export interface Runtime {
+  /** The backend name users choose and see (onnx, onnx-cuda, wasm, …). */
+  readonly name: BackendName;
+  /** The library behind it. */
+  readonly library: 'onnxruntime' | 'tfjs';
+  /** Where it computes: cpu, cuda, wasm, tensorflow… */
+  readonly provider: string;
+  readonly threads: number;
+  /**
+   * Sets up a scale: targets from the images, then the objective. `tick` is called between layers
+   * where the runtime can (tfjs), so a caller can report progress during long synchronous work.
+   */
+  prepare(images: ScaleImages, loss: LossSpec, tick?: () => void): Promise<ScaleObjective>;
+  /** Live tensors or sessions the runtime holds beyond its weights (a test checks jobs leave none). */
+  liveResources(): number;
+  dispose(): void;
+}
+
+export function totalLosses(content: number, style: number, tv: number): Losses {
+  return { content, style, tv, total: content + style + tv };
+}
