@@ -6,6 +6,7 @@ import { ConfigError, loadEnv, requirePlatforms, secretValues } from './config.j
 import { isStylizeError } from './engine/errors.js';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from './log.js';
+import { weightsFix, withWeightsFix } from './cli/weights-fix.js';
 
 async function main(): Promise<void> {
   const env = loadEnv();
@@ -23,14 +24,19 @@ async function main(): Promise<void> {
   const { startApp, exitOnSignals } = await import('./app.js');
   const weights = await ensureWeights(env, { log: (message) => logger.info(message) });
   const app = await startApp({ ...env, VGG19_WEIGHTS: weights }, logger);
+  // The bot stays up (it answers that pictures cannot be made); the operator learns how to fix it.
+  app.queue.ready().catch((e: unknown) => {
+    const fix = weightsFix(e);
+    if (fix !== undefined) logger.error(`${(e as Error).message} ${fix}`);
+  });
   exitOnSignals(app, logger);
 }
 
 main().catch((e: unknown) => {
   if (e instanceof ConfigError || isStylizeError(e)) {
-    process.stderr.write(`${e.message}\n`);
+    process.stderr.write(`${withWeightsFix(e)}\n`);
   } else {
-    process.stderr.write(`Start-up failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`Start-up failed: ${e instanceof Error ? withWeightsFix(e) : String(e)}\n`);
   }
   process.exit(1);
 });

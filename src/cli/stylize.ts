@@ -11,6 +11,7 @@ import { IMAGE_INPUTS, OptionError, helpLines, optionsFor, parseOptions, type Op
 import { ConfigError, envSchema, parseEnv, readProcessEnv, type Env } from '../config.js';
 import { checkRequest, createEngine, isStylizeError, type ImageLimits, type ProgressEvent, type StyleImage } from '../engine/index.js';
 import { isEntry } from './is-entry.js';
+import { withWeightsFix } from './weights-fix.js';
 
 /** The variables the CLI reads (from the environment and `.env`), with the same rules and one-line errors as `npm start`. */
 const cliEnv = envSchema.pick({
@@ -213,7 +214,7 @@ if (isEntry(import.meta.url)) {
         process.stderr.write(`${e.message}\n`);
       } else {
         const message =
-          e instanceof OptionError || e instanceof CliError || isStylizeError(e) ? e.message : `unexpected failure: ${(e as Error)?.message ?? String(e)}`;
+          e instanceof OptionError || e instanceof CliError || isStylizeError(e) ? withWeightsFix(e) : `unexpected failure: ${(e as Error)?.message ?? String(e)}`;
         process.stderr.write(`error: ${message}\n`);
       }
       process.exit(1);

@@ -7,6 +7,7 @@ import { ConfigError, loadEnv, secretValues, type Env } from '../config.js';
 import { isStylizeError } from '../engine/errors.js';
 import { createLogger } from '../log.js';
 import { isEntry } from './is-entry.js';
+import { withWeightsFix } from './weights-fix.js';
 
 export async function runWorker(env: Env = loadEnv()): Promise<void> {
   if (env.REDIS_URL === undefined) {
@@ -44,8 +45,8 @@ if (isEntry(import.meta.url)) {
   runWorker().catch((e: unknown) => {
     const message =
       e instanceof ConfigError || isStylizeError(e)
-        ? e.message
-        : `Worker start-up failed: ${e instanceof Error ? e.message : String(e)}`;
+        ? withWeightsFix(e)
+        : `Worker start-up failed: ${e instanceof Error ? withWeightsFix(e) : String(e)}`;
     process.stderr.write(`${message}\n`);
     process.exit(1);
   });

@@ -1,4 +1,9 @@
-/** Why a job could not be done, as a code for programs and a sentence for people. */
+/**
+ * Why a job could not be done, as a code for programs and a sentence for people. The sentence says
+ * what is wrong; the code is what a caller keys its own advice on (an app adds how its operator
+ * gets weights to 'weights-missing' and 'weights-corrupt': the engine knows no app's scripts or
+ * settings).
+ */
 export type StylizeErrorCode =
   | 'empty-image'
   | 'image-too-large'
@@ -16,7 +21,7 @@ export class StylizeError extends Error {
   override name = 'StylizeError';
   constructor(
     readonly code: StylizeErrorCode,
-    /** A sentence the user can act on. */
+    /** What is wrong, in a sentence (with a library-level remedy where there is one). */
     message: string,
     options?: { cause?: unknown },
   ) {

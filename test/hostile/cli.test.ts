@@ -96,6 +96,17 @@ describe('bad inputs are refused before the weights load', () => {
   });
 });
 
+describe('weights the CLI cannot load', () => {
+  it("says what is wrong in the engine's words, then how the operator fixes it", () => {
+    const cwd = workdir();
+    const gone = cli(cwd, content, style, '--size', '64', '--weights', path.join(cwd, 'no-weights'));
+    expect(gone.status).toBe(1);
+    expect(gone.stderr.trim().split('\n').at(-1)).toMatch(
+      /^error: VGG19 weights not found at .*no-weights\. Fix: run `npm run fetch-weights` .*, or set VGG19_WEIGHTS to a model\.json, directory, URL or \.h5 file\.$/,
+    );
+  });
+});
+
 describe('the output path', () => {
   it('is checked before the job: a missing directory, or a directory itself', () => {
     const cwd = workdir();

@@ -49,7 +49,7 @@ export async function downloadWeights(dest: string, opts: DownloadOptions = {}):
   const fetchImpl = opts.fetch ?? globalThis.fetch;
   await mkdir(path.dirname(dest), { recursive: true });
   const temp = `${dest}.${process.pid}.${Date.now()}.part`;
-  const fix = 'Check the network (or proxy) and run `npm run fetch-weights` again, or set VGG19_WEIGHTS to a local copy.';
+  const fix = 'Check the network (or proxy) and download them again.';
   try {
     let res: Response;
     try {
@@ -91,7 +91,7 @@ export async function downloadWeights(dest: string, opts: DownloadOptions = {}):
     if (expected !== undefined && actual !== expected) {
       throw new StylizeError(
         'weights-corrupt',
-        `The file downloaded from ${url} has checksum md5 ${actual}, expected ${expected}, so it was deleted. Run \`npm run fetch-weights\` again; if it keeps failing, the URL serves a different file.`,
+        `The file downloaded from ${url} has checksum md5 ${actual}, expected ${expected}, so it was deleted. Download it again; if it keeps failing, the URL serves a different file.`,
       );
     }
     await rename(temp, dest);

@@ -42,7 +42,7 @@ export interface LoadWeightsOptions {
 function missing(source: string, detail = ''): StylizeError {
   return new StylizeError(
     'weights-missing',
-    `VGG19 weights not found at ${source}${detail}. Run \`npm run fetch-weights\` or set VGG19_WEIGHTS to a model.json, directory, URL or .h5 file.`,
+    `VGG19 weights not found at ${source}${detail}.`,
   );
 }
 
@@ -73,7 +73,7 @@ async function readLocal(source: string): Promise<{ raw: Map<string, RawConv>; f
     else throw missing(source, ' (the directory has no model.json and no .h5 file)');
   }
   if ((await stat(file)).size === 0) {
-    throw new StylizeError('weights-corrupt', `The VGG19 weights file ${file} is empty. Run \`npm run fetch-weights\` to download it again.`);
+    throw new StylizeError('weights-corrupt', `The VGG19 weights file ${file} is empty; download it again.`);
   }
   if (isHdf5(await readHead(file))) return { raw: await readKerasH5(file), format: 'keras-h5' };
   return { raw: await readLayersModelFile(file), format: 'tfjs-layers' };
@@ -86,13 +86,13 @@ async function readUrl(url: string, fetchImpl: typeof fetch): Promise<{ raw: Map
   // h5wasm reads from the file system, so a remote .h5 is staged in a private temp directory.
   const res = await fetchImpl(url);
   if (res.status === 404) throw missing(url, ' (HTTP 404)');
-  if (!res.ok) throw new StylizeError('weights-corrupt', `The server at ${url} answered HTTP ${res.status} for the VGG19 weights. Check the URL or run \`npm run fetch-weights\`.`);
+  if (!res.ok) throw new StylizeError('weights-corrupt', `The server at ${url} answered HTTP ${res.status} for the VGG19 weights; check the URL.`);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vgg19-'));
   try {
     const file = path.join(dir, 'weights.h5');
     await writeFile(file, new Uint8Array(await res.arrayBuffer()));
     if (!isHdf5(await readHead(file))) {
-      throw new StylizeError('weights-corrupt', `The file at ${url} is not an HDF5 (.h5) file. Point VGG19_WEIGHTS at the Keras VGG19 .h5 or run \`npm run fetch-weights\`.`);
+      throw new StylizeError('weights-corrupt', `The file at ${url} is not an HDF5 (.h5) file, so it is not the Keras VGG19 weights.`);
     }
     return { raw: await readKerasH5(file), format: 'keras-h5' };
   } finally {
@@ -134,7 +134,7 @@ export async function readVggWeights(source: string, opts: LoadWeightsOptions = 
       if (e instanceof StylizeError) throw e;
       throw new StylizeError(
         'weights-missing',
-        `VGG19 weights could not be fetched from ${source} (${(e as Error).message}). Check the URL and the network, run \`npm run fetch-weights\`, or set VGG19_WEIGHTS to a local model.json, directory or .h5 file.`,
+        `VGG19 weights could not be fetched from ${source} (${(e as Error).message}); check the URL and the network.`,
         { cause: e },
       );
     }

@@ -5,7 +5,7 @@ import type { Dataset, Group } from 'h5wasm';
 import { StylizeError } from '../errors.js';
 import { VGG19_CONV_LAYERS, type RawConv } from './vgg-layers.js';
 
-const FIX = 'Download it again with `npm run fetch-weights` (a partial download is the usual cause).';
+const FIX = 'Download it again (a partial download is the usual cause).';
 
 /** HDF5's signature; it may also sit after a user block at 512, 1024, 2048.. bytes. */
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];

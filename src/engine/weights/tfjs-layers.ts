@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { StylizeError } from '../errors.js';
 import type { RawConv } from './vgg-layers.js';
 
-const FIX = 'Download them again with `npm run fetch-weights`, or point VGG19_WEIGHTS at a complete copy.';
+const FIX = 'Download them again, or use a complete copy.';
 
 /** Reads one shard given its path relative to model.json. */
 export type ShardReader = (relativePath: string) => Promise<Uint8Array>;
@@ -124,7 +124,7 @@ export async function readLayersModelUrl(url: string, fetchImpl: typeof fetch): 
   if (res.status === 404) {
     throw new StylizeError(
       'weights-missing',
-      `VGG19 weights not found at ${url} (HTTP 404). Run \`npm run fetch-weights\` or set VGG19_WEIGHTS to a model.json, directory, URL or .h5 file.`,
+      `VGG19 weights not found at ${url} (HTTP 404).`,
     );
   }
   if (!res.ok) throw corrupt(url, `the server answered HTTP ${res.status} for model.json`);

@@ -48,7 +48,7 @@ export function checkVggShapes(raw: Map<string, RawConv>, where: string): void {
     if (!layer) {
       throw new StylizeError(
         'weights-corrupt',
-        `The VGG19 weights at ${where} have no ${name} layer, so they are not VGG19 weights. Point VGG19_WEIGHTS at VGG19 weights or run \`npm run fetch-weights\`.`,
+        `The VGG19 weights at ${where} have no ${name} layer, so they are not VGG19 weights.`,
       );
     }
     const kernelShape = expectedKernelShape(name)!;
@@ -59,7 +59,7 @@ export function checkVggShapes(raw: Map<string, RawConv>, where: string): void {
       if (!same(got, want)) {
         throw new StylizeError(
           'weights-corrupt',
-          `The VGG19 weights at ${where} have ${name} ${part} of shape [${got.join(', ')}], expected [${want.join(', ')}]. They are not VGG19 weights; run \`npm run fetch-weights\` or point VGG19_WEIGHTS at VGG19 weights.`,
+          `The VGG19 weights at ${where} have ${name} ${part} of shape [${got.join(', ')}], expected [${want.join(', ')}], so they are not VGG19 weights.`,
         );
       }
     }
@@ -67,7 +67,7 @@ export function checkVggShapes(raw: Map<string, RawConv>, where: string): void {
     if (values !== kernelShape.reduce((a, b) => a * b, 1) + filters) {
       throw new StylizeError(
         'weights-corrupt',
-        `The VGG19 weights at ${where} hold the wrong number of values for ${name}. Download them again (\`npm run fetch-weights\`).`,
+        `The VGG19 weights at ${where} hold the wrong number of values for ${name}; download them again.`,
       );
     }
   }
