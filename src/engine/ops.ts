@@ -3,10 +3,12 @@
  *
  * API (stable; other engine modules build on it):
  *
- *   prepareConv(kernel: Tensor4D [3,3,Cin,Cout], bias: Tensor1D [Cout]): PreparedConv
+ *   prepareConv(kernel: Tensor4D [3,3,Cin,Cout], bias: Tensor1D [Cout], afterConv?: () => void): PreparedConv
  *       Holds the kernel, the bias and the 180°-rotated, channel-swapped kernel the image
  *       gradient needs. Build once per layer at load time; `dispose()` frees only the rotated copy
- *       (the caller owns kernel and bias).
+ *       (the caller owns kernel and bias). `afterConv` runs after each of its convs (forward and
+ *       image gradient): a step at 512 px takes seconds and runs synchronously, and this is how
+ *       the caller gets control between layers to report progress without splitting the step.
  *   conv2dRelu(x: Tensor4D, conv: PreparedConv): Tensor4D
  *   conv2dRelu(x: Tensor4D, kernel: Tensor4D, bias: Tensor1D): Tensor4D   (caches the prepared
  *       conv per kernel tensor in a WeakMap)
@@ -46,23 +48,6 @@ export interface PreparedConv {
 
 let mode: GradientMode = 'custom';
 
-/**
- * Called after each conv (forward and image gradient) while `withWorkTicks` runs. A step at 512 px
- * takes seconds and runs synchronously; this is how a caller gets control between layers to report
- * progress (e.g. post a message from a worker) without splitting the step.
- */
-let workTick: (() => void) | undefined;
-
-export function withWorkTicks<T>(tick: () => void, work: () => T): T {
-  const outer = workTick;
-  workTick = tick;
-  try {
-    return work();
-  } finally {
-    workTick = outer;
-  }
-}
-
 export function setGradientMode(next: GradientMode): void {
   mode = next;
 }
@@ -88,7 +73,7 @@ function convBiasRelu(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor1D): t
   return tf.fused.conv2d({ x, filter: kernel, strides: STRIDES, pad: 'same', bias, activation: 'relu' });
 }
 
-export function prepareConv(kernel: tf.Tensor4D, bias: tf.Tensor1D): PreparedConv {
+export function prepareConv(kernel: tf.Tensor4D, bias: tf.Tensor1D, afterConv?: () => void): PreparedConv {
   checkKernel(kernel, bias);
   // Rotation and transpose are done once here, not on every step.
   const rotated = tf.tidy(() => tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D);
@@ -96,7 +81,7 @@ export function prepareConv(kernel: tf.Tensor4D, bias: tf.Tensor1D): PreparedCon
 
   const apply = tf.customGrad(((x: tf.Tensor4D, save: tf.GradSaveFunc) => {
     const y = convBiasRelu(x, kernel, bias);
-    workTick?.();
+    afterConv?.();
     save([y]);
     return {
       value: y,
@@ -107,7 +92,7 @@ export function prepareConv(kernel: tf.Tensor4D, bias: tf.Tensor1D): PreparedCon
         const [out] = saved as [tf.Tensor4D];
         const masked = tf.mul(dy, tf.step(out)) as tf.Tensor4D;
         const dx = tf.conv2d(masked, rotated, STRIDES, 'same');
-        workTick?.();
+        afterConv?.();
         return dx;
       },
     };

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, type TfjsBackendName } from '../backend.js';
 import type { RgbImage } from '../image.js';
 import { computeTargets, createObjective, evaluateLosses, neededLayers } from '../losses.js';
-import { prepareConv, withWorkTicks, type PreparedConv } from '../ops.js';
+import { prepareConv, type PreparedConv } from '../ops.js';
 import { createExtractor } from '../vgg.js';
 import { loadVggWeights } from '../weights/index.js';
 import type { Runtime, ScaleObjective } from './types.js';
@@ -16,10 +16,22 @@ const noTick = () => undefined;
 export async function startTfjsRuntime(name: TfjsBackendName, opts: { threads: number; weights: string }): Promise<Runtime> {
   const backend = await initBackend(name, { threads: opts.threads });
   const weights = await loadVggWeights(opts.weights);
+  // The job's heartbeat, called after every conv while its work runs (this runtime runs one job's
+  // synchronous work at a time, so one slot is enough).
+  let tick: () => void = noTick;
+  const withTicks = <T>(jobTick: () => void, work: () => T): T => {
+    const outer = tick;
+    tick = jobTick;
+    try {
+      return work();
+    } finally {
+      tick = outer;
+    }
+  };
   // The rotated kernels the image gradient needs are made once here, not per job, so a job
   // leaves the tensor count exactly as it found it.
   const convs = new Map<string, PreparedConv>();
-  for (const [layer, w] of weights.layers) convs.set(layer, prepareConv(w.kernel, w.bias));
+  for (const [layer, w] of weights.layers) convs.set(layer, prepareConv(w.kernel, w.bias, () => tick()));
   const baseline = tf.memory().numTensors;
   const toTensor = (img: RgbImage) => tf.tensor4d(Float32Array.from(img.data), [1, img.height, img.width, 3]);
 
@@ -28,9 +40,9 @@ export async function startTfjsRuntime(name: TfjsBackendName, opts: { threads: n
     library: 'tfjs',
     provider: backend.name,
     threads: backend.threads,
-    async prepare(images, loss, tick = noTick): Promise<ScaleObjective> {
+    async prepare(images, loss, jobTick = noTick): Promise<ScaleObjective> {
       const extractor = createExtractor(convs, neededLayers(loss), loss.pooling);
-      const targets = withWorkTicks(tick, () => {
+      const targets = withTicks(jobTick, () => {
         const tensors = [images.content, ...images.styles.map((s) => s.image)].map(toTensor);
         try {
           return computeTargets(
@@ -45,9 +57,9 @@ export async function startTfjsRuntime(name: TfjsBackendName, opts: { threads: n
       });
       const objective = createObjective(extractor, targets, loss, images.height, images.width);
       return {
-        evaluate: async (pixels) => withWorkTicks(tick, () => objective(pixels)),
+        evaluate: async (pixels) => withTicks(jobTick, () => objective(pixels)),
         losses: async (pixels) =>
-          withWorkTicks(tick, () => evaluateLosses(extractor, pixels, images.height, images.width, targets, loss)),
+          withTicks(jobTick, () => evaluateLosses(extractor, pixels, images.height, images.width, targets, loss)),
         dispose: () => targets.dispose(),
       };
     },
