@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { ensureWeights, OFFICIAL_VGG19_H5 } from '../engine/weights/download.js';
 import { isStylizeError } from '../engine/errors.js';
+import { formatBytes } from '../util/units.js';
 
 interface Flags {
   dir: string;
@@ -25,12 +26,11 @@ async function main(argv: string[]): Promise<void> {
 
   const tty = process.stderr.isTTY === true;
   const bar = new SingleBar(
-    { format: 'VGG19 weights [{bar}] {percentage}% | {value}/{total} MB | ETA {eta}s', stream: process.stderr, hideCursor: true },
+    { format: 'VGG19 weights [{bar}] {percentage}% | {received} / {size} | ETA {eta}s', stream: process.stderr, hideCursor: true },
     Presets.shades_classic,
   );
   let started = false;
   let lastLogged = 0;
-  const mb = (n: number) => Math.round(n / 1e5) / 10;
   try {
     const file = await ensureWeights(
       { WEIGHTS_CACHE_DIR: flags.dir },
@@ -42,13 +42,13 @@ async function main(argv: string[]): Promise<void> {
         onProgress(received, total) {
           const t = total ?? OFFICIAL_VGG19_H5.bytes;
           if (tty) {
-            if (!started) bar.start(mb(t), 0);
+            if (!started) bar.start(t, 0, { received: formatBytes(0), size: formatBytes(t) });
             started = true;
-            bar.update(mb(received));
+            bar.update(received, { received: formatBytes(received) });
           } else if (received - lastLogged >= 10e6 || received === t) {
             // Without a TTY (CI, Docker build) a line per ~10 MB keeps logs readable.
             lastLogged = received;
-            process.stderr.write(`  ${mb(received)} / ${mb(t)} MB\n`);
+            process.stderr.write(`  ${formatBytes(received)} / ${formatBytes(t)}\n`);
           }
         },
       },

@@ -10,6 +10,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { IMAGE_INPUTS, OptionError, helpLines, optionsFor, parseOptions, type OptionDef } from '../commands/options.js';
 import { ConfigError, envSchema, parseEnv, readProcessEnv, type Env } from '../config.js';
 import { checkRequest, createEngine, isStylizeError, type ImageLimits, type ProgressEvent, type StyleImage } from '../engine/index.js';
+import { formatBytes } from '../util/units.js';
 import { isEntry } from './is-entry.js';
 import { withWeightsFix } from './weights-fix.js';
 
@@ -77,7 +78,7 @@ async function readInput(file: string, what: string, limits: ImageLimits): Promi
     if (info.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
     if (!info.isFile()) throw new CliError(`cannot read the ${what} ${file}: it is not a regular file.`);
     if (info.isFile() && info.size > limits.maxBytes) {
-      throw new CliError(`the ${what} ${file} is ${(info.size / 1048576).toFixed(1)} MiB; the limit is ${(limits.maxBytes / 1048576).toFixed(1)} MiB (MAX_INPUT_BYTES).`);
+      throw new CliError(`the ${what} ${file} is ${formatBytes(info.size)}; the limit is ${formatBytes(limits.maxBytes)} (MAX_INPUT_BYTES).`);
     }
     return new Uint8Array(await readFile(file));
   } catch (e) {

@@ -23,6 +23,7 @@
  *   content)` the same on float pixels (for the image being optimised); `toBytes(floatRgb)`.
  */
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
+import { formatBytes, formatMegapixels } from '../util/units.js';
 import { StylizeError } from './errors.js';
 import type { ImageLimits } from './types.js';
 
@@ -97,16 +98,6 @@ function capitalised(label: string): string {
   return `The ${label}`;
 }
 
-function megabytes(n: number): string {
-  const mb = n / (1024 * 1024);
-  return `${mb >= 10 ? mb.toFixed(0) : mb.toFixed(1)} MB`;
-}
-
-function megapixels(n: number): string {
-  const mp = n / 1_000_000;
-  return `${mp >= 10 ? mp.toFixed(0) : mp.toFixed(1)} megapixels`;
-}
-
 const TYPE_NAMES: Record<ImageType, string> = {
   jpeg: 'JPEG',
   png: 'PNG',
@@ -133,7 +124,7 @@ export async function decodeImage(
   if (bytes.length > limits.maxBytes) {
     throw new StylizeError(
       'image-too-large',
-      `${The} is ${megabytes(bytes.length)}; the limit is ${megabytes(limits.maxBytes)}. Send a smaller file (a JPEG usually is).`,
+      `${The} is ${formatBytes(bytes.length)}; the limit is ${formatBytes(limits.maxBytes)}. Send a smaller file (a JPEG usually is).`,
     );
   }
   const type = sniffImageType(bytes);
@@ -179,7 +170,7 @@ export async function decodeImage(
   if (width * height > limits.maxPixels) {
     throw new StylizeError(
       'too-many-pixels',
-      `${The} is ${width} x ${height} pixels (${megapixels(width * height)}); the limit is ${megapixels(limits.maxPixels)}. Send a smaller picture.`,
+      `${The} is ${width} x ${height} pixels (${formatMegapixels(width * height)}); the limit is ${formatMegapixels(limits.maxPixels)}. Send a smaller picture.`,
     );
   }
 

@@ -59,7 +59,7 @@ describe('input limits and .env', () => {
 
   it('MAX_INPUT_BYTES from .env refuses a larger file before the weights load', () => {
     const cwd = workdir('MAX_INPUT_BYTES=2048\n');
-    expectRefusedEarly(cli(cwd, content, style), /^error: the content image .*chicago\.jpg is [\d.]+ MiB; the limit is 0\.0 MiB \(MAX_INPUT_BYTES\)\.$/);
+    expectRefusedEarly(cli(cwd, content, style), /^error: the content image .*chicago\.jpg is [\d.]+ (KB|MB); the limit is 2 KB \(MAX_INPUT_BYTES\)\.$/);
   });
 
   it('MAX_INPUT_PIXELS from .env refuses a larger picture before the weights load', () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { formatBytes } from '../../util/units.js';
 import { StylizeError } from '../errors.js';
 
 /** The official Keras Applications VGG19 (no top) weights; Keras publishes this md5 as file_hash. */
@@ -125,7 +126,7 @@ export async function ensureWeights(
     opts.log?.(`The cached VGG19 weights at ${dest} fail their checksum; downloading them again.`);
     await rm(dest, { force: true });
   } else {
-    opts.log?.(`Downloading the VGG19 weights (${(OFFICIAL_VGG19_H5.bytes / 1e6).toFixed(0)} MB) to ${dest}.`);
+    opts.log?.(`Downloading the VGG19 weights (${formatBytes(OFFICIAL_VGG19_H5.bytes)}) to ${dest}.`);
   }
   return downloadWeights(dest, opts);
 }
