@@ -5,8 +5,20 @@
  * the byte limit is passed, and the type is judged from the bytes, never from the file name.
  */
 import { describeNonImage, sniffImageType, type ImageType } from '../engine/image.js';
-import { formatBytes } from '../util/units.js';
-import { downloadRedirectedText, downloadTimedOutText, notHttpsText, notALinkText } from './texts.js';
+import {
+  attachmentEmptyText,
+  attachmentName,
+  attachmentTooBigText,
+  downloadFailedText,
+  downloadIncompleteText,
+  downloadRedirectedText,
+  downloadTimedOutText,
+  foreignHostText,
+  noUsableLinkText,
+  notAPictureText,
+  notHttpsText,
+  notALinkText,
+} from './texts.js';
 
 /** Input the user can fix; `message` is the sentence shown to them. Nothing was queued. */
 export class InputError extends Error {
@@ -41,7 +53,7 @@ export interface DownloadedImage {
 }
 
 function named(ref: AttachmentRef): string {
-  return ref.name ? `The ${ref.label} (${ref.name})` : `The ${ref.label}`;
+  return attachmentName(ref.label, ref.name);
 }
 
 /** Plain http only to this machine (tests, a local proxy): anywhere else a bearer token would travel in clear. */
@@ -60,12 +72,11 @@ export function isAllowedHost(url: URL, allowedHosts: readonly string[]): boolea
 }
 
 function tooBig(ref: AttachmentRef, size: number | undefined, max: number): InputError {
-  const what = size === undefined ? 'is larger than' : `is ${formatBytes(size)}, more than`;
-  return new InputError(`${named(ref)} ${what} the ${formatBytes(max)} limit. Send a smaller picture (a screenshot or an export at lower resolution works).`);
+  return new InputError(attachmentTooBigText(named(ref), size, max));
 }
 
 function empty(ref: AttachmentRef): InputError {
-  return new InputError(`${named(ref)} is empty (0 bytes). Attach the picture again.`);
+  return new InputError(attachmentEmptyText(named(ref)));
 }
 
 /** Downloads one attachment and checks that it is a picture within the limits; throws InputError. */
@@ -74,14 +85,12 @@ export async function downloadImage(ref: AttachmentRef, policy: DownloadPolicy):
   try {
     url = new URL(ref.url);
   } catch {
-    throw new InputError(`${named(ref)} has no usable link. Attach the picture to the command again.`);
+    throw new InputError(noUsableLinkText(named(ref)));
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InputError(notALinkText(named(ref), url.protocol));
   if (url.protocol === 'http:' && !isLoopback(url)) throw new InputError(notHttpsText(named(ref)));
   if (!isAllowedHost(url, policy.allowedHosts)) {
-    throw new InputError(
-      `${named(ref)} comes from ${url.host}, and this bot only downloads files uploaded to the chat itself. Upload the picture as an attachment.`,
-    );
+    throw new InputError(foreignHostText(named(ref), url.host));
   }
   if (ref.size !== undefined) {
     if (ref.size === 0) throw empty(ref);
@@ -111,7 +120,7 @@ export async function downloadImage(ref: AttachmentRef, policy: DownloadPolicy):
     } catch (e) {
       if (e instanceof InputError) throw e;
       if (isRedirectRefusal(e)) throw new InputError(downloadRedirectedText(named(ref)));
-      throw new InputError(`${named(ref)} could not be downloaded (the link did not answer). Attach it again; links expire after a while.`);
+      throw new InputError(downloadFailedText(named(ref)));
     }
     if (res.status >= 300 && res.status < 400) {
       await res.body?.cancel().catch(() => undefined);
@@ -119,7 +128,7 @@ export async function downloadImage(ref: AttachmentRef, policy: DownloadPolicy):
     }
     if (!res.ok || !res.body) {
       await res.body?.cancel().catch(() => undefined);
-      throw new InputError(`${named(ref)} could not be downloaded (HTTP ${res.status}). Attach it again; links expire after a while.`);
+      throw new InputError(downloadFailedText(named(ref), res.status));
     }
     const declared = Number(res.headers.get('content-length'));
     if (Number.isFinite(declared) && declared > policy.maxBytes) {
@@ -129,9 +138,7 @@ export async function downloadImage(ref: AttachmentRef, policy: DownloadPolicy):
     const bytes = await readAtMost(res.body, policy.maxBytes, () => tooBig(ref, undefined, policy.maxBytes), ref, deadline);
     if (bytes.length === 0) throw empty(ref);
     const type = sniffImageType(bytes);
-    if (!type) {
-      throw new InputError(`${named(ref)} is ${describeNonImage(bytes)}. Send a JPEG, PNG, WebP or GIF.`);
-    }
+    if (!type) throw new InputError(notAPictureText(named(ref), describeNonImage(bytes)));
     return { bytes, type, name: ref.name };
   } finally {
     clearTimeout(timer);
@@ -165,7 +172,7 @@ async function readAtMost(
         // Cancelling closes the connection, so a trickling server is not left holding a socket.
         await reader.cancel().catch(() => undefined);
         if (e instanceof InputError) throw e;
-        throw new InputError(`${named(ref)} could not be downloaded completely. Attach it again.`);
+        throw new InputError(downloadIncompleteText(named(ref)));
       }
       if (step.done) break;
       total += step.value.length;

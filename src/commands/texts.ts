@@ -5,7 +5,7 @@
  */
 import type { StylizeStats } from '../engine/types.js';
 import type { JobFailure, JobProgress, QueueSnapshot } from '../queue/types.js';
-import { formatDuration } from '../util/units.js';
+import { formatBytes, formatDuration } from '../util/units.js';
 
 export { formatBytes, formatDuration } from '../util/units.js';
 
@@ -241,4 +241,42 @@ export function notHttpsText(what: string): string {
 
 export function notALinkText(what: string, protocol: string): string {
   return `${what} is a ${protocol}// address, not a web link this bot can download. Upload the picture as an attachment.`;
+}
+
+/** How the sentences about one attachment name it: "The content image (cat.png)". */
+export function attachmentName(label: string, fileName?: string): string {
+  return fileName ? `The ${label} (${fileName})` : `The ${label}`;
+}
+
+/** `size` undefined: the download passed the limit before its size was known. */
+export function attachmentTooBigText(what: string, size: number | undefined, maxBytes: number): string {
+  const is = size === undefined ? 'is larger than' : `is ${formatBytes(size)}, more than`;
+  return `${what} ${is} the ${formatBytes(maxBytes)} limit. Send a smaller picture (a screenshot or an export at lower resolution works).`;
+}
+
+export function attachmentEmptyText(what: string): string {
+  return `${what} is empty (0 bytes). Attach the picture again.`;
+}
+
+export function noUsableLinkText(what: string): string {
+  return `${what} has no usable link. Attach the picture to the command again.`;
+}
+
+export function foreignHostText(what: string, host: string): string {
+  return `${what} comes from ${host}, and this bot only downloads files uploaded to the chat itself. Upload the picture as an attachment.`;
+}
+
+/** `status` undefined: the link did not answer at all. */
+export function downloadFailedText(what: string, status?: number): string {
+  const why = status === undefined ? 'the link did not answer' : `HTTP ${status}`;
+  return `${what} could not be downloaded (${why}). Attach it again; links expire after a while.`;
+}
+
+export function downloadIncompleteText(what: string): string {
+  return `${what} could not be downloaded completely. Attach it again.`;
+}
+
+/** `description` from the engine's describeNonImage: "a text file", "a PDF document", … */
+export function notAPictureText(what: string, description: string): string {
+  return `${what} is ${description}. Send a JPEG, PNG, WebP or GIF.`;
 }
