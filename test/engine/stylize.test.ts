@@ -186,8 +186,9 @@ describe('stylize (real VGG19 weights)', () => {
     for (let i = 5; i < 20; i++) await job(i);
     const grown = process.memoryUsage().rss - before;
     // One session at these sizes holds ~110 MB (weights, rotated kernels, packed copies): a leaked
-    // session per job would add over 1 GB here.
-    expect(grown).toBeLessThan(60e6);
+    // session per job would add ~1.6 GB here. The allocator's own drift over 15 jobs measured up
+    // to 80 MB (glibc keeps some of what the released sessions gave back).
+    expect(grown).toBeLessThan(300e6);
   }, 300_000);
 
   it.each([

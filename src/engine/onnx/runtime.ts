@@ -3,10 +3,12 @@
  * onnxruntime-node, on its CPU provider (`onnx`) or CUDA (`onnx-cuda`).
  *
  * One session per scale shape, not one with symbolic H×W: with every shape known, the pads for
- * odd sizes and all reshapes are constants, and onnxruntime plans the memory of a step once.
- * Building a session costs a fraction of a second (the weights are copied into the graph and
- * pre-packed), so the last few are kept (LRU) and a job's scales reuse them across jobs of the
- * same shape. The features graph (targets) is symbolic: it runs a few times per scale.
+ * odd sizes and all reshapes are constants, and onnxruntime can plan a step's memory once (its
+ * memory pattern needs fixed shapes). Whether symbolic shapes cost speed could not be settled on
+ * a shared 2-core machine (the forward pass alone at 256², static vs symbolic, came out 0.75× and
+ * 2.1× in two runs). Building a session costs ~0.4 s (the weights are copied into the graph and
+ * pre-packed), so the last few are kept (LRU) and jobs of the same shape reuse them. The features
+ * graph (targets) is symbolic: it runs a few times per scale, on images of any size.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -45,6 +47,9 @@ export interface OnnxRuntimeOptions {
 }
 
 const require = createRequire(import.meta.url);
+
+/** Largest objective (in pixels) whose session keeps onnxruntime's arena: a 512×512 image. */
+export const ARENA_MAX_PIXELS = 512 * 512;
 
 /** Where onnxruntime-node keeps its native libraries; the CUDA provider is downloaded there. */
 function nativeDir(): string {
@@ -89,20 +94,24 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
-    // Without its arena and memory pattern onnxruntime gives a step's activations back when the
-    // step ends: at 512×341 a session then keeps ~0.3 GB instead of ~1.2 GB between steps and
-    // the peak drops from 2.07 to 1.56 GB, at no speed cost we could measure.
-    enableCpuMemArena: false,
-    enableMemPattern: false,
     logSeverityLevel: 3,
   };
+  /**
+   * onnxruntime's CPU arena and memory pattern keep a step's activations for the next step:
+   * at 512×341 a step ran ~1.25× faster with them (median of 4, same process), but the session
+   * then holds ~1.2 GB instead of ~0.3 GB between steps and the peak rises from 1.56 to 2.07 GB.
+   * So they are on up to that size and off above it, where memory (1024 px: ≤ 4 GB) matters more.
+   */
+  const arenaUpTo = ARENA_MAX_PIXELS;
+  const optionsFor = (pixels: number): Ort.InferenceSession.SessionOptions =>
+    pixels <= arenaUpTo ? sessionOptions : { ...sessionOptions, enableCpuMemArena: false, enableMemPattern: false };
   const raw = await readVggWeights(opts.weights);
   const weights = new Map<string, RawLayer>([...raw.layers].map(([layer, w]) => [layer, { kernel: w.kernel.values, bias: w.bias.values }]));
   const backward = opts.backward ?? 'rotated';
 
-  async function createSession(model: Uint8Array): Promise<Ort.InferenceSession> {
+  async function createSession(model: Uint8Array, pixels = 0): Promise<Ort.InferenceSession> {
     try {
-      return await ort.InferenceSession.create(model, sessionOptions);
+      return await ort.InferenceSession.create(model, optionsFor(pixels));
     } catch (e) {
       throw new StylizeError('backend-unavailable', `The ${name} backend failed to start a session (${firstLine(e)}).`, { cause: e });
     }
@@ -111,14 +120,17 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   // A CUDA provider that is installed may still fail on this machine (driver, libraries): find out now.
   const probe = await createSession(featuresGraph(weights, { contentLayer: 'block1_conv1', styleLayers: [{ layer: 'block1_conv1', weight: 1 }], pooling: 'avg' }));
 
-  const features = new SessionCache(4, (key) => {
+  const features = new SessionCache(4, Infinity, (key) => {
     const loss = JSON.parse(key) as Pick<LossSpec, 'contentLayer' | 'styleLayers' | 'pooling'>;
-    return createSession(featuresGraph(weights, loss));
+    // Symbolic sizes: no memory pattern to plan, and each image's activations given back.
+    return createSession(featuresGraph(weights, loss), Infinity);
   });
   features.put(JSON.stringify({ contentLayer: 'block1_conv1', styleLayers: [{ layer: 'block1_conv1', weight: 1 }], pooling: 'avg' }), probe);
-  const objectives = new SessionCache(opts.cachedSessions ?? 3, (key) => {
+  // A default job's three scales stay cached (≈ 128² + 256² + 512² pixels); a 1024 px scale first
+  // releases the others, so their arenas are not held beside it.
+  const objectives = new SessionCache(opts.cachedSessions ?? 3, ARENA_MAX_PIXELS * 1.4, (key) => {
     const { loss, height, width } = JSON.parse(key) as { loss: LossSpec; height: number; width: number };
-    return createSession(objectiveGraph(weights, loss, height, width, { backward }));
+    return createSession(objectiveGraph(weights, loss, height, width, { backward }), height * width);
   });
 
   const imageTensor = (pixels: Float32Array | Uint8Array, h: number, w: number) =>
@@ -161,7 +173,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
     async prepare(images, loss): Promise<ScaleObjective> {
       const [feeds, session] = await Promise.all([
         targets(images, loss),
-        objectives.get(JSON.stringify({ loss, height: images.height, width: images.width })),
+        objectives.get(JSON.stringify({ loss, height: images.height, width: images.width }), images.height * images.width),
       ]);
       const run = async (pixels: Float32Array, fetch: string[]) => {
         return session.run({ ...feeds, [IMAGE_INPUT]: imageTensor(pixels, images.height, images.width) }, fetch);
@@ -190,43 +202,45 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   };
 }
 
-/** Sessions by key, least recently used released first. */
+/**
+ * Sessions by key, least recently used released first, within a count and a total cost (pixels:
+ * what a session's activations scale with). The newest entry always stays, whatever its cost.
+ */
 class SessionCache {
-  readonly #entries = new Map<string, Promise<Ort.InferenceSession>>();
+  readonly #entries = new Map<string, { session: Promise<Ort.InferenceSession>; cost: number }>();
   constructor(
     private readonly capacity: number,
+    private readonly maxCost: number,
     private readonly create: (key: string) => Promise<Ort.InferenceSession>,
   ) {}
 
-  get size(): number {
-    return this.#entries.size;
-  }
-
   put(key: string, session: Ort.InferenceSession): void {
-    this.#entries.set(key, Promise.resolve(session));
+    this.#entries.set(key, { session: Promise.resolve(session), cost: 0 });
   }
 
-  get(key: string): Promise<Ort.InferenceSession> {
+  get(key: string, cost = 0): Promise<Ort.InferenceSession> {
     let entry = this.#entries.get(key);
     if (entry) {
       this.#entries.delete(key);
     } else {
-      entry = this.create(key);
+      const session = this.create(key);
       // A failed build is not remembered.
-      entry.catch(() => this.#entries.delete(key));
+      session.catch(() => this.#entries.delete(key));
+      entry = { session, cost };
     }
     this.#entries.set(key, entry);
-    while (this.#entries.size > this.capacity) {
-      const [oldest, session] = this.#entries.entries().next().value!;
+    const total = () => [...this.#entries.values()].reduce((a, e) => a + e.cost, 0);
+    while (this.#entries.size > 1 && (this.#entries.size > this.capacity || total() > this.maxCost)) {
+      const [oldest, old] = this.#entries.entries().next().value!;
       this.#entries.delete(oldest);
-      void session.then((s) => s.release()).catch(() => undefined);
+      void old.session.then((s) => s.release()).catch(() => undefined);
     }
-    return entry;
+    return entry.session;
   }
 
   async clear(): Promise<void> {
     const all = [...this.#entries.values()];
     this.#entries.clear();
-    await Promise.all(all.map((s) => s.then((x) => x.release()).catch(() => undefined)));
+    await Promise.all(all.map((e) => e.session.then((x) => x.release()).catch(() => undefined)));
   }
 }
