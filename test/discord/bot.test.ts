@@ -179,7 +179,7 @@ describe('/stylize', () => {
     expect(embed.image?.url).toBe('attachment://stylized.png');
     const field = (n: string) => embed.fields.find((f) => f.name === n)?.value;
     expect(field('Seed')).toMatch(/^\d+$/);
-    expect(field('Backend')).toMatch(/wasm|cpu|tensorflow/);
+    expect(field('Backend')).toMatch(/onnx|wasm|cpu|tensorflow/);
     expect(field('Parameters')).toContain('size: 96');
     expect(field('Time')).toMatch(/^\d+ (s|min)$/);
     expect(h.emu.buttons(done).map((b) => b.label)).toEqual(['Reroll', 'Parameters']);
