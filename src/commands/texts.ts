@@ -242,3 +242,8 @@ export function notHttpsText(what: string): string {
 export function notALinkText(what: string, protocol: string): string {
   return `${what} is a ${protocol}// address, not a web link this bot can download. Upload the picture as an attachment.`;
 }
+
+/** The job message while the queue's store (Redis) has been out of reach for a while. */
+export function queueOutOfReachText(): string {
+  return 'The picture queue is out of reach for the moment; your picture is safe and will continue when it is back.';
+}
