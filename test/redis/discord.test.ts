@@ -103,8 +103,9 @@ describe('/stylize on Redis while Redis is out of reach for longer than the noti
           outageNoticeMs: 1000,
         }),
     });
-    const i = await stylize(h, 20);
-    await h.emu.waitFor('a progress edit', () => /\d+%/.test(h.emu.original(i)?.content ?? ''), 60_000);
+    // Long enough to be still running when Redis stops, even on a fast machine.
+    const i = await stylize(h, 100);
+    await h.emu.waitFor('the job to start', () => /Start|\d+%/.test(h.emu.original(i)?.content ?? ''), 60_000);
     await redis.stop();
     const notice = queueOutOfReachText();
     await h.emu.waitFor('the outage notice', () => h.emu.original(i)?.content.startsWith(notice), 15_000);
