@@ -26,6 +26,7 @@ import {
   PREVIEW_CAPTION,
   progressText,
   queuedText,
+  queueOutOfReachText,
   resultFacts,
   startedText,
   startingNowText,
@@ -196,6 +197,10 @@ export class JobFlow {
           );
           return;
         }
+        case 'delayed':
+          // The next position or progress event puts the usual text back.
+          pacer.push({ screen: waiting(queueOutOfReachText()), preview: latestPreview });
+          return;
         case 'settled':
           return;
       }

@@ -280,3 +280,8 @@ export function downloadIncompleteText(what: string): string {
 export function notAPictureText(what: string, description: string): string {
   return `${what} is ${description}. Send a JPEG, PNG, WebP or GIF.`;
 }
+
+/** The job message while the queue's store (Redis) has been out of reach for a while. */
+export function queueOutOfReachText(): string {
+  return 'The picture queue is out of reach for the moment; your picture is safe and will continue when it is back.';
+}

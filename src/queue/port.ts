@@ -40,6 +40,12 @@ export type JobEvent =
   | { type: 'position'; jobId: string; position: number; etaMs?: number }
   | { type: 'started'; jobId: string; etaMs?: number }
   | { type: 'progress'; jobId: string; progress: JobProgress }
+  /**
+   * The job is held up by the queue itself, not by its work (distributed: Redis has been out of
+   * reach for `sinceMs`). Said once per hold-up; the next position, start or progress event ends
+   * it. The in-process queue never says it.
+   */
+  | { type: 'delayed'; jobId: string; reason: 'queue-unreachable'; sinceMs: number }
   | { type: 'settled'; jobId: string; outcome: JobOutcome };
 
 /** Every job's events, plus refusals: what health and metrics are fed by. */

@@ -44,6 +44,11 @@ export interface RedisQueueOptions {
   /** How often the jobs followed here are checked directly, in case an event was missed. */
   reconcileMs?: number;
   etaPriorMsPerUnit?: number;
+  /**
+   * Redis out of reach this long: everyone following one of this process's jobs is told it is
+   * held up (a `delayed` event), so a long outage is not mistaken for a hung job. Default 15 s.
+   */
+  outageNoticeMs?: number;
   /** A worker in this process: `ready()` follows it instead of waiting for any worker's heartbeat. */
   localReady?: Promise<EngineInfo>;
   /** That worker's stop, run after the queue has closed: it finishes or hands back its job. */
@@ -97,6 +102,8 @@ interface Tracker {
   outcome?: JobOutcome;
   lastPosition?: number;
   work: number;
+  /** Told it is held up by an outage; it hears where it stands once Redis is back. */
+  delayed?: boolean;
 }
 
 const isWaitingState = (state: string): boolean =>
@@ -107,18 +114,32 @@ export async function createRedisJobQueue(options: RedisQueueOptions): Promise<R
   const log = options.logger?.child({ module: 'redis-queue', instance: options.instanceId });
   const ttl = options.resultTtlS ?? 3600;
   const reconcileMs = options.reconcileMs ?? 2000;
+  const outageNoticeMs = options.outageNoticeMs ?? 15_000;
 
   const redis = redisClient(options.url, { name: `${options.instanceId}:chat` });
   await connectOrExplain(redis, options.url);
   let reachable = true;
-  redis.on('error', (e: Error) => {
+  /** When Redis was last seen going away (undefined while it is reachable). */
+  let unreachableSince: number | undefined;
+  let outageTimer: NodeJS.Timeout | undefined;
+  const lost = (why: string) => {
+    if (shuttingDown) return;
     if (reachable)
-      log?.warn({ err: e.message }, 'redis unreachable; jobs wait in Redis and continue when it is back');
+      log?.warn({ err: why }, 'redis unreachable; jobs wait in Redis and continue when it is back');
     reachable = false;
-  });
+    if (unreachableSince !== undefined) return;
+    unreachableSince = Date.now();
+    outageTimer = setTimeout(() => tellDelayed(), outageNoticeMs);
+    outageTimer.unref();
+  };
+  redis.on('error', (e: Error) => lost(e.message));
+  redis.on('close', () => lost('connection closed'));
   redis.on('ready', () => {
-    if (!reachable) log?.info('redis reachable again');
+    if (!reachable) log?.info({ outageMs: unreachableSince && Date.now() - unreachableSince }, 'redis reachable again');
     reachable = true;
+    clearTimeout(outageTimer);
+    unreachableSince = undefined;
+    tellWhereTheyStand();
   });
 
   const bull = new Queue<JobData, StoredOutcome>(keys.queueName, {
@@ -214,6 +235,38 @@ export async function createRedisJobQueue(options: RedisQueueOptions): Promise<R
   /** Someone here took the outcome; unheard, a job stays in the owned set for resumable(). */
   function answered(tracker: Tracker): void {
     if (tracker.owned) redis.srem(owned, tracker.jobId).catch(() => undefined);
+  }
+
+  const delayedEvent = (jobId: string): JobEvent => ({
+    type: 'delayed',
+    jobId,
+    reason: 'queue-unreachable',
+    sinceMs: Date.now() - (unreachableSince ?? Date.now()),
+  });
+
+  /** The outage has lasted: every job of this process still being followed hears it waits. */
+  function tellDelayed(): void {
+    if (unreachableSince === undefined || shuttingDown) return;
+    const held = [...trackers.values()].filter((t) => t.owned && t.state !== 'settled' && !t.delayed);
+    log?.warn({ jobs: held.length, outageMs: Date.now() - unreachableSince }, 'redis still unreachable; telling the users who wait');
+    for (const tracker of held) {
+      tracker.delayed = true;
+      // Not through the chain: its steps may be waiting on Redis themselves.
+      deliver(tracker, delayedEvent(tracker.jobId));
+    }
+  }
+
+  /** Back from an outage: those told they wait hear where their job stands now. */
+  function tellWhereTheyStand(): void {
+    for (const tracker of trackers.values()) {
+      if (!tracker.delayed) continue;
+      tracker.delayed = false;
+      if (tracker.state === 'settled') continue;
+      enqueue(tracker, async () => {
+        const event = await currentEvent(tracker);
+        if (event) deliver(tracker, event);
+      });
+    }
   }
 
   async function outcomeFromStored(stored: StoredOutcome): Promise<JobOutcome> {
@@ -566,6 +619,7 @@ export async function createRedisJobQueue(options: RedisQueueOptions): Promise<R
           return;
         }
         if (first) wrapped(first);
+        if (tracker.delayed && tracker.state !== 'settled') wrapped(delayedEvent(jobId));
         if (tracker.state !== 'settled') tracker.listeners.add(wrapped);
         // Settled before anyone listened (a quick job): this listener is the one who answers it.
         else if (first?.type === 'settled') answered(tracker);
@@ -670,6 +724,7 @@ export async function createRedisJobQueue(options: RedisQueueOptions): Promise<R
           shuttingDown = true;
           clearInterval(reconcile);
           clearTimeout(positionsTimer);
+          clearTimeout(outageTimer);
           // Jobs stay in Redis; the owned set lets the next process with this instance id answer them.
           await Promise.allSettled([...trackers.values()].map((t) => t.chain));
           await events.close().catch(() => undefined);
