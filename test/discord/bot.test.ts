@@ -115,7 +115,7 @@ describe('/help', () => {
 
 describe('/stylize', () => {
   it('acknowledges at once, shows the line, progress and previews, and ends with the picture and buttons', async () => {
-    const alice = h.emu.runCommand({ name: 'stylize', options: { ...(await pictures()), size: 96, iterations: 60 } });
+    const alice = h.emu.runCommand({ name: 'stylize', options: { ...(await pictures()), size: 96, iterations: 240 } });
     const first = await reply(h.emu, alice);
     const callback = h.emu.requestsOf(alice).find((r) => r.route === 'callback')!;
     expect((callback.body as { type: number }).type).toBe(5);
@@ -187,7 +187,7 @@ describe('/stylize', () => {
     // Parameters: the command to make it again, with the seed that was picked.
     const params = h.emu.clickButton(done, button(done, 'Parameters'), USERS.alice);
     const paramsAnswer = await ephemeralAnswer(h.emu, params);
-    expect(paramsAnswer.content).toContain(`/stylize content:<photo> style:<painting> size:96 iterations:60 seed:${field('Seed')}`);
+    expect(paramsAnswer.content).toContain(`/stylize content:<photo> style:<painting> size:96 iterations:240 seed:${field('Seed')}`);
 
     // Reroll starts a new job from the kept pictures; its requester can cancel it while it runs.
     const reroll = h.emu.clickButton(done, button(done, 'Reroll'), USERS.alice);
@@ -203,7 +203,7 @@ describe('/stylize', () => {
     // The reroll had the same options and another seed.
     const rerollParams = await ephemeralAnswer(h.emu, h.emu.clickButton(rerollFinal, button(rerollFinal, 'Parameters'), USERS.alice));
     const rerollSeed = /seed:(\d+)/.exec(rerollParams.content)?.[1];
-    expect(rerollParams.content).toContain('/stylize content:<photo> style:<painting> size:96 iterations:60 seed:');
+    expect(rerollParams.content).toContain('/stylize content:<photo> style:<painting> size:96 iterations:240 seed:');
     expect(rerollSeed).toBeDefined();
     expect(rerollSeed).not.toBe(field('Seed'));
     await queueEmpty();

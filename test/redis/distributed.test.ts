@@ -123,11 +123,13 @@ describe('two workers', () => {
     const stop = queue.onFinished((run) => ranOn.set(run.jobId, run.workerId));
     const ids = await Promise.all(
       ['ann', 'bob', 'cat', 'dan'].map(async (userId) =>
-        accepted(await queue.submit(tinyJob({ userId }, { size: 32, iterations: 2 }))),
+        // Long enough (about a second each on onnx) that the first worker is still busy when the
+        // next job arrives: a 2-step job finished before the other worker could take one.
+        accepted(await queue.submit(tinyJob({ userId }, { size: 64, iterations: 40 }))),
       ),
     );
     const outcomes = await Promise.all(ids.map((id) => queue.outcome(id)));
-    for (const outcome of outcomes) expectPicture(outcome, 32);
+    for (const outcome of outcomes) expectPicture(outcome, 64);
     stop();
     expect(new Set(ids.map((id) => ranOn.get(id))).size).toBe(2);
     expect(ids.filter((id) => startedOn(a, id)).length).toBeGreaterThan(0);
@@ -143,7 +145,7 @@ describe('two workers', () => {
 
     // What /metrics shows: both workers alive, the four jobs done, durations by worker.
     const text = await registry.metrics();
-    expect(text).toContain('stylize_workers_alive{backend="wasm"} 2');
+    expect(text).toContain('stylize_workers_alive{backend="onnx"} 2');
     expect(text).toContain('stylize_redis_jobs{state="completed"} 5');
     expect(text).toContain('stylize_redis_queue_depth 0');
     const perWorker = [
