@@ -2,9 +2,8 @@
  * The main-thread side of one engine worker: spawns it, keeps it warm, runs one job at a time on
  * it, and turns a crash into a failure of that job alone before starting a fresh worker.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../util/module-worker.js';
 import type { Logger } from '../log.js';
 import type { BackendName, StylizeRequest, StylizeResult } from '../engine/types.js';
 import { failureFromError, internalError, isCancellation, outOfMemory, workerCrash } from './failures.js';
@@ -50,26 +49,9 @@ interface CurrentRun {
   killTimer?: NodeJS.Timeout;
 }
 
-/**
- * Dev and tests run the TypeScript sources; the build runs plain `dist/*.js`. Node 20 does not
- * apply `--import tsx` hooks to a worker's entry module, so a TypeScript worker starts from a small
- * bootstrap that registers tsx inside the thread first.
- */
 function spawnWorker(init: WorkerInit, resourceLimits?: ResourceLimits, entryOverride?: URL): Worker {
   const entry = entryOverride ?? new URL(import.meta.url.endsWith('.ts') ? './engine-worker.ts' : './engine-worker.js', import.meta.url);
-  const fromSource = entry.pathname.endsWith('.ts');
-  if (!fromSource) return new Worker(entry, { workerData: init, resourceLimits });
-  const bootstrap =
-    `import(${JSON.stringify(tsxApiUrl())})` +
-    `.then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })` +
-    `.catch((e) => { process.nextTick(() => { throw e; }); });`;
-  return new Worker(bootstrap, { eval: true, workerData: init, resourceLimits });
-}
-
-/** tsx's ESM API (the `import` condition of `tsx/esm/api`), found from this file, not the cwd. */
-function tsxApiUrl(): string {
-  const cjs = createRequire(import.meta.url).resolve('tsx/esm/api');
-  return pathToFileURL(cjs.replace(/\.cjs$/, '.mjs')).href;
+  return spawnModuleWorker(entry, { workerData: init, resourceLimits });
 }
 
 export class EngineWorker {

@@ -3,9 +3,8 @@
  * session run off the caller's thread. Pixels go over by copy (2 MB at 512 px, next to a step of
  * a second or more), gradients come back by transfer. Runs are answered in order, one at a time.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../../util/module-worker.js';
 import { StylizeError, type StylizeErrorCode } from '../errors.js';
 import type { Losses } from '../types.js';
 import type { LossSpec, Runtime, ScaleImages, ScaleObjective } from '../runtime/types.js';
@@ -27,20 +26,9 @@ type Hello = { ready: true; name: Runtime['name']; provider: string; threads: nu
 
 const asError = (e: { code: string; message: string }) => new StylizeError(e.code as StylizeErrorCode, e.message);
 
-/**
- * Dev and tests run the TypeScript sources, the build runs dist/*.js; Node 20 does not apply
- * `--import tsx` to a worker's entry, so from source the worker registers tsx first.
- */
 function spawn(workerData: unknown): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './session-worker.ts' : './session-worker.js', import.meta.url);
-  if (!fromSource) return new Worker(entry, { workerData });
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const bootstrap =
-    `import(${JSON.stringify(tsx)})` +
-    `.then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })` +
-    `.catch((e) => { process.nextTick(() => { throw e; }); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  const entry = new URL(import.meta.url.endsWith('.ts') ? './session-worker.ts' : './session-worker.js', import.meta.url);
+  return spawnModuleWorker(entry, { workerData });
 }
 
 export async function startOnnxWorker(provider: OnnxProvider, options: OnnxRuntimeOptions): Promise<Runtime> {
