@@ -1,6 +1,6 @@
 /**
  * Interaction tokens die after 15 minutes. Here they die after 7 s (in the emulator and in the bot's
- * tuning alike) so a job of ~10 s outlives its token, as a large job would in production.
+ * tuning alike) so a job of 120 evaluations outlives its token, as a large job would in production.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CHANNEL_FORBIDDEN, MOVED_TO_CHANNEL } from '../../src/commands/texts.js';
@@ -12,7 +12,7 @@ const LIFETIME_MS = 7000;
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({}, { discord: { tokenLifetimeMs: LIFETIME_MS, tokenMarginMs: 3000 } });
+  h = await startHarness({}, { discord: { tokenLifetimeMs: LIFETIME_MS, tokenMarginMs: 3000, editIntervalMs: 1000 } });
   h.emu.tokenLifetimeMs = LIFETIME_MS;
   await register(h.env);
 }, 120_000);
@@ -25,7 +25,7 @@ async function longJob(user = USERS.alice) {
   return h.emu.runCommand({
     name: 'stylize',
     user,
-    options: { content: await h.emu.uploadImage('golden_gate.jpg'), style: await h.emu.uploadImage('udnie.jpg'), size: 96, iterations: 40 },
+    options: { content: await h.emu.uploadImage('golden_gate.jpg'), style: await h.emu.uploadImage('udnie.jpg'), size: 96, iterations: 120 },
   });
 }
 

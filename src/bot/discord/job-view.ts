@@ -38,8 +38,6 @@ type Place = { kind: 'interaction' } | { kind: 'channel' | 'dm'; channelId?: str
 export class DiscordJobView implements JobView {
   readonly platform = 'discord';
   private place: Place = { kind: 'interaction' };
-  /** Set when the original reply should point to where the job went, once it got there. */
-  private pointerPending: string | undefined;
 
   constructor(
     private readonly rest: REST,
@@ -91,7 +89,10 @@ export class DiscordJobView implements JobView {
     const message = renderScreen(screen);
     if (this.place.kind === 'interaction' && Date.now() >= this.data.tokenExpiresAt - this.opts.tuning.tokenMarginMs) {
       this.opts.logger.info('interaction token about to expire; continuing in a message');
-      this.leaveInteraction(true);
+      this.leaveInteraction();
+      // Pointed first, while the token surely works: posting the message may take long enough
+      // (a large preview, a slow gateway) for the token to die, which would leave a stale reply.
+      await this.pointOriginal(this.data.private ? MOVED_TO_DM : MOVED_TO_CHANNEL);
     }
     if (this.place.kind === 'interaction') {
       try {
@@ -100,7 +101,7 @@ export class DiscordJobView implements JobView {
       } catch (e) {
         if (!isDeadToken(e)) throw e;
         this.opts.logger.warn({ err: e }, 'interaction token no longer works; continuing in a message');
-        this.leaveInteraction(false);
+        this.leaveInteraction();
       }
     }
     await this.showOutside(message);
@@ -114,10 +115,8 @@ export class DiscordJobView implements JobView {
     return Routes.webhookMessage(this.data.applicationId, this.data.interactionToken, messageId);
   }
 
-  private leaveInteraction(tokenAlive: boolean): void {
-    const kind = this.data.private ? 'dm' : 'channel';
-    this.place = { kind };
-    this.pointerPending = tokenAlive ? (kind === 'dm' ? MOVED_TO_DM : MOVED_TO_CHANNEL) : undefined;
+  private leaveInteraction(): void {
+    this.place = { kind: this.data.private ? 'dm' : 'channel' };
   }
 
   private async editOriginal(message: Message): Promise<void> {
@@ -138,12 +137,7 @@ export class DiscordJobView implements JobView {
         if (place.kind === 'channel') {
           this.opts.logger.warn({ err: e }, 'may not post in the channel; continuing in a direct message');
           this.place = { kind: 'dm' };
-          if (this.tokenAlive()) {
-            this.pointerPending = undefined;
-            await this.editOriginal({ content: CHANNEL_FORBIDDEN, files: [] }).catch((err: unknown) =>
-              this.opts.logger.warn({ err }, 'could not explain the move to direct messages'),
-            );
-          }
+          await this.pointOriginal(CHANNEL_FORBIDDEN);
           continue;
         }
         this.place = { kind: 'lost' };
@@ -151,13 +145,14 @@ export class DiscordJobView implements JobView {
         throw e;
       }
     }
-    if (this.pointerPending !== undefined && this.tokenAlive()) {
-      const pointer = this.pointerPending;
-      this.pointerPending = undefined;
-      await this.editOriginal({ content: pointer, files: [] }).catch((err: unknown) =>
-        this.opts.logger.warn({ err }, 'could not point the original reply to the new message'),
-      );
-    }
+  }
+
+  /** Tells the user, in the reply they started from, where the job went (while the token works). */
+  private async pointOriginal(pointer: string): Promise<void> {
+    if (!this.tokenAlive()) return;
+    await this.editOriginal({ content: pointer, embeds: [], components: [], files: [] }).catch((err: unknown) =>
+      this.opts.logger.warn({ err }, 'could not point the original reply to the new message'),
+    );
   }
 
   private async postOrEdit(place: { kind: 'channel' | 'dm'; channelId?: string; messageId?: string }, message: Message): Promise<void> {
