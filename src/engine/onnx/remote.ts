@@ -8,6 +8,7 @@ import { spawnModuleWorker } from '../../util/module-worker.js';
 import { StylizeError, type StylizeErrorCode } from '../errors.js';
 import type { Losses } from '../types.js';
 import type { LossSpec, Runtime, ScaleImages, ScaleObjective } from '../runtime/types.js';
+import { cudaRefusal } from './cuda.js';
 import type { OnnxProvider, OnnxRuntimeOptions } from './runtime.js';
 
 export type WorkerRequest =
@@ -32,6 +33,9 @@ function spawn(workerData: unknown): Worker {
 }
 
 export async function startOnnxWorker(provider: OnnxProvider, options: OnnxRuntimeOptions): Promise<Runtime> {
+  // Known before any thread starts (the worker checks again, for callers that skip this module).
+  const refusal = provider === 'cuda' ? cudaRefusal() : undefined;
+  if (refusal) throw refusal;
   const worker = spawn({ provider, options });
   const pending = new Map<number, { resolve: (r: WorkerReply & { ok: true }) => void; reject: (e: Error) => void }>();
   let nextId = 1;

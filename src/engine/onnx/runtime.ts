@@ -10,12 +10,10 @@
  * pre-packed), so the last few are kept (LRU) and jobs of the same shape reuse them. The features
  * graph (targets) is symbolic: it runs a few times per scale, on images of any size.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { StylizeError } from '../errors.js';
+import { cudaRefusal } from './cuda.js';
 import type { BackendName } from '../types.js';
 import { readVggWeights } from '../weights/index.js';
 import { totalLosses, type LossSpec, type Runtime, type ScaleImages, type ScaleObjective } from '../runtime/types.js';
@@ -46,17 +44,8 @@ export interface OnnxRuntimeOptions {
   backward?: BackwardConv;
 }
 
-const require = createRequire(import.meta.url);
-
 /** Largest objective (in pixels) whose session keeps onnxruntime's arena: a 512×512 image. */
 export const ARENA_MAX_PIXELS = 512 * 512;
-
-/** Where onnxruntime-node keeps its native libraries; the CUDA provider is downloaded there. */
-function nativeDir(): string {
-  return path.join(path.dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
-}
-
-export const CUDA_INSTALL_COMMAND = 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node';
 
 async function loadOrt(name: BackendName): Promise<typeof Ort> {
   try {
@@ -70,22 +59,10 @@ function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.trim();
 }
 
-/** Why CUDA cannot be used here, or undefined when it might. */
-function cudaMissing(): string | undefined {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return `onnxruntime-node has no CUDA provider for ${process.platform}/${process.arch}`;
-  if (!existsSync(path.join(nativeDir(), 'libonnxruntime_providers_cuda.so'))) {
-    return `onnxruntime-node's CUDA provider is not installed (get it with \`${CUDA_INSTALL_COMMAND}\`)`;
-  }
-  if (!existsSync('/dev/nvidiactl') && !existsSync('/dev/nvidia0')) return 'no NVIDIA GPU is visible';
-  return undefined;
-}
-
 export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntimeOptions): Promise<Runtime> {
   const name: BackendName = provider === 'cuda' ? 'onnx-cuda' : 'onnx';
-  if (provider === 'cuda') {
-    const why = cudaMissing();
-    if (why) throw new StylizeError('backend-unavailable', `The onnx-cuda backend cannot start: ${why}; choose onnx to run on the CPU.`);
-  }
+  const refusal = provider === 'cuda' ? cudaRefusal() : undefined;
+  if (refusal) throw refusal;
   const ort = await loadOrt(name);
   const threads = opts.threads > 0 ? opts.threads : os.availableParallelism();
   const sessionOptions: Ort.InferenceSession.SessionOptions = {

@@ -1,6 +1,5 @@
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import h5wasm from 'h5wasm/node';
 import type { Dataset, Group } from 'h5wasm';
 import { StylizeError } from '../errors.js';
 import { VGG19_CONV_LAYERS, type RawConv } from './vgg-layers.js';
@@ -51,6 +50,10 @@ export function hdf5StoredEof(head: Uint8Array): { signatureAt: number; eof: big
 function corrupt(where: string, what: string, cause?: unknown): StylizeError {
   return new StylizeError('weights-corrupt', `The VGG19 weights file ${where} is damaged: ${what}. ${FIX}`, { cause });
 }
+
+type H5wasm = typeof import('h5wasm/node').default;
+/** Loaded on first use: importing h5wasm takes ~2.5 s on 2 cores, and most engines never read an .h5. */
+let h5wasm: H5wasm;
 
 function isGroup(e: unknown): e is Group {
   return e instanceof h5wasm.Group;
@@ -120,6 +123,7 @@ export async function readKerasH5(file: string): Promise<Map<string, RawConv>> {
   } finally {
     await fh.close();
   }
+  h5wasm ??= (await import('h5wasm/node')).default;
   await h5wasm.ready;
   let f: InstanceType<typeof h5wasm.File>;
   try {
