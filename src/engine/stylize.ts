@@ -23,6 +23,7 @@ import {
 import { createAdam } from './optimizers/adam.js';
 import { createLbfgs } from './optimizers/lbfgs.js';
 import type { Optimizer } from './optimizers/types.js';
+import { EvaluationCosts } from './eval-cost.js';
 import { resizeBilinear } from './resample.js';
 import { createRuntime, type LossSpec, type Runtime, type ScaleObjective } from './runtime/index.js';
 import { minInputSide } from './layers.js';
@@ -46,6 +47,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
   const { runtime, skipped } = await createRuntime(config.backend ?? 'auto', { weights: config.weights, threads: config.threads ?? 0 });
   const ctx: JobContext = {
     runtime,
+    costs: new EvaluationCosts(),
     maxSize: config.maxSize ?? DEFAULT_MAX_SIZE,
     limits: { ...DEFAULT_LIMITS, ...config.limits },
   };
@@ -74,6 +76,8 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
 
 interface JobContext {
   runtime: Runtime;
+  /** What evaluations cost on this runtime, learnt over this engine's jobs (for ETAs). */
+  costs: EvaluationCosts;
   maxSize: number;
   limits: ImageLimits;
 }
@@ -95,7 +99,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
   const { opts, styleWeights, content, styles, out, plan } = await prepareJob(request, ctx);
   checkCancelled(signal);
   const loss: LossSpec = opts;
-  const progress = createProgressReporter(plan, started, controls);
+  const progress = createProgressReporter(plan, started, controls, ctx.costs);
   const random = mulberry32(opts.seed);
 
   const prepare = async (scale: { width: number; height: number; size: number }, contentPx: RgbImage): Promise<ScaleObjective> => {
@@ -134,7 +138,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
           : createAdam(evaluate, x, { bounds: BOUNDS, learningRate: opts.learningRate });
       const view = (pixels: Float32Array) => (opts.preserveColors ? keepContentChroma(pixels, contentPx) : pixels);
       let losses = start.info;
-      progress.scaleStart(index, losses, () => view(optimizer.x));
+      progress.scaleStart(index, losses, () => view(optimizer.x), scaleStarted);
       // The budget is in evaluations, so a pair whose line searches backtrack costs no more.
       let used = 0;
       while (used < scale.iterations) {
@@ -357,41 +361,32 @@ export function mulberry32(seed: number): () => number {
 interface ProgressReporter {
   /** Between layers of a long step: repeats the last event, with time and ETA brought up to date, once `progressIntervalMs` has passed. */
   heartbeat: () => void;
-  scaleStart(index: number, losses: Losses, pixels: () => Float32Array): void;
+  /** `setupStartedAt`: when this scale's set-up (resize, targets, the start's score) began. */
+  scaleStart(index: number, losses: Losses, pixels: () => Float32Array, setupStartedAt: number): void;
   step(index: number, iteration: number, losses: Losses, pixels: () => Float32Array): void;
   scaleEnd(index: number, losses: Losses, pixels: () => Float32Array): void;
 }
 
-/**
- * What an evaluation costs, in pixels: its pixels plus a fixed part (small convs, launch and
- * optimiser overhead). Measured on onnx, 2 cores: 554, 1968, 7985 ms at 128×85, 256×170, 512×341,
- * which is linear in (pixels + ~1900). With it, the rate measured at the coarsest scale predicts
- * the finer ones within a few per cent instead of over-estimating them by 10 %.
- */
-const EVALUATION_OVERHEAD_PIXELS = 2000;
-/** Targets (the content and style images through the network: about one evaluation) and the start's score. */
-const SETUP_EVALUATIONS = 2;
-/** Scoring the saved image. */
+/** Scoring the saved image (losses only, but an evaluation's forward pass and a PNG). */
 const FINAL_EVALUATIONS = 1;
 
-function evaluationPixels(scale: { width: number; height: number }): number {
-  return scale.width * scale.height + EVALUATION_OVERHEAD_PIXELS;
-}
+const pixelsOf = (scale: { width: number; height: number }) => scale.width * scale.height;
 
 /**
  * Progress events at the start and end of each scale and at most every `progressIntervalMs`
  * between, also inside a long step (from `heartbeat`, called between layers, where the runtime can).
- * `iteration` counts objective evaluations, the unit of the budget. ETA assumes an evaluation's
- * cost grows with its pixels (see evaluationPixels), at the rate last measured.
+ * `iteration` counts objective evaluations, the unit of the budget. ETA: the rest of the job in
+ * relative costs (`costs`, learnt over the engine's jobs), times the rate this scale runs at now.
  */
-function createProgressReporter(plan: readonly PlannedScale[], started: number, controls: RunControls): ProgressReporter {
+function createProgressReporter(plan: readonly PlannedScale[], started: number, controls: RunControls, costs: EvaluationCosts): ProgressReporter {
   const onProgress = controls.onProgress;
   const interval = controls.progressIntervalMs ?? 2000;
   const totalSteps = plan.reduce((a, s) => a + s.iterations, 0);
   const stepsBefore = plan.map((_, i) => plan.slice(0, i).reduce((a, s) => a + s.iterations, 0));
   let lastEmit = -Infinity;
   let scaleStartedAt = started;
-  let msPerPixelStep: number | undefined;
+  let setupMs: number | undefined;
+  let msPerEvaluation: number | undefined;
   /** The last state reported or stepped through, and when: what a heartbeat repeats. */
   let current: { index: number; iteration: number; losses: Losses; snapshot: Float32Array; at: number } | undefined;
 
@@ -413,13 +408,13 @@ function createProgressReporter(plan: readonly PlannedScale[], started: number, 
     lastEmit = now;
     const scale = plan[index]!;
     let etaMs: number | undefined;
-    if (msPerPixelStep !== undefined) {
-      let remaining = (scale.iterations - iteration) * evaluationPixels(scale);
-      // Each later scale also sets its targets and scores its start; the job ends by scoring the saved image.
-      for (const s of plan.slice(index + 1)) remaining += (s.iterations + SETUP_EVALUATIONS) * evaluationPixels(s);
-      remaining += FINAL_EVALUATIONS * evaluationPixels(plan[plan.length - 1]!);
+    if (msPerEvaluation !== undefined) {
+      const msPerUnit = msPerEvaluation / costs.evaluation(pixelsOf(scale));
+      let units = (scale.iterations - iteration) * costs.evaluation(pixelsOf(scale));
+      for (const s of plan.slice(index + 1)) units += s.iterations * costs.evaluation(pixelsOf(s)) + costs.setup(pixelsOf(s));
+      units += FINAL_EVALUATIONS * costs.evaluation(pixelsOf(plan[plan.length - 1]!));
       // Time already spent on the step under way counts against what is left.
-      etaMs = Math.max(0, Math.round(remaining * msPerPixelStep - (now - current.at)));
+      etaMs = Math.max(0, Math.round(units * msPerUnit - (now - current.at)));
     }
     onProgress({
       scale: index + 1,
@@ -443,19 +438,22 @@ function createProgressReporter(plan: readonly PlannedScale[], started: number, 
       // keeps the longest silence within the interval itself.
       if (current && performance.now() - lastEmit >= interval * 0.75) send();
     },
-    scaleStart(index, losses, pixels) {
+    scaleStart(index, losses, pixels, setupStartedAt) {
       scaleStartedAt = performance.now();
+      setupMs = scaleStartedAt - setupStartedAt;
+      msPerEvaluation = undefined;
       emit(index, 0, losses, pixels);
     },
     step(index, iteration, losses, pixels) {
       const scale = plan[index]!;
-      msPerPixelStep = (performance.now() - scaleStartedAt) / (iteration * evaluationPixels(scale));
+      msPerEvaluation = (performance.now() - scaleStartedAt) / iteration;
       // The job's first step is reported at once, so a first preview comes within seconds.
       const first = index === 0 && iteration === 1;
       record(index, iteration, losses, pixels);
       if (iteration < scale.iterations && (first || performance.now() - lastEmit >= interval)) send();
     },
     scaleEnd(index, losses, pixels) {
+      if (msPerEvaluation !== undefined) costs.record(pixelsOf(plan[index]!), msPerEvaluation, setupMs);
       emit(index, plan[index]!.iterations, losses, pixels);
     },
   };
