@@ -28,8 +28,8 @@ describe('a worker that dies', () => {
   });
 
   it('reports running out of memory as such, and every job still settles', async () => {
-    // The engine cannot even load its weights in a 64 MB heap: the worker dies of OOM.
-    const { queue, workers } = await startQueue({ workerResourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4 } });
+    // The engine cannot even load its libraries in a 16 MB heap: the worker dies of OOM.
+    const { queue, workers } = await startQueue({ workerResourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 } });
     try {
       const warmedUp = workers.length;
       const first = await (await submit(queue, tinyJob({ userId: 'cy' }))).settled;
