@@ -272,7 +272,7 @@ ratios();
 if (all || flags.rss) {
   // A fresh process, so its peak RSS is the 1024 px job's alone.
   const [backend] = list(flags.backends);
-  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--job', '--job_size', '1024', '--backends', backend!, '--weights', flags.weights], {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--job', '--job_size', '1024', '--job_repeat', '1', '--backends', backend!, '--weights', flags.weights], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
