@@ -31,6 +31,7 @@ import {
   planLayers,
   lossLayers,
   type BackwardConv,
+  type ConvAlgorithm,
   type RawLayer,
 } from './vgg-graph.js';
 
@@ -44,6 +45,18 @@ export interface OnnxRuntimeOptions {
   cachedSessions?: number;
   /** How the backward pass runs its convs (measured: 'rotated' is faster on CPU; see bench). */
   backward?: BackwardConv;
+  /**
+   * How the deeper 3×3 convs are computed (see vgg-graph.ts). Default: STYLIZE_ONNX_CONV when it
+   * names one (the bench sets it to time both), else 'winograd'.
+   */
+  conv?: ConvAlgorithm;
+}
+
+const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ['direct', 'winograd'];
+
+function convFromEnv(): ConvAlgorithm | undefined {
+  const v = process.env.STYLIZE_ONNX_CONV;
+  return CONV_ALGORITHMS.find((a) => a === v);
 }
 
 const require = createRequire(import.meta.url);
@@ -108,6 +121,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   const raw = await readVggWeights(opts.weights);
   const weights = new Map<string, RawLayer>([...raw.layers].map(([layer, w]) => [layer, { kernel: w.kernel.values, bias: w.bias.values }]));
   const backward = opts.backward ?? 'rotated';
+  const conv = opts.conv ?? convFromEnv() ?? 'winograd';
 
   async function createSession(model: Uint8Array, pixels = 0): Promise<Ort.InferenceSession> {
     try {
@@ -130,7 +144,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   // releases the others, so their arenas are not held beside it.
   const objectives = new SessionCache(opts.cachedSessions ?? 3, ARENA_MAX_PIXELS * 1.4, (key) => {
     const { loss, height, width } = JSON.parse(key) as { loss: LossSpec; height: number; width: number };
-    return createSession(objectiveGraph(weights, loss, height, width, { backward }), height * width);
+    return createSession(objectiveGraph(weights, loss, height, width, { backward, conv }), height * width);
   });
 
   const imageTensor = (pixels: Float32Array | Uint8Array, h: number, w: number) =>
