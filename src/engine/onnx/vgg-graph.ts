@@ -94,7 +94,7 @@ export function lossLayers(loss: Pick<LossSpec, 'contentLayer' | 'styleLayers'>)
 }
 
 /** HWIO [3,3,cin,cout] → OIHW [cout,cin,3,3]; the first layer's input channels reversed (BGR → RGB). */
-function oihw(kernel: Float32Array, cin: number, cout: number, reverseInput: boolean): Float32Array {
+export function oihw(kernel: Float32Array, cin: number, cout: number, reverseInput: boolean): Float32Array {
   const out = new Float32Array(kernel.length);
   for (let y = 0; y < 3; y++) {
     for (let x = 0; x < 3; x++) {

@@ -1,17 +1,19 @@
 /**
- * A 3×3 "same" convolution (stride 1, pad 1) as Winograd F(2×2, 3×3) in ONNX ops: each 2×2 block
- * of the output comes from a 4×4 input tile with 16 multiplications per (input, output) channel
- * pair instead of 36, so the products cost 2.25× fewer FLOPs than a direct conv. In NCHW:
+ * A 3×3 "same" convolution (stride 1, pad 1) as Winograd F(m×m, 3×3) in ONNX ops: each m×m block
+ * of the output comes from an n×n input tile (n = m + 2) with n² multiplications per (input,
+ * output) channel pair instead of 9m²: 2.25× fewer for F(2×2), 4× for F(4×4). In NCHW:
  *
  *   V = Bᵀ d B  one Conv over every channel at once (the channels as the batch, one input channel,
- *               the 16 transform rows as 4×4 filters, stride 2), then Transpose to [16, C, tiles];
- *   M = U · V   one batched MatMul [16, K, C] × [16, C, tiles], U = G g Gᵀ computed here from the
+ *               the n² transform rows as n×n filters, stride m), then Transpose to [n², C, tiles];
+ *   M = U · V   one batched MatMul [n², K, C] × [n², C, tiles], U = G g Gᵀ computed here from the
  *               weights;
- *   Y = Aᵀ M A  one MatMul [4, 16] × [16, K·tiles], and DepthToSpace puts each tile's 2×2 block in
- *               place; an odd last row/column is cropped.
+ *   Y = Aᵀ M A  one MatMul [m², n²] × [n², K·tiles], and DepthToSpace puts each tile's m×m block in
+ *               place; the rows/columns the last tiles hang over are cropped.
  *
- * The transforms are memory-bound, so this only pays where the products dominate: see
- * `winogradPays`.
+ * The transforms are memory-bound, and onnxruntime's direct (NCHWc) Conv computes faster per
+ * FLOP than its MatMul, so this only pays where the products dominate: see `winogradFor`.
+ * F(4×4) rounds more (inputs are scaled by up to 5 and 8 in the transforms): ~1e-5 of the
+ * largest output in float32, against ~5e-7 for F(2×2) and the direct conv.
  */
 import type { GraphBuilder } from './graph-builder.js';
 
@@ -160,15 +162,17 @@ export function winogradConv(b: GraphBuilder, c: WinogradConv, f: Transforms = F
 
 /**
  * The Winograd variant that beats onnxruntime's direct conv for this shape, or undefined where
- * none does (bench/winograd.ts, 2 threads, interleaved, fastest of 5): F(4×4, 3×3) took 0.44-0.58×
- * the direct conv's time for 512→512 and 512→256 at 42×64 and 21×32, 0.72-1.0× for 256→512;
- * with fewer channels the transforms, which cost in proportion to (cin + cout)·pixels against the
- * products' cin·cout·pixels, lose (256→256 0.85-1.2×, 128 channels 1.1-1.5×, 64 channels 1.4-3×).
- * F(2×2, 3×3) lost to F(4×4) on every shape but the smallest (10×16), whose tiles F(4×4) pads
- * most. So: both sides ≥ 256 channels and one 512, on maps of at least 8×8.
+ * none does. Measured on 2 shared cores (bench/onnx-conv.ts: whole steps of the default loss,
+ * each variant's step in turn, median of the per-pair ratios to direct convs), with F(4×4) on
+ * every conv whose cin·cout reached a threshold: 2¹⁷ (256↔512 and up) 0.93-1.03× at 256 px and
+ * 0.88-0.93× at 512 px; 2¹⁵ (128↔256 and up) 0.79-0.82× and 0.78-0.84×; 2¹⁴ (128→128 too)
+ * 0.87× and 0.81×; 2¹² (every conv with 64+ channels) 0.96× and 0.97×. The products save cin·cout
+ * work per pixel and the memory-bound transforms cost cin + cout, so the fewer the channels the
+ * less it pays. Alone (bench/winograd.ts) F(4×4) beat F(2×2) everywhere but on the smallest maps
+ * (10×16), whose last tiles F(4×4) pads most; below 8×8 neither is used.
  */
 export function winogradFor(cin: number, cout: number, h: number, w: number): Transforms | undefined {
-  if (cin * cout < 256 * 512) return undefined;
+  if (cin * cout < 128 * 256) return undefined;
   if (h < 8 || w < 8) return undefined;
   return F4;
 }
