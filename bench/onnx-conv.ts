@@ -1,7 +1,9 @@
 /**
- * The onnx objective step (losses + image gradient) with direct vs Winograd convs, one evaluation
- * of each in turn, so that both see the same load on a shared machine: ms per step (fastest and
- * median of --reps) per size, and the Winograd/direct ratio. In-process sessions, no L-BFGS.
+ * The onnx objective step (losses + image gradient) with direct vs Winograd convs, each with
+ * onnxruntime's threads spinning or not: one evaluation of each in turn, so that all see the same
+ * load on a shared machine. Per size: ms per step (fastest and median of --reps) and the ratio to
+ * the old setting (direct, spinning): of the fastest steps, and the median of the per-round
+ * ratios. In-process sessions, no L-BFGS.
  *
  *   npx tsx bench/onnx-conv.ts [--sizes 256,512] [--reps 6] [--threads 0]
  */
@@ -19,7 +21,12 @@ function arg(name: string, fallback: string): string {
 const sizes = arg('sizes', '256,512').split(',').map(Number);
 const reps = Number(arg('reps', '6'));
 const threads = Number(arg('threads', '0'));
-const algorithms: ConvAlgorithm[] = ['direct', 'winograd'];
+const variants: { name: string; conv: ConvAlgorithm; spinning: boolean }[] = [
+  { name: 'direct+spin (old)', conv: 'direct', spinning: true },
+  { name: 'winograd+spin', conv: 'winograd', spinning: true },
+  { name: 'direct', conv: 'direct', spinning: false },
+  { name: 'winograd (default)', conv: 'winograd', spinning: false },
+];
 
 const loss: LossSpec = { contentLayer: 'block4_conv2', styleLayers: DEFAULT_STYLE_LAYERS, contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, pooling: 'avg' };
 function picture(width: number, height: number, seed: number) {
@@ -28,7 +35,7 @@ function picture(width: number, height: number, seed: number) {
 }
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
-const runtimes = await Promise.all(algorithms.map((conv) => startOnnxRuntime('cpu', { weights: process.env.VGG19_WEIGHTS ?? WEIGHTS, threads, conv })));
+const runtimes = await Promise.all(variants.map(({ conv, spinning }) => startOnnxRuntime('cpu', { weights: process.env.VGG19_WEIGHTS ?? WEIGHTS, threads, conv, spinning })));
 for (const size of sizes) {
   // The bench picture's 3:2.
   const [width, height] = [size, Math.round((size * 2) / 3)];
@@ -47,10 +54,16 @@ for (const size of sizes) {
     }
   }
   const row: Record<string, unknown> = { size, width, height, reps };
-  for (const [k, conv] of algorithms.entries()) row[conv] = { bestMs: Math.round(Math.min(...times[k]!)), medianMs: Math.round(median(times[k]!)) };
-  // Per-pair ratios: each Winograd step against the direct step just before it.
-  const pairs = times[1]!.map((t, i) => t / times[0]![i]!);
-  row.winogradOverDirect = { best: +(Math.min(...times[1]!) / Math.min(...times[0]!)).toFixed(3), medianOfPairs: +median(pairs).toFixed(3) };
+  const old = times[0]!;
+  for (const [k, { name }] of variants.entries()) {
+    const t = times[k]!;
+    row[name] = {
+      bestMs: Math.round(Math.min(...t)),
+      medianMs: Math.round(median(t)),
+      bestOverOld: +(Math.min(...t) / Math.min(...old)).toFixed(3),
+      medianOverOldPerRound: +median(t.map((v, i) => v / old[i]!)).toFixed(3),
+    };
+  }
   process.stdout.write(`${JSON.stringify(row)}\n`);
   for (const o of objectives) o.dispose();
 }

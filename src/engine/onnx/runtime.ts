@@ -50,6 +50,14 @@ export interface OnnxRuntimeOptions {
    * names one (the bench sets it to time both), else 'winograd'.
    */
   conv?: ConvAlgorithm;
+  /**
+   * Whether onnxruntime's idle intra-op threads spin for work (default false). Measured on 2
+   * shared cores (bench/onnx-conv.ts, median per-pair ratios): without spinning, Winograd steps
+   * took 0.76× (256 px) and 0.84× (512 px) the time of Winograd steps with it; direct-conv
+   * steps 0.99× and 1.09×. The Winograd graph has more, shorter parallel sections, and a thread
+   * that spins while the other core is busy elsewhere takes the time its partner needs.
+   */
+  spinning?: boolean;
 }
 
 const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ['direct', 'winograd'];
@@ -108,6 +116,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
+    ...(opts.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   };
   /**
    * onnxruntime's CPU arena and memory pattern keep a step's activations for the next step:
