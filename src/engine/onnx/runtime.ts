@@ -153,7 +153,15 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   // releases the others, so their arenas are not held beside it.
   const objectives = new SessionCache(opts.cachedSessions ?? 3, ARENA_MAX_PIXELS * 1.4, (key) => {
     const { loss, height, width } = JSON.parse(key) as { loss: LossSpec; height: number; width: number };
-    return createSession(objectiveGraph(weights, loss, height, width, { backward, conv }), height * width);
+    /**
+     * Winograd holds more: its kernels are 4× the direct ones (36 transformed taps for 9), and
+     * its transformed tiles are large at full size. Peak RSS of one objective session + the
+     * features session, 3 steps (fresh process): 512×341 2171 MB direct, 2794 MB Winograd;
+     * 1024×683 2694 MB and 4064 MB, past a 1024 px job's 4 GB. So above the arena's size, where
+     * memory comes first, the convs stay direct.
+     */
+    const sessionConv = height * width <= ARENA_MAX_PIXELS ? conv : 'direct';
+    return createSession(objectiveGraph(weights, loss, height, width, { backward, conv: sessionConv }), height * width);
   });
 
   const imageTensor = (pixels: Float32Array | Uint8Array, h: number, w: number) =>
