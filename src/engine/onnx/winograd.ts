@@ -164,10 +164,13 @@ export function winogradConv(b: GraphBuilder, c: WinogradConv, f: Transforms = F
  * The Winograd variant that beats onnxruntime's direct conv for this shape, or undefined where
  * none does. Measured on 2 shared cores (bench/onnx-conv.ts: whole steps of the default loss,
  * each variant's step in turn, median of the per-pair ratios to direct convs), with F(4×4) on
- * every conv whose cin·cout reached a threshold: 2¹⁷ (256↔512 and up) 0.93-1.03× at 256 px and
- * 0.88-0.93× at 512 px; 2¹⁵ (128↔256 and up) 0.79-0.82× and 0.78-0.84×; 2¹⁴ (128→128 too)
- * 0.87× and 0.81×; 2¹² (every conv with 64+ channels) 0.96× and 0.97×. The products save cin·cout
- * work per pixel and the memory-bound transforms cost cin + cout, so the fewer the channels the
+ * every conv whose cin·cout reached a threshold, in one run: 2¹⁷ (256↔512 and up) 0.93-1.03× at
+ * 256 px and 0.88-0.93× at 512 px; 2¹⁵ (128↔256 and up) 0.79-0.82× and 0.78-0.84×; 2¹⁴ (128→128
+ * too) 0.87× and 0.81×; 2¹² (every conv with 64+ channels) 0.96× and 0.97×. Two later runs of
+ * 2¹⁵ gave 0.95-0.99× and 0.85-1.03× (the load from other work swung between them); without
+ * spinning threads (runtime.ts) 0.72-0.77× and 0.75-0.77× of the old direct, spinning step. The
+ * products save cin·cout work per pixel and the memory-bound transforms cost cin + cout, so the
+ * fewer the channels the
  * less it pays. Alone (bench/winograd.ts) F(4×4) beat F(2×2) everywhere but on the smallest maps
  * (10×16), whose last tiles F(4×4) pads most; below 8×8 neither is used.
  */
