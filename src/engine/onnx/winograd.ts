@@ -170,9 +170,10 @@ export function winogradConv(b: GraphBuilder, c: WinogradConv, f: Transforms = F
  * 2¹⁵ gave 0.95-0.99× and 0.85-1.03× (the load from other work swung between them); without
  * spinning threads (runtime.ts) 0.72-0.77× and 0.75-0.77× of the old direct, spinning step. The
  * products save cin·cout work per pixel and the memory-bound transforms cost cin + cout, so the
- * fewer the channels the
- * less it pays. Alone (bench/winograd.ts) F(4×4) beat F(2×2) everywhere but on the smallest maps
- * (10×16), whose last tiles F(4×4) pads most; below 8×8 neither is used.
+ * fewer the channels the less it pays. Layer by layer (bench/winograd.ts, one run) F(4×4) beat
+ * F(2×2) on most 256- and 512-channel shapes (512→512 at 42×64: 0.44× of direct against 0.83×),
+ * F(2×2) won on the smallest maps (21×32 once, 10×16), whose last tiles F(4×4) pads most; F(4×4)
+ * is used throughout, and below 8×8 neither.
  */
 export function winogradFor(cin: number, cout: number, h: number, w: number): Transforms | undefined {
   if (cin * cout < 128 * 256) return undefined;
