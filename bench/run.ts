@@ -20,6 +20,9 @@
  *               (bench/event-loop.ts in its own process, so its worker starts cold as the bot's does)
  *
  *   --backends onnx,wasm   --sizes 256,512   --step_count 5   --job_size 512
+ *   --onnx_conv winograd,direct   the onnx conv algorithms --steps times, each size's in turn
+ *               (A/B interleaved, --rounds times), reported as backend onnx with its conv;
+ *               the other parts use the first
  *   --quality_size 256 (512 Adam steps take ~40 min on 2 cores)   --adam_steps 500
  *   --budgets 30,60,120,240,480   --seed_loss <n> (reuse an earlier seed run)
  *   --weights <path>   --out <dir> (result PNGs)
@@ -62,6 +65,8 @@ const flags = new Command('bench')
   .option('--backends <list>', 'backends to compare', 'onnx,wasm')
   .option('--sizes <list>', 'long sides for --steps', '256,512')
   .option('--step_count <n>', 'steps timed per size', '5')
+  .option('--onnx_conv <list>', 'onnx conv algorithms to time in --steps', 'winograd,direct')
+  .option('--rounds <n>', 'times each size is timed per engine in --steps', '1')
   .option('--job_size <px>', 'size of the default job', '512')
   .option('--job_iterations <n>', 'evaluation budget of the job (default: the engine default)')
   .option('--job_repeat <n>', 'default jobs run one after another on one engine (the 2nd has learnt its costs)', '2')
@@ -89,7 +94,7 @@ function emit(record: Record<string, unknown>): void {
 }
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
-async function stepTimes(engine: Engine, size: number, count: number): Promise<void> {
+async function stepTimes(engine: Engine, size: number, count: number, conv?: string): Promise<void> {
   // When each step ended: the first event that carries its number (events also come from inside steps).
   const ended = new Map<number, number>();
   let dims = { width: 0, height: 0 };
@@ -110,6 +115,7 @@ async function stepTimes(engine: Engine, size: number, count: number): Promise<v
   emit({
     part: 'steps',
     backend: engine.backend,
+    ...(conv ? { conv } : {}),
     threads: engine.threads,
     size,
     ...dims,
@@ -193,9 +199,12 @@ function ratios(): void {
   const steps = rows.filter((r) => r.part === 'steps');
   for (const onnx of steps.filter((r) => r.backend === 'onnx')) {
     for (const other of steps.filter((r) => r.backend !== 'onnx' && r.size === onnx.size)) {
-      emit({ part: 'ratio', what: 'ms per step', size: onnx.size, onnx: onnx.msPerEvaluation, [String(other.backend)]: other.msPerEvaluation, ratio: +((onnx.msPerEvaluation as number) / (other.msPerEvaluation as number)).toFixed(3), target: 0.2 });
+      emit({ part: 'ratio', what: 'ms per step', size: onnx.size, conv: onnx.conv, onnx: onnx.msPerEvaluation, [String(other.backend)]: other.msPerEvaluation, ratio: +((onnx.msPerEvaluation as number) / (other.msPerEvaluation as number)).toFixed(3), target: 0.2 });
     }
-    if (peak) emit({ part: 'ratio', what: 'onnx conv GFLOP/s / MatMul GFLOP/s', size: onnx.size, ratio: +((onnx.gflops as number) / peak).toFixed(3), target: 0.7 });
+    for (const direct of steps.filter((r) => r.backend === 'onnx' && r.conv === 'direct' && r.conv !== onnx.conv && r.size === onnx.size)) {
+      emit({ part: 'ratio', what: 'onnx ms per step vs direct convs', size: onnx.size, conv: onnx.conv, ratio: +((onnx.msPerEvaluation as number) / (direct.msPerEvaluation as number)).toFixed(3) });
+    }
+    if (peak) emit({ part: 'ratio', what: 'onnx conv GFLOP/s / MatMul GFLOP/s', size: onnx.size, conv: onnx.conv, ratio: +((onnx.gflops as number) / peak).toFixed(3), target: 0.7 });
   }
   const jobs = rows.filter((r) => r.part === 'job');
   for (const onnx of jobs.filter((r) => r.backend === 'onnx')) {
@@ -252,18 +261,39 @@ async function timeToQuality(engine: Engine, size: number, adamSteps: number, bu
   emit({ part: 'quality', summary: true, size, seedSteps: adamSteps, seedLoss, seedLossGiven: given !== undefined, defaultReachesItAt: reached ?? null });
 }
 
-if (all || flags.peak) await matmulPeak();
-const engineParts = all || flags.steps || flags.job || flags.quality;
-for (const backend of engineParts ? (list(flags.backends) as BackendChoice[]) : []) {
-  const engine = await createEngine({ weights: flags.weights, backend, maxSize: 4096 });
-  log(`backend ${engine.backend}, ${engine.threads} threads`);
-  if (all || flags.steps) for (const size of list(flags.sizes).map(Number)) await stepTimes(engine, size, Number(opt.step_count));
-  if (all || flags.job) {
-    // On an engine of its own, so its first job knows nothing of the sizes measured above.
-    const fresh = flags.steps || all ? await createEngine({ weights: flags.weights, backend, maxSize: 4096 }) : engine;
-    for (let run = 1; run <= Number(opt.job_repeat); run++) await defaultJob(fresh, Number(opt.job_size), run);
-    if (fresh !== engine) fresh.dispose();
+/** An engine of `backend`; for onnx, with the given conv algorithm (read when its worker starts). */
+async function engineFor(backend: BackendChoice, conv?: string): Promise<Engine> {
+  if (conv) process.env.STYLIZE_ONNX_CONV = conv;
+  try {
+    return await createEngine({ weights: flags.weights, backend, maxSize: 4096 });
+  } finally {
+    delete process.env.STYLIZE_ONNX_CONV;
   }
+}
+
+if (all || flags.peak) await matmulPeak();
+const onnxConvs = list(String(opt.onnx_conv));
+if (all || flags.steps) {
+  // Every engine at once, so that each size is timed on all of them side by side.
+  const engines: { engine: Engine; conv?: string }[] = [];
+  for (const backend of list(flags.backends) as BackendChoice[]) {
+    for (const conv of backend === 'onnx' ? onnxConvs : [undefined]) {
+      const engine = await engineFor(backend, conv);
+      log(`backend ${engine.backend}${conv ? ` (${conv} convs)` : ''}, ${engine.threads} threads`);
+      engines.push({ engine, conv });
+    }
+  }
+  for (const size of list(flags.sizes).map(Number)) {
+    for (let r = 0; r < Number(opt.rounds); r++) for (const { engine, conv } of engines) await stepTimes(engine, size, Number(opt.step_count), conv);
+  }
+  for (const { engine } of engines) engine.dispose();
+}
+const engineParts = all || flags.job || flags.quality;
+for (const backend of engineParts ? (list(flags.backends) as BackendChoice[]) : []) {
+  const engine = await engineFor(backend, backend === 'onnx' ? onnxConvs[0] : undefined);
+  log(`backend ${engine.backend}, ${engine.threads} threads`);
+  // Each backend's engine is fresh here, so its first job knows nothing of the sizes timed above.
+  if (all || flags.job) for (let run = 1; run <= Number(opt.job_repeat); run++) await defaultJob(engine, Number(opt.job_size), run);
   if (all || flags.quality) await timeToQuality(engine, Number(opt.quality_size), Number(opt.adam_steps), list(flags.budgets).map(Number));
   engine.dispose();
 }

@@ -2,7 +2,10 @@
  * The generated ONNX objective against tfjs autodiff (plain tfjs ops, 'native' gradient mode, on
  * the cpu backend, whose sums are closer to exact than wasm's) with the real VGG19 weights on small random images: the same losses within
  * 1e-4 and the same image gradient within 1e-3 (relative), for every loss option a user can set.
+ * Those sizes are too small for the Winograd convs, so they are checked against the direct ones:
+ * one layer, and the whole objective at a size where the deep layers take them.
  */
+import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/engine/backend.js';
 import { setGradientMode } from '../../src/engine/ops.js';
@@ -10,6 +13,11 @@ import { startRuntime } from '../../src/engine/runtime/index.js';
 import type { LossSpec, Runtime, ScaleImages } from '../../src/engine/runtime/types.js';
 import { mulberry32 } from '../../src/engine/stylize.js';
 import { DEFAULT_STYLE_LAYERS } from '../../src/engine/defaults.js';
+import { GraphBuilder } from '../../src/engine/onnx/graph-builder.js';
+import { startOnnxRuntime } from '../../src/engine/onnx/runtime.js';
+import { objectiveGraph, oihw, type RawLayer } from '../../src/engine/onnx/vgg-graph.js';
+import { F2, F4, winogradConv } from '../../src/engine/onnx/winograd.js';
+import { readVggWeights } from '../../src/engine/weights/index.js';
 import { WEIGHTS } from '../support/fixtures.js';
 
 let onnx: Runtime;
@@ -88,6 +96,72 @@ describe('ONNX objective = tfjs autodiff (real weights, random images)', () => {
     } finally {
       a.dispose();
       b.dispose();
+    }
+  });
+});
+
+describe('Winograd convs = direct convs (real weights)', () => {
+  let weights: ReadonlyMap<string, RawLayer>;
+  beforeAll(async () => {
+    const raw = await readVggWeights(WEIGHTS);
+    weights = new Map([...raw.layers].map(([layer, w]) => [layer, { kernel: w.kernel.values, bias: w.bias.values }]));
+  });
+
+  // Odd sizes: the last tiles hang over the edge and are cropped.
+  it.each([
+    ['F(2×2, 3×3)', F2],
+    ['F(4×4, 3×3)', F4],
+  ] as const)('%s: one 512→512 layer with its bias, 13×11', async (_, transforms) => {
+    const [h, w, c] = [13, 11, 512];
+    const raw = weights.get('block4_conv2')!;
+    const kernel = oihw(raw.kernel, c, c, false);
+    const graph = (winograd: boolean) => {
+      const b = new GraphBuilder();
+      const x = b.input('x', [1, c, h, w]);
+      const bias = b.float(raw.bias, [c]);
+      const y = winograd
+        ? winogradConv(b, { input: x, kernel, cin: c, cout: c, h, w, bias, name: 'l' }, transforms)
+        : b.op('Conv', [x, b.float(kernel, [c, c, 3, 3]), bias], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+      b.output(y, 'y', [1, c, h, w]);
+      return ort.InferenceSession.create(b.encode('conv'), { intraOpNumThreads: 2, logSeverityLevel: 3 });
+    };
+    const random = mulberry32(5);
+    // Post-ReLU-like inputs, as the layer sees.
+    const x = new ort.Tensor('float32', Float32Array.from({ length: c * h * w }, () => Math.max(0, random() * 4 - 1)), [1, c, h, w]);
+    const [direct, wino] = await Promise.all([graph(false), graph(true)]);
+    const want = (await direct.run({ x })).y!.data as Float32Array;
+    const got = (await wino.run({ x })).y!.data as Float32Array;
+    const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const worst = want.reduce((m, v, i) => Math.max(m, Math.abs(v - got[i]!)), 0);
+    expect(scale).toBeGreaterThan(0);
+    expect(worst / scale).toBeLessThan(1e-4);
+    await Promise.all([direct.release(), wino.release()]);
+  });
+
+  // Large enough that block4 (11×9) takes the Winograd path, forward and backward.
+  it.each([
+    ['avg pooling', defaults],
+    ['max pooling', { ...defaults, pooling: 'max' } as LossSpec],
+  ])('the objective with Winograd convs = with direct convs, %s, 88×72', async (_, loss) => {
+    const [width, height] = [88, 72];
+    expect(Buffer.from(objectiveGraph(weights, loss, height, width, { backward: 'rotated', conv: 'winograd' })).includes('DepthToSpace')).toBe(true);
+    const [direct, wino] = await Promise.all([
+      startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, conv: 'direct' }),
+      startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, conv: 'winograd' }),
+    ]);
+    try {
+      const images: ScaleImages = { width, height, content: picture(width, height, 6), styles: [{ image: picture(80, 64, 7), weight: 1 }] };
+      const pixels = Float32Array.from(picture(width, height, 8).data, (v) => v + 0.25);
+      const [a, b] = await Promise.all([wino.prepare(images, loss), direct.prepare(images, loss)]);
+      const got = await a.evaluate(pixels);
+      const want = await b.evaluate(pixels);
+      for (const part of ['content', 'style', 'tv', 'total'] as const) expect(rel(got.info[part], want.info[part])).toBeLessThan(1e-4);
+      const scale = want.grad.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const worst = want.grad.reduce((m, v, i) => Math.max(m, Math.abs(v - got.grad[i]!)), 0);
+      expect(worst / scale).toBeLessThan(1e-3);
+    } finally {
+      wino.dispose();
+      direct.dispose();
     }
   });
 });

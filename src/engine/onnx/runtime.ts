@@ -29,6 +29,7 @@ import {
   planLayers,
   lossLayers,
   type BackwardConv,
+  type ConvAlgorithm,
   type RawLayer,
 } from './vgg-graph.js';
 
@@ -42,6 +43,26 @@ export interface OnnxRuntimeOptions {
   cachedSessions?: number;
   /** How the backward pass runs its convs (measured: 'rotated' is faster on CPU; see bench). */
   backward?: BackwardConv;
+  /**
+   * How the deeper 3×3 convs are computed (see vgg-graph.ts). Default: STYLIZE_ONNX_CONV when it
+   * names one (the bench sets it to time both), else 'winograd'.
+   */
+  conv?: ConvAlgorithm;
+  /**
+   * Whether onnxruntime's idle intra-op threads spin for work (default false). Measured on 2
+   * shared cores (bench/onnx-conv.ts, median per-pair ratios): without spinning, Winograd steps
+   * took 0.76× (256 px) and 0.84× (512 px) the time of Winograd steps with it; direct-conv
+   * steps 0.99× and 1.09×. The Winograd graph has more, shorter parallel sections, and a thread
+   * that spins while the other core is busy elsewhere takes the time its partner needs.
+   */
+  spinning?: boolean;
+}
+
+const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ['direct', 'winograd'];
+
+function convFromEnv(): ConvAlgorithm | undefined {
+  const v = process.env.STYLIZE_ONNX_CONV;
+  return CONV_ALGORITHMS.find((a) => a === v);
 }
 
 /** Largest objective (in pixels) whose session keeps onnxruntime's arena: a 512×512 image. */
@@ -72,6 +93,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
+    ...(opts.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   };
   /**
    * onnxruntime's CPU arena and memory pattern keep a step's activations for the next step:
@@ -85,6 +107,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   const raw = await readVggWeights(opts.weights);
   const weights = new Map<string, RawLayer>([...raw.layers].map(([layer, w]) => [layer, { kernel: w.kernel.values, bias: w.bias.values }]));
   const backward = opts.backward ?? 'rotated';
+  const conv = opts.conv ?? convFromEnv() ?? 'winograd';
 
   async function createSession(model: Uint8Array, pixels = 0): Promise<Ort.InferenceSession> {
     try {
@@ -107,7 +130,15 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   // releases the others, so their arenas are not held beside it.
   const objectives = new SessionCache(opts.cachedSessions ?? 3, ARENA_MAX_PIXELS * 1.4, (key) => {
     const { loss, height, width } = JSON.parse(key) as { loss: LossSpec; height: number; width: number };
-    return createSession(objectiveGraph(weights, loss, height, width, { backward }), height * width);
+    /**
+     * Winograd holds more: its kernels are 4× the direct ones (36 transformed taps for 9), and
+     * its transformed tiles are large at full size. Peak RSS of one objective session + the
+     * features session, 3 steps (fresh process): 512×341 2171 MB direct, 2794 MB Winograd;
+     * 1024×683 2694 MB and 4064 MB, past a 1024 px job's 4 GB. So above the arena's size, where
+     * memory comes first, the convs stay direct.
+     */
+    const sessionConv = height * width <= ARENA_MAX_PIXELS ? conv : 'direct';
+    return createSession(objectiveGraph(weights, loss, height, width, { backward, conv: sessionConv }), height * width);
   });
 
   const imageTensor = (pixels: Float32Array | Uint8Array, h: number, w: number) =>

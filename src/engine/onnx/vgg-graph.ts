@@ -25,6 +25,7 @@ import type { LossSpec } from '../runtime/types.js';
 import type { PoolingName } from '../types.js';
 import { VGG19_CONV_LAYERS } from '../weights/vgg-layers.js';
 import { GraphBuilder } from './graph-builder.js';
+import { winogradConv, winogradFor } from './winograd.js';
 
 /** One conv layer as read from the weights: kernel [3,3,Cin,Cout] (HWIO, as tfjs/Keras store it), bias [Cout]. */
 export interface RawLayer {
@@ -34,11 +35,17 @@ export interface RawLayer {
 
 
 export type BackwardConv = 'convtranspose' | 'rotated';
+/**
+ * How the 3×3 convs after the first are computed: onnxruntime's direct Conv, or Winograd where
+ * `winogradFor` says it beats that (forward, and the input gradients of 'rotated'; winograd.ts).
+ */
+export type ConvAlgorithm = 'direct' | 'winograd';
 
 export interface ObjectiveGraphOptions {
   /** Leave the backward pass out: losses only (the saved image's score). */
   gradient?: boolean;
   backward?: BackwardConv;
+  conv?: ConvAlgorithm;
 }
 
 /** RGB order of the Caffe mean the weights were trained with (B 103.939, G 116.779, R 123.68). */
@@ -87,7 +94,7 @@ export function lossLayers(loss: Pick<LossSpec, 'contentLayer' | 'styleLayers'>)
 }
 
 /** HWIO [3,3,cin,cout] → OIHW [cout,cin,3,3]; the first layer's input channels reversed (BGR → RGB). */
-function oihw(kernel: Float32Array, cin: number, cout: number, reverseInput: boolean): Float32Array {
+export function oihw(kernel: Float32Array, cin: number, cout: number, reverseInput: boolean): Float32Array {
   const out = new Float32Array(kernel.length);
   for (let y = 0; y < 3; y++) {
     for (let x = 0; x < 3; x++) {
@@ -121,7 +128,7 @@ function layerWeights(weights: ReadonlyMap<string, RawLayer>, name: string): Raw
 }
 
 /** The forward pass in NCHW from an NHWC RGB input: the post-ReLU output of every planned conv. */
-function forward(b: GraphBuilder, weights: ReadonlyMap<string, RawLayer>, plan: LayerPlan[], pooling: PoolingName, image: string) {
+function forward(b: GraphBuilder, weights: ReadonlyMap<string, RawLayer>, plan: LayerPlan[], pooling: PoolingName, image: string, conv: ConvAlgorithm = 'direct') {
   const nchw = b.op('Transpose', [image], { perm: [0, 3, 1, 2] });
   let x = b.op('Sub', [nchw, b.float(MEAN_RGB, [1, 3, 1, 1], 'mean')]);
   const kernels: string[] = [];
@@ -132,7 +139,13 @@ function forward(b: GraphBuilder, weights: ReadonlyMap<string, RawLayer>, plan: 
     const kernel = oihw(raw.kernel, layer.cin, layer.cout, i === 0);
     const k = b.float(kernel, [layer.cout, layer.cin, 3, 3], `${layer.name}_w`);
     kernels.push(k);
-    const y = b.op('Relu', [b.op('Conv', [x, k, b.float(raw.bias, [layer.cout], `${layer.name}_b`)], CONV_ATTRS)]);
+    const bias = b.float(raw.bias, [layer.cout], `${layer.name}_b`);
+    const wino = conv === 'winograd' && i > 0 ? winogradFor(layer.cin, layer.cout, layer.h, layer.w) : undefined;
+    const y = b.op('Relu', [
+      wino
+        ? winogradConv(b, { input: x, kernel, cin: layer.cin, cout: layer.cout, h: layer.h, w: layer.w, bias, name: layer.name }, wino)
+        : b.op('Conv', [x, k, bias], CONV_ATTRS),
+    ]);
     outputs.push(y);
     if (!layer.poolAfter) {
       poolIndices.push(undefined);
@@ -158,11 +171,12 @@ export function objectiveGraph(
 ): Uint8Array {
   const gradient = opts.gradient ?? true;
   const backward = opts.backward ?? 'convtranspose';
+  const conv = opts.conv ?? 'direct';
   const b = new GraphBuilder();
   const plan = planLayers(lossLayers(loss), height, width);
   const at = new Map(plan.map((p, i) => [p.name, i]));
   const image = b.input(IMAGE_INPUT, [1, height, width, 3]);
-  const { kernels, outputs, poolIndices } = forward(b, weights, plan, loss.pooling, image);
+  const { kernels, outputs, poolIndices } = forward(b, weights, plan, loss.pooling, image, conv);
 
   /** Gradient contributions to each conv's output, summed when the backward pass reaches it. */
   const grads: string[][] = plan.map(() => []);
@@ -224,7 +238,11 @@ export function objectiveGraph(
     } else {
       const raw = layerWeights(weights, p.name);
       const k = rotated(oihw(raw.kernel, p.cin, p.cout, i === 0), p.cin, p.cout);
-      upstream = b.op('Conv', [gz, b.float(k, [p.cin, p.cout, 3, 3], `${p.name}_wr`)], CONV_ATTRS);
+      // The input gradient is a conv from cout channels to cin.
+      const wino = conv === 'winograd' ? winogradFor(p.cout, p.cin, p.h, p.w) : undefined;
+      upstream = wino
+        ? winogradConv(b, { input: gz, kernel: k, cin: p.cout, cout: p.cin, h: p.h, w: p.w, name: `${p.name}_grad` }, wino)
+        : b.op('Conv', [gz, b.float(k, [p.cin, p.cout, 3, 3], `${p.name}_wr`)], CONV_ATTRS);
     }
   }
   // The mean subtraction passes the gradient through unchanged; back to NHWC, plus TV's.
