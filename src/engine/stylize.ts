@@ -94,7 +94,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
   checkCancelled(signal);
   const { opts, styleWeights, content, styles, out, plan } = await prepareJob(request, ctx);
   checkCancelled(signal);
-  const loss: LossSpec = opts;
+  const loss = lossSpec(opts);
   const progress = createProgressReporter(plan, started, controls);
   const random = mulberry32(opts.seed);
 
@@ -196,6 +196,23 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
     objective?.dispose();
   }
 }
+
+/**
+ * The loss a job optimises: the option's weights, with the style term balanced per pair (see
+ * PHOTO_STYLE_DISTANCE). Only the loss's own fields, so the runtime's session cache is shared by
+ * jobs that differ in seed, size or budget.
+ */
+export function lossSpec(opts: StylizeOptions): LossSpec {
+  const { contentLayer, styleLayers, contentWeight, styleWeight, tvWeight, pooling } = opts;
+  return { contentLayer, styleLayers, contentWeight, styleWeight, tvWeight, pooling, photoStyleDistance: PHOTO_STYLE_DISTANCE };
+}
+
+/**
+ * What the photo's own style loss is scaled to at every scale (runtime/types.ts): chicago + udnie's
+ * own (block1..5_conv1, weight 1), so the pair the defaults were tuned on keeps its balance while
+ * a bolder style (red_circles: 3.7× udnie's distance from the photos) no longer weighs more.
+ */
+export const PHOTO_STYLE_DISTANCE = 2.0e4;
 
 function checkStyles(request: StylizeRequest): number[] {
   if (!Array.isArray(request.styles) || request.styles.length === 0) {
