@@ -324,19 +324,29 @@ async function styleAt(style: RgbImage, scale: { size: number }, opts: StylizeOp
  * on average, visibly in where the strokes fall, for +0.9% loss; ±48 gave 20 levels for +3%.
  */
 const INIT_JITTER = 16;
+/**
+ * The jitter is one brightness value per cell of this many pixels, smoothly interpolated and the
+ * same on R, G and B. Independent noise per pixel and channel (as before) was rainbow speckle that
+ * the few steps a scale gets never smooth away: the grain of issue 11.
+ */
+const JITTER_CELL = 4;
 
-function jittered(pixels: Uint8Array, random: () => number): Float32Array {
-  return Float32Array.from(pixels, (v) => Math.min(255, Math.max(0, v + (random() * 2 - 1) * INIT_JITTER)));
+function jittered(pixels: Uint8Array, size: { width: number; height: number }, random: () => number): Float32Array {
+  const cells = { width: Math.max(1, Math.ceil(size.width / JITTER_CELL)), height: Math.max(1, Math.ceil(size.height / JITTER_CELL)) };
+  const coarse = new Float32Array(cells.width * cells.height * 3);
+  for (let i = 0; i < coarse.length; i += 3) coarse[i] = coarse[i + 1] = coarse[i + 2] = (random() * 2 - 1) * INIT_JITTER;
+  const noise = resizeBilinear(coarse, cells, size);
+  return Float32Array.from(pixels, (v, i) => Math.min(255, Math.max(0, v + noise[i]!)));
 }
 
 async function initialImage(init: StylizeOptions['init'], contentPx: RgbImage, style: RgbImage, random: () => number): Promise<Float32Array> {
   switch (init) {
     case 'content':
-      return jittered(contentPx.data, random);
+      return jittered(contentPx.data, contentPx, random);
     case 'noise':
       return Float32Array.from({ length: contentPx.data.length }, () => random() * 255);
     case 'style':
-      return jittered((await resizeRgb(style, contentPx.width, contentPx.height)).data, random);
+      return jittered((await resizeRgb(style, contentPx.width, contentPx.height)).data, contentPx, random);
   }
 }
 
