@@ -94,7 +94,6 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
   checkCancelled(signal);
   const { opts, styleWeights, content, styles, out, plan } = await prepareJob(request, ctx);
   checkCancelled(signal);
-  const loss = lossSpec(opts);
   const progress = createProgressReporter(plan, started, controls);
   const random = mulberry32(opts.seed);
 
@@ -102,7 +101,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
     const stylePx = await Promise.all(styles.map((s) => styleAt(s, scale, opts, contentPx)));
     return runtime.prepare(
       { width: scale.width, height: scale.height, content: contentPx, styles: stylePx.map((image, i) => ({ image, weight: styleWeights[i]! })) },
-      loss,
+      lossSpec(opts, scale.size),
       progress.heartbeat,
     );
   };
@@ -198,21 +197,43 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
 }
 
 /**
- * The loss a job optimises: the option's weights, with the style term balanced per pair (see
- * PHOTO_STYLE_DISTANCE). Only the loss's own fields, so the runtime's session cache is shared by
- * jobs that differ in seed, size or budget.
+ * The loss a job optimises at a scale of `size` px: the options' weights, with the style term
+ * balanced per pair (see photoStyleDistanceAt). Only the loss's own fields, so the runtime's
+ * session cache is shared by jobs that differ in seed or budget.
  */
-export function lossSpec(opts: StylizeOptions): LossSpec {
+export function lossSpec(opts: StylizeOptions, size: number): LossSpec {
   const { contentLayer, styleLayers, contentWeight, styleWeight, tvWeight, pooling } = opts;
-  return { contentLayer, styleLayers, contentWeight, styleWeight, tvWeight, pooling, photoStyleDistance: PHOTO_STYLE_DISTANCE };
+  return { contentLayer, styleLayers, contentWeight, styleWeight, tvWeight, pooling, photoStyleDistance: photoStyleDistanceAt(size) };
 }
 
 /**
- * What the photo's own style loss is scaled to at every scale (runtime/types.ts): chicago + udnie's
- * own (block1..5_conv1, weight 1), so the pair the defaults were tuned on keeps its balance while
- * a bolder style (red_circles: 3.7× udnie's distance from the photos) no longer weighs more.
+ * chicago + udnie's own photo-to-style distance (block1..5_conv1, weight 1; torch_ref.py's
+ * definition) at 128, 256, 512 and 1024 px. Every pair's style term is scaled so its photo scores
+ * this at that scale (runtime/types.ts): the pair the defaults were tuned on keeps its balance at
+ * every scale, while a bolder style (red_circles: ~4× udnie's distance from the photos at 128 px)
+ * no longer weighs several times more than a soft one.
  */
-export const PHOTO_STYLE_DISTANCE = 2.0e4;
+const PHOTO_STYLE_DISTANCE: readonly [number, number][] = [
+  [128, 2.04e4],
+  [256, 1.42e4],
+  [512, 1.11e4],
+  [1024, 1.04e4],
+];
+
+/** PHOTO_STYLE_DISTANCE at any size: interpolated in log size, held beyond the table's ends. */
+export function photoStyleDistanceAt(size: number): number {
+  const table = PHOTO_STYLE_DISTANCE;
+  if (size <= table[0]![0]) return table[0]![1];
+  for (let i = 1; i < table.length; i++) {
+    const [s1, d1] = table[i]!;
+    if (size <= s1) {
+      const [s0, d0] = table[i - 1]!;
+      const t = Math.log(size / s0) / Math.log(s1 / s0);
+      return d0 + t * (d1 - d0);
+    }
+  }
+  return table[table.length - 1]![1];
+}
 
 function checkStyles(request: StylizeRequest): number[] {
   if (!Array.isArray(request.styles) || request.styles.length === 0) {
