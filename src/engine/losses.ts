@@ -3,6 +3,7 @@
  *   content = w_c · mean((F − Fc)²) at the content layer,
  *   style   = w_s · Σ_layers weight · mean((G − Gs)²), G = FᵀF / (C·H·W),
  *   tv      = w_tv · 0.5 · (Σ dx² + Σ dy²).
+ * With `photoStyleDistance` set, the style term is rescaled per scale (see runtime/types.ts).
  * Several styles are blended by averaging their target Grams with normalised weights, which is
  * what minimising the weighted sum of per-style losses amounts to up to a constant.
  */
@@ -11,6 +12,7 @@ import { gram, totalVariation } from './ops.js';
 import type { LayerWeight, Losses } from './types.js';
 import type { FeatureExtractor } from './vgg.js';
 import type { Objective } from './optimizers/types.js';
+import { styleBalance } from './runtime/types.js';
 
 export interface LossWeights {
   contentLayer: string;
@@ -18,12 +20,15 @@ export interface LossWeights {
   contentWeight: number;
   styleWeight: number;
   tvWeight: number;
+  photoStyleDistance?: number;
 }
 
 /** What the current image is compared with; one set per scale. */
 export interface Targets {
   content: tf.Tensor4D;
   grams: Map<string, tf.Tensor2D>;
+  /** The balance factor on the style term (1 without `photoStyleDistance`). */
+  styleScale: number;
   dispose(): void;
 }
 
@@ -45,7 +50,8 @@ export function computeTargets(
   const total = styles.reduce((a, s) => a + s.weight, 0);
   // tf.tidy keeps tensors returned in plain objects, not in Maps: build the Map afterwards.
   const kept = tf.tidy(() => {
-    const contentFeatures = extractor.extract(content).get(w.contentLayer)!;
+    const photo = extractor.extract(content);
+    const contentFeatures = photo.get(w.contentLayer)!;
     const grams: Record<string, tf.Tensor2D> = {};
     for (const style of styles) {
       const feats = extractor.extract(style.image);
@@ -55,12 +61,20 @@ export function computeTargets(
         grams[name] = prev ? (tf.add(prev, g) as tf.Tensor2D) : g;
       }
     }
-    return { content: contentFeatures, grams };
+    // The photo's own style loss (before styleWeight), for the balance.
+    let photoDistance: tf.Tensor = tf.scalar(0);
+    for (const { layer, weight } of w.styleLayers) {
+      photoDistance = tf.add(photoDistance, tf.mul(weight, tf.mean(tf.squaredDifference(gram(photo.get(layer)!), grams[layer]!))));
+    }
+    return { content: contentFeatures, grams, photoDistance };
   });
   const grams = new Map(Object.entries(kept.grams));
+  const photoDistance = kept.photoDistance.dataSync()[0]!;
+  kept.photoDistance.dispose();
   return {
     content: kept.content,
     grams,
+    styleScale: styleBalance(w, photoDistance),
     dispose() {
       kept.content.dispose();
       for (const g of grams.values()) g.dispose();
@@ -78,7 +92,7 @@ export function lossVector(extractor: FeatureExtractor, rgb: tf.Tensor4D, target
       const diff = tf.mean(tf.squaredDifference(gram(feats.get(layer)!), targets.grams.get(layer)!));
       style = tf.add(style, tf.mul(weight, diff));
     }
-    style = tf.mul(w.styleWeight, style);
+    style = tf.mul(w.styleWeight * targets.styleScale, style);
     const tv = tf.mul(w.tvWeight, totalVariation(rgb));
     return tf.stack([content, style, tv]) as tf.Tensor1D;
   });

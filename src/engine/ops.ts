@@ -9,6 +9,8 @@
  *       (the caller owns kernel and bias). `afterConv` runs after each of its convs (forward and
  *       image gradient): a step at 512 px takes seconds and runs synchronously, and this is how
  *       the caller gets control between layers to report progress without splitting the step.
+ *   prepareConv(kernel, bias, afterConv, { edges: 'replicate' }): the same conv, but the image
+ *       border is extended by its edge pixels instead of zeros (block1_conv1: see replicateEdges).
  *   conv2dRelu(x: Tensor4D, conv: PreparedConv): Tensor4D
  *   conv2dRelu(x: Tensor4D, kernel: Tensor4D, bias: Tensor1D): Tensor4D   (caches the prepared
  *       conv per kernel tensor in a WeakMap)
@@ -43,7 +45,25 @@ export interface PreparedConv {
   readonly rotated: tf.Tensor4D;
   /** The custom-gradient forward, built once per layer. */
   readonly apply: (x: tf.Tensor4D) => tf.Tensor4D;
+  /** How the conv extends the input beyond its border. */
+  readonly edges: ConvEdges;
   dispose(): void;
+}
+
+export type ConvEdges = 'zero' | 'replicate';
+
+/**
+ * x with one more row and column on each side copied from its edge pixels, from slices (whose
+ * autodiff is exact; tfjs's MirrorPad gradient drops the mirrored part). block1_conv1 sees the
+ * image through this: a zero there, in the mean-subtracted input, is a grey frame that the style
+ * loss then paints along the border.
+ */
+export function replicateEdges(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [b, h, w, c] = x.shape;
+    const rows = tf.concat([tf.slice(x, [0, 0, 0, 0], [b, 1, w, c]), x, tf.slice(x, [0, h - 1, 0, 0], [b, 1, w, c])], 1);
+    return tf.concat([tf.slice(rows, [0, 0, 0, 0], [b, h + 2, 1, c]), rows, tf.slice(rows, [0, 0, w - 1, 0], [b, h + 2, 1, c])], 2) as tf.Tensor4D;
+  });
 }
 
 let mode: GradientMode = 'custom';
@@ -69,18 +89,22 @@ function checkKernel(kernel: tf.Tensor4D, bias: tf.Tensor1D): void {
 }
 
 /** Forward conv + bias + relu with explicit strides (fused conv without strides breaks under gradients). */
-function convBiasRelu(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor1D): tf.Tensor4D {
-  return tf.fused.conv2d({ x, filter: kernel, strides: STRIDES, pad: 'same', bias, activation: 'relu' });
+function convBiasRelu(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor1D, pad: 'same' | 'valid' = 'same'): tf.Tensor4D {
+  return tf.fused.conv2d({ x, filter: kernel, strides: STRIDES, pad, bias, activation: 'relu' });
 }
 
-export function prepareConv(kernel: tf.Tensor4D, bias: tf.Tensor1D, afterConv?: () => void): PreparedConv {
+export function prepareConv(kernel: tf.Tensor4D, bias: tf.Tensor1D, afterConv?: () => void, opts: { edges?: ConvEdges } = {}): PreparedConv {
+  const edges = opts.edges ?? 'zero';
   checkKernel(kernel, bias);
   // Rotation and transpose are done once here, not on every step.
   const rotated = tf.tidy(() => tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D);
   tf.keep(rotated);
 
-  const apply = tf.customGrad(((x: tf.Tensor4D, save: tf.GradSaveFunc) => {
-    const y = convBiasRelu(x, kernel, bias);
+  // With replicated edges the conv itself is 'valid' over the padded input; its input gradient is
+  // then the full correlation (zero-padded by 2) of the output gradient, and the padding's own
+  // gradient (slices and concats) folds the border back by autodiff.
+  const convGrad = tf.customGrad(((x: tf.Tensor4D, save: tf.GradSaveFunc) => {
+    const y = convBiasRelu(x, kernel, bias, edges === 'zero' ? 'same' : 'valid');
     afterConv?.();
     save([y]);
     return {
@@ -91,12 +115,16 @@ export function prepareConv(kernel: tf.Tensor4D, bias: tf.Tensor1D, afterConv?: 
       gradFunc: (dy, saved) => {
         const [out] = saved as [tf.Tensor4D];
         const masked = tf.mul(dy, tf.step(out)) as tf.Tensor4D;
-        const dx = tf.conv2d(masked, rotated, STRIDES, 'same');
+        const dx =
+          edges === 'zero'
+            ? tf.conv2d(masked, rotated, STRIDES, 'same')
+            : tf.conv2d(tf.pad(masked, [[0, 0], [2, 2], [2, 2], [0, 0]]) as tf.Tensor4D, rotated, STRIDES, 'valid');
         afterConv?.();
         return dx;
       },
     };
   }) as CustomGradientFunc<tf.Tensor4D>) as (x: tf.Tensor4D) => tf.Tensor4D;
+  const apply = edges === 'zero' ? convGrad : (x: tf.Tensor4D) => convGrad(replicateEdges(x));
 
   let disposed = false;
   return {
@@ -104,6 +132,7 @@ export function prepareConv(kernel: tf.Tensor4D, bias: tf.Tensor1D, afterConv?: 
     bias,
     rotated,
     apply,
+    edges,
     dispose() {
       if (!disposed) {
         disposed = true;
@@ -136,7 +165,11 @@ export function conv2dRelu(
     const kernel = isPrepared ? convOrKernel.kernel : convOrKernel;
     const b = isPrepared ? convOrKernel.bias : bias;
     if (b === undefined) throw new Error('conv2dRelu: bias is required with a raw kernel');
-    return tf.tidy(() => tf.relu(tf.add(tf.conv2d(x, kernel, STRIDES, 'same'), b)) as tf.Tensor4D);
+    const edges = isPrepared ? convOrKernel.edges : 'zero';
+    return tf.tidy(() => {
+      const input = edges === 'zero' ? x : replicateEdges(x);
+      return tf.relu(tf.add(tf.conv2d(input, kernel, STRIDES, edges === 'zero' ? 'same' : 'valid'), b)) as tf.Tensor4D;
+    });
   }
   if (isPrepared) return convOrKernel.apply(x);
   if (bias === undefined) throw new Error('conv2dRelu: bias is required with a raw kernel');

@@ -6,6 +6,8 @@
  *
  * Defaults follow the reference run (../shared/reference/README.md): content weight 5 at
  * block4_conv2, style weight 100 over block1..5_conv1, TV 1e-3, average pooling, content init.
+ * The engine balances the style term per pair (stylize.ts, photoStyleDistanceAt): style weight
+ * 100 means the reference's balance for chicago + udnie, and the same balance for any other pair.
  * `iterations` is the total over the automatic coarse-to-fine schedule (see schedule.ts); its
  * default is sized so a 512 px job fits in about 90 s on a 2-core machine with the wasm backend.
  */

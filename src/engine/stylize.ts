@@ -98,7 +98,6 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
   checkCancelled(signal);
   const { opts, styleWeights, content, styles, out, plan } = await prepareJob(request, ctx);
   checkCancelled(signal);
-  const loss: LossSpec = opts;
   const progress = createProgressReporter(plan, started, controls, ctx.costs);
   const random = mulberry32(opts.seed);
 
@@ -106,7 +105,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
     const stylePx = await Promise.all(styles.map((s) => styleAt(s, scale, opts, contentPx)));
     return runtime.prepare(
       { width: scale.width, height: scale.height, content: contentPx, styles: stylePx.map((image, i) => ({ image, weight: styleWeights[i]! })) },
-      loss,
+      lossSpec(opts, scale.size),
       progress.heartbeat,
     );
   };
@@ -199,6 +198,45 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
     clearInterval(heartbeats);
     objective?.dispose();
   }
+}
+
+/**
+ * The loss a job optimises at a scale of `size` px: the options' weights, with the style term
+ * balanced per pair (see photoStyleDistanceAt). Only the loss's own fields, so the runtime's
+ * session cache is shared by jobs that differ in seed or budget.
+ */
+export function lossSpec(opts: StylizeOptions, size: number): LossSpec {
+  const { contentLayer, styleLayers, contentWeight, styleWeight, tvWeight, pooling } = opts;
+  return { contentLayer, styleLayers, contentWeight, styleWeight, tvWeight, pooling, photoStyleDistance: photoStyleDistanceAt(size) };
+}
+
+/**
+ * chicago + udnie's own photo-to-style distance (block1..5_conv1, weight 1; torch_ref.py's
+ * definition) at 128, 256, 512 and 1024 px. Every pair's style term is scaled so its photo scores
+ * this at that scale (runtime/types.ts): the pair the defaults were tuned on keeps its balance at
+ * every scale, while a bolder style (red_circles: ~4× udnie's distance from the photos at 128 px)
+ * no longer weighs several times more than a soft one.
+ */
+const PHOTO_STYLE_DISTANCE: readonly [number, number][] = [
+  [128, 2.04e4],
+  [256, 1.42e4],
+  [512, 1.11e4],
+  [1024, 1.04e4],
+];
+
+/** PHOTO_STYLE_DISTANCE at any size: interpolated in log size, held beyond the table's ends. */
+export function photoStyleDistanceAt(size: number): number {
+  const table = PHOTO_STYLE_DISTANCE;
+  if (size <= table[0]![0]) return table[0]![1];
+  for (let i = 1; i < table.length; i++) {
+    const [s1, d1] = table[i]!;
+    if (size <= s1) {
+      const [s0, d0] = table[i - 1]!;
+      const t = Math.log(size / s0) / Math.log(s1 / s0);
+      return d0 + t * (d1 - d0);
+    }
+  }
+  return table[table.length - 1]![1];
 }
 
 function checkStyles(request: StylizeRequest): number[] {
@@ -311,19 +349,29 @@ async function styleAt(style: RgbImage, scale: { size: number }, opts: StylizeOp
  * on average, visibly in where the strokes fall, for +0.9% loss; ±48 gave 20 levels for +3%.
  */
 const INIT_JITTER = 16;
+/**
+ * The jitter is one brightness value per cell of this many pixels, smoothly interpolated and the
+ * same on R, G and B. Independent noise per pixel and channel (as before) was rainbow speckle that
+ * the few steps a scale gets never smooth away: the grain of issue 11.
+ */
+const JITTER_CELL = 4;
 
-function jittered(pixels: Uint8Array, random: () => number): Float32Array {
-  return Float32Array.from(pixels, (v) => Math.min(255, Math.max(0, v + (random() * 2 - 1) * INIT_JITTER)));
+function jittered(pixels: Uint8Array, size: { width: number; height: number }, random: () => number): Float32Array {
+  const cells = { width: Math.max(1, Math.ceil(size.width / JITTER_CELL)), height: Math.max(1, Math.ceil(size.height / JITTER_CELL)) };
+  const coarse = new Float32Array(cells.width * cells.height * 3);
+  for (let i = 0; i < coarse.length; i += 3) coarse[i] = coarse[i + 1] = coarse[i + 2] = (random() * 2 - 1) * INIT_JITTER;
+  const noise = resizeBilinear(coarse, cells, size);
+  return Float32Array.from(pixels, (v, i) => Math.min(255, Math.max(0, v + noise[i]!)));
 }
 
 async function initialImage(init: StylizeOptions['init'], contentPx: RgbImage, style: RgbImage, random: () => number): Promise<Float32Array> {
   switch (init) {
     case 'content':
-      return jittered(contentPx.data, random);
+      return jittered(contentPx.data, contentPx, random);
     case 'noise':
       return Float32Array.from({ length: contentPx.data.length }, () => random() * 255);
     case 'style':
-      return jittered((await resizeRgb(style, contentPx.width, contentPx.height)).data, random);
+      return jittered((await resizeRgb(style, contentPx.width, contentPx.height)).data, contentPx, random);
   }
 }
 

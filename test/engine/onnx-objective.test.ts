@@ -69,6 +69,7 @@ const cases: [string, LossSpec, ScaleImages['styles']][] = [
     ],
   ],
   ['max pooling, two styles', { ...defaults, pooling: 'max' }, [{ image: picture(32, 26, 3), weight: 2 }, { image: picture(24, 34, 4), weight: 1 }]],
+  ['balanced style term (photoStyleDistance)', { ...defaults, photoStyleDistance: 3e4 }, [{ image: picture(32, 26, 3), weight: 1 }]],
 ];
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
@@ -93,9 +94,33 @@ describe('ONNX objective = tfjs autodiff (real weights, random images)', () => {
       expect(worst / scale).toBeLessThan(1e-3);
       // The losses-only path scores the same.
       expect(rel((await a.losses(x)).total, want.info.total)).toBeLessThan(1e-4);
+      // Balanced, the photo's own style loss is styleWeight × photoStyleDistance on both.
+      if (loss.photoStyleDistance !== undefined) {
+        const photo = Float32Array.from(images.content.data);
+        for (const o of [a, b]) expect(rel((await o.losses(photo)).style, loss.styleWeight * loss.photoStyleDistance)).toBeLessThan(1e-3);
+      }
     } finally {
       a.dispose();
       b.dispose();
+    }
+  });
+
+  it('block1_conv1 sees the border through its edge pixels: a flat picture matches a flat style of another size', async () => {
+    // With zeros beyond the border, the features along it differ from the inside's, by an amount
+    // that depends on the picture's size; with the edge replicated a flat picture is flat throughout.
+    const flat = (width: number, height: number) => ({ width, height, data: new Uint8Array(width * height * 3).fill(90) });
+    const loss: LossSpec = { ...defaults, contentLayer: 'block1_conv1', styleLayers: [{ layer: 'block1_conv1', weight: 1 }] };
+    const images: ScaleImages = { width: W, height: H, content: flat(W, H), styles: [{ image: flat(40, 12), weight: 1 }] };
+    const flatX = Float32Array.from(flat(W, H).data);
+    for (const runtime of [onnx, tfjs]) {
+      const o = await runtime.prepare(images, loss);
+      try {
+        const noisy = await o.losses(x);
+        const same = await o.losses(flatX);
+        expect(same.style).toBeLessThan(1e-6 * noisy.style);
+      } finally {
+        o.dispose();
+      }
     }
   });
 });

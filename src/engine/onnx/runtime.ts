@@ -16,11 +16,12 @@ import { StylizeError } from '../errors.js';
 import { cudaRefusal } from './cuda.js';
 import type { BackendName } from '../types.js';
 import { readVggWeights } from '../weights/index.js';
-import { totalLosses, type LossSpec, type Runtime, type ScaleImages, type ScaleObjective } from '../runtime/types.js';
+import { styleBalance, totalLosses, type LossSpec, type Runtime, type ScaleImages, type ScaleObjective } from '../runtime/types.js';
 import {
   CONTENT_INPUT,
   IMAGE_INPUT,
   OUTPUTS,
+  STYLE_SCALE_INPUT,
   contentFeaturesOutput,
   featuresGraph,
   gramInput,
@@ -148,8 +149,9 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
     const key = JSON.stringify({ contentLayer: loss.contentLayer, styleLayers: loss.styleLayers, pooling: loss.pooling });
     const session = await features.get(key);
     const { content } = images;
-    const contentOut = await session.run({ [IMAGE_INPUT]: imageTensor(content.data, content.height, content.width) }, [contentFeaturesOutput]);
+    const contentOut = await session.run({ [IMAGE_INPUT]: imageTensor(content.data, content.height, content.width) });
     const feeds: Record<string, Ort.Tensor> = { [CONTENT_INPUT]: contentOut[contentFeaturesOutput]! };
+    const contentPlan = planLayers(lossLayers(loss), content.height, content.width);
     const total = images.styles.reduce((a, s) => a + s.weight, 0);
     const grams = new Map<string, Float32Array>();
     for (const { image, weight } of images.styles) {
@@ -166,10 +168,19 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
         grams.set(layer, sum);
       }
     }
+    let photoDistance = 0;
     for (const [layer, g] of grams) {
       const c = Math.round(Math.sqrt(g.length));
       feeds[gramInput(layer)] = new ort.Tensor('float32', g, [c, c]);
+      // The photo's own style loss at this layer, for the balance.
+      const p = contentPlan.find((l) => l.name === layer)!;
+      const raw = contentOut[gramOutput(layer)]!.data as Float32Array;
+      const k = 1 / (p.cout * p.h * p.w);
+      let sum = 0;
+      for (let i = 0; i < g.length; i++) sum += (k * raw[i]! - g[i]!) ** 2;
+      photoDistance += loss.styleLayers.find((l) => l.layer === layer)!.weight * (sum / g.length);
     }
+    feeds[STYLE_SCALE_INPUT] = new ort.Tensor('float32', Float32Array.of(styleBalance(loss, photoDistance)), [1]);
     return feeds;
   }
 

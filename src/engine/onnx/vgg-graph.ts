@@ -53,6 +53,8 @@ const MEAN_RGB = [123.68, 116.779, 103.939];
 
 export const IMAGE_INPUT = 'image';
 export const CONTENT_INPUT = 'content_target';
+/** A scalar [1] multiplying the style loss and its gradient (the runtime's per-scale normalisation; 1 = none). */
+export const STYLE_SCALE_INPUT = 'style_scale';
 export const gramInput = (layer: string) => `gram_${layer}`;
 export const OUTPUTS = { content: 'content_loss', style: 'style_loss', tv: 'tv_loss', grad: 'grad' } as const;
 export const contentFeaturesOutput = 'content_features';
@@ -120,6 +122,13 @@ function rotated(w: Float32Array, cin: number, cout: number): Float32Array {
 }
 
 const CONV_ATTRS = { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] };
+/**
+ * block1_conv1 meets the image border through replicated edge pixels, not zeros: a zero in the
+ * mean-subtracted input is a grey frame that the style loss then paints along the border (a
+ * visible line on several pairs). Edge replication is defined for any size, symbolic ones too.
+ */
+const FIRST_CONV_ATTRS = { kernel_shape: [3, 3], pads: [0, 0, 0, 0], strides: [1, 1] };
+const EDGE_PADS = [0, 0, 1, 1, 0, 0, 1, 1];
 
 function layerWeights(weights: ReadonlyMap<string, RawLayer>, name: string): RawLayer {
   const w = weights.get(name);
@@ -142,9 +151,11 @@ function forward(b: GraphBuilder, weights: ReadonlyMap<string, RawLayer>, plan: 
     const bias = b.float(raw.bias, [layer.cout], `${layer.name}_b`);
     const wino = conv === 'winograd' && i > 0 ? winogradFor(layer.cin, layer.cout, layer.h, layer.w) : undefined;
     const y = b.op('Relu', [
-      wino
-        ? winogradConv(b, { input: x, kernel, cin: layer.cin, cout: layer.cout, h: layer.h, w: layer.w, bias, name: layer.name }, wino)
-        : b.op('Conv', [x, k, bias], CONV_ATTRS),
+      i === 0
+        ? b.op('Conv', [b.op('Pad', [x, b.int64(EDGE_PADS)], { mode: 'edge' }), k, bias], FIRST_CONV_ATTRS)
+        : wino
+          ? winogradConv(b, { input: x, kernel, cin: layer.cin, cout: layer.cout, h: layer.h, w: layer.w, bias, name: layer.name }, wino)
+          : b.op('Conv', [x, k, bias], CONV_ATTRS),
     ]);
     outputs.push(y);
     if (!layer.poolAfter) {
@@ -192,6 +203,7 @@ export function objectiveGraph(
 
   // Style: Σ w_l · mean((G − Gs)²), G = FFᵀ / (C·H·W), with F as [C, H·W] (NCHW needs no transpose).
   const styleTerms: string[] = [];
+  const styleScale = b.input(STYLE_SCALE_INPUT, [1]);
   for (const { layer, weight } of loss.styleLayers) {
     const i = at.get(layer)!;
     const p = plan[i]!;
@@ -202,11 +214,11 @@ export function objectiveGraph(
     const w = loss.styleWeight * weight;
     styleTerms.push(b.op('Mul', [b.op('ReduceSumSquare', [diff], { keepdims: 0 }), b.scalar(w / (p.cout * p.cout))]));
     if (gradient) {
-      const df = b.op('Gemm', [diff, f], { alpha: { float: (4 * w) / (p.cout * p.cout * n) } });
+      const df = b.op('Mul', [b.op('Gemm', [diff, f], { alpha: { float: (4 * w) / (p.cout * p.cout * n) } }), styleScale]);
       grads[i]!.push(b.op('Reshape', [df, b.int64([1, p.cout, p.h, p.w])]));
     }
   }
-  const styleLoss = styleTerms.length === 1 ? styleTerms[0]! : b.op('Sum', styleTerms);
+  const styleLoss = b.op('Mul', [styleTerms.length === 1 ? styleTerms[0]! : b.op('Sum', styleTerms), b.op('Squeeze', [styleScale])]);
 
   // TV on the RGB input itself: 0.5 · w · (Σ dx² + Σ dy²).
   const slice = (axis: number, from: number, to: number) =>
@@ -233,7 +245,9 @@ export function objectiveGraph(
     const gz = b.op('Mul', [gy, b.op('Sign', [outputs[i]!])]);
     // The first layer's gradient has 3 channels: as a forward conv it would unfold its 64-channel
     // input 9× (im2col: 400 MB at 512×341, the step's peak); ConvTranspose's buffer is 27 rows.
-    if (backward === 'convtranspose' || i === 0) {
+    if (i === 0) {
+      upstream = unpadEdges(b, b.op('ConvTranspose', [gz, kernels[i]!], FIRST_CONV_ATTRS), p.h, p.w);
+    } else if (backward === 'convtranspose') {
       upstream = b.op('ConvTranspose', [gz, kernels[i]!], CONV_ATTRS);
     } else {
       const raw = layerWeights(weights, p.name);
@@ -258,6 +272,24 @@ export function objectiveGraph(
   ]);
   b.output(b.op('Add', [imageGrad, tvGrad]), OUTPUTS.grad, [1, height, width, 3]);
   return b.encode('gatys_objective');
+}
+
+/**
+ * The gradient of edge padding: ∂L/∂(padded [1,C,h+2,w+2]) → ∂L/∂(image [1,C,h,w]); each
+ * replicated border row and column adds its gradient to the edge pixels it copied.
+ */
+function unpadEdges(b: GraphBuilder, g: string, h: number, w: number): string {
+  const fold = (v: string, axis: number, n: number) => {
+    const slice = (from: number, to: number) => b.op('Slice', [v, b.int64([from]), b.int64([to]), b.int64([axis])]);
+    const pads = (before: number, after: number) => {
+      const p = [0, 0, 0, 0, 0, 0, 0, 0];
+      p[axis] = before;
+      p[4 + axis] = after;
+      return b.int64(p);
+    };
+    return b.op('Sum', [slice(1, n + 1), b.op('Pad', [slice(0, 1), pads(0, n - 1)]), b.op('Pad', [slice(n + 1, n + 2), pads(n - 1, 0)])]);
+  };
+  return fold(fold(g, 2, h), 3, w);
 }
 
 /** ∂L/∂(pool input) from ∂L/∂(pool output), for the conv `p` whose output was pooled. */

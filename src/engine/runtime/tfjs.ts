@@ -31,7 +31,10 @@ export async function startTfjsRuntime(name: TfjsBackendName, opts: { threads: n
   // The rotated kernels the image gradient needs are made once here, not per job, so a job
   // leaves the tensor count exactly as it found it.
   const convs = new Map<string, PreparedConv>();
-  for (const [layer, w] of weights.layers) convs.set(layer, prepareConv(w.kernel, w.bias, () => tick()));
+  // The first conv meets the image border through its edge pixels (the onnx graph does the same).
+  for (const [layer, w] of weights.layers) {
+    convs.set(layer, prepareConv(w.kernel, w.bias, () => tick(), { edges: layer === 'block1_conv1' ? 'replicate' : 'zero' }));
+  }
   const baseline = tf.memory().numTensors;
   const toTensor = (img: RgbImage) => tf.tensor4d(Float32Array.from(img.data), [1, img.height, img.width, 3]);
 

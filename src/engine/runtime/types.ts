@@ -17,6 +17,21 @@ export interface LossSpec {
   styleWeight: number;
   tvWeight: number;
   pooling: PoolingName;
+  /**
+   * Balance: when set, each scale's style term is rescaled so that the photo's own style loss
+   * (Σ weight · mean((G − Gs)²), before styleWeight) equals this, whatever the pair. Unset: the
+   * reference definition, where a high-contrast style weighs several times more than a soft one.
+   */
+  photoStyleDistance?: number;
+}
+
+/**
+ * The factor that `photoStyleDistance` puts on the style term, from the photo's own distance to
+ * the style targets. Bounded so that a style almost equal to the photo does not explode it.
+ */
+export function styleBalance(spec: Pick<LossSpec, 'photoStyleDistance'>, photoDistance: number): number {
+  if (spec.photoStyleDistance === undefined) return 1;
+  return Math.min(100, Math.max(0.01, spec.photoStyleDistance / Math.max(photoDistance, 1e-12)));
 }
 
 /** One scale's images at their sizes for this scale; style weights are normalised by the runtime. */

@@ -1,0 +1,114 @@
+/**
+ * `tsx bench/quality.ts [flags]`: the 9 shared pairs (3 photos × 3 styles) through the engine,
+ * each scored by the measures of issue 11 (test/engine/support/quality-measures.ts): luminance
+ * correlation with the photo at 64 px, style loss as a fraction of the photo's, the border frame
+ * ratio and the roughness (mean squared neighbour difference). One JSON line per pair on stdout;
+ * the results and a contact sheet (photos down the left, styles along the top) go to --out.
+ *
+ *   --size 256  --iterations <n> (engine default)  --strength <s>  --options '{"tvWeight":0.01}'
+ *   --backend onnx  --out /work/scratch/quality/<name>  --pairs chicago:udnie,... (default all 9)
+ *   --reference  also score each result under torch_ref.py eval (the PyTorch reference loss)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import sharp, { type OverlayOptions } from 'sharp';
+import { fitLongSide, resizeRgb } from '../src/engine/image.js';
+import { createEngine, type BackendChoice, type StylizeOptions } from '../src/engine/index.js';
+import { startRuntime } from '../src/engine/runtime/index.js';
+import { IMAGES_DIR, SHARED_DIR, WEIGHTS, image } from '../test/support/fixtures.js';
+import { decoded } from '../test/engine/support/picture-metrics.js';
+import { composition, frameRatio, roughness, styleFraction } from '../test/engine/support/quality-measures.js';
+
+const flags = new Command('quality')
+  .option('--size <px>', 'long side of each result', '256')
+  .option('--iterations <n>', 'evaluation budget (default: the engine default)')
+  .option('--strength <s>', 'strength (default: unset)')
+  .option('--options <json>', 'further engine options as JSON', '{}')
+  .option('--backend <name>', 'engine backend', 'onnx')
+  .option('--pairs <list>', 'photo:style pairs (file names without .jpg)')
+  .option('--reference', 'score each result with torch_ref.py eval too')
+  .option('--out <dir>', 'where the PNGs and the contact sheet go', '/work/scratch/quality/latest')
+  .parse(process.argv)
+  .opts<{ size: string; iterations?: string; strength?: string; options: string; backend: string; pairs?: string; reference?: boolean; out: string }>();
+
+const PHOTOS = ['chicago', 'golden_gate', 'statue_of_liberty'];
+const STYLES = ['udnie', 'red_circles', 'sketch'];
+const pairs = flags.pairs
+  ? flags.pairs.split(',').map((p) => p.split(':') as [string, string])
+  : PHOTOS.flatMap((p) => STYLES.map((s) => [p, s] as [string, string]));
+
+const size = Number(flags.size);
+const options: Partial<StylizeOptions> = {
+  size,
+  seed: 0,
+  ...(flags.iterations ? { iterations: Number(flags.iterations) } : {}),
+  ...(flags.strength ? { strength: Number(flags.strength) } : {}),
+  ...(JSON.parse(flags.options) as Partial<StylizeOptions>),
+};
+mkdirSync(flags.out, { recursive: true });
+
+const engine = await createEngine({ weights: WEIGHTS, backend: flags.backend as BackendChoice, maxSize: 1024 });
+const measurer = await startRuntime('onnx', { weights: WEIGHTS, threads: 0 });
+const tiles = new Map<string, string>();
+for (const [photoName, styleName] of pairs) {
+  const photoBytes = image(`${photoName}.jpg`);
+  const styleBytes = image(`${styleName}.jpg`);
+  const t0 = performance.now();
+  const result = await engine.stylize({ content: photoBytes, styles: [{ bytes: styleBytes }], options });
+  const ms = Math.round(performance.now() - t0);
+  const file = path.join(flags.out, `${photoName}+${styleName}.png`);
+  writeFileSync(file, result.image);
+  tiles.set(`${photoName}+${styleName}`, file);
+  const out = await decoded(result.image);
+  const photo = await decoded(photoBytes);
+  const photoHere = await resizeRgb(photo, out.width, out.height);
+  const row: Record<string, unknown> = {
+    pair: `${photoName}+${styleName}`,
+    width: out.width,
+    height: out.height,
+    ms,
+    composition: +(await composition(out, photo)).toFixed(3),
+    styleFraction: +(await styleFraction(measurer, out, photo, await decoded(styleBytes))).toFixed(4),
+    frame: +frameRatio(out, photoHere).worst.toFixed(2),
+    framePicture: +frameRatio(out).worst.toFixed(2),
+    roughness: +roughness(out).toFixed(1),
+    photoRoughness: +roughness(photoHere).toFixed(1),
+    losses: result.stats.finalLosses,
+  };
+  if (flags.reference) {
+    const ref = execFileSync('/usr/bin/python3', [path.join(SHARED_DIR, 'reference', 'torch_ref.py'), 'eval', path.join(IMAGES_DIR, `${photoName}.jpg`), path.join(IMAGES_DIR, `${styleName}.jpg`), file], {
+      encoding: 'utf8',
+    });
+    row.reference = JSON.parse(ref.trim().split('\n').pop()!);
+  }
+  process.stdout.write(`${JSON.stringify(row)}\n`);
+}
+engine.dispose();
+measurer.dispose();
+
+// Contact sheet: a header row of styles, a header column of photos, the results between.
+const tile = size;
+const pad = 4;
+const cell = tile + pad;
+const thumb = async (file: string) => {
+  const meta = await sharp(file).metadata();
+  const dims = fitLongSide(meta.width!, meta.height!, tile);
+  return sharp(file).removeAlpha().resize(dims.width, dims.height).png().toBuffer();
+};
+const layers: OverlayOptions[] = [];
+for (const [j, s] of STYLES.entries()) layers.push({ input: await thumb(path.join(IMAGES_DIR, `${s}.jpg`)), left: (j + 1) * cell, top: 0 });
+for (const [i, p] of PHOTOS.entries()) {
+  layers.push({ input: await thumb(path.join(IMAGES_DIR, `${p}.jpg`)), left: 0, top: (i + 1) * cell });
+  for (const [j, s] of STYLES.entries()) {
+    const file = tiles.get(`${p}+${s}`);
+    if (file) layers.push({ input: await thumb(file), left: (j + 1) * cell, top: (i + 1) * cell });
+  }
+}
+const sheet = path.join(flags.out, 'sheet.png');
+await sharp({ create: { width: 4 * cell, height: 4 * cell, channels: 3, background: { r: 255, g: 255, b: 255 } } })
+  .composite(layers)
+  .png()
+  .toFile(sheet);
+process.stderr.write(`contact sheet: ${sheet}\n`);

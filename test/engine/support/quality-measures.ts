@@ -1,0 +1,127 @@
+/**
+ * The picture-quality measures of issue 11, shared by test/engine/quality.test.ts and
+ * bench/quality.ts so that the thresholds and the reported table mean the same thing:
+ *   composition — correlation of the photo's and the result's luminance at 64 px (long side);
+ *   style taken — the result's style loss as a fraction of the photo's own, against the style at
+ *                 the result's size, under the reference definition (Σ layers mean((G − Gs)²));
+ *   frame       — how much the outer 2-pixel frame differs from the band just inside it, as a
+ *                 multiple of how much pixels 2 apart differ inside the picture; measured on what
+ *                 the engine painted (result − photo, in luminance), since the photos themselves
+ *                 have edges along their borders (chicago's shore, the statue's arm) that score
+ *                 up to 2.3 on the picture alone.
+ */
+import { fitLongSide, resizeRgb, toLuma, type RgbImage } from '../../../src/engine/image.js';
+import type { LossSpec, Runtime } from '../../../src/engine/runtime/index.js';
+import { DEFAULT_STYLE_LAYERS } from '../../../src/engine/defaults.js';
+import { lumaCorrelation } from './picture-metrics.js';
+
+export const COMPOSITION_SIZE = 64;
+
+/** Luminance correlation of photo and result, both resampled to 64 px on the long side. */
+export async function composition(result: RgbImage, photo: RgbImage): Promise<number> {
+  const { width, height } = fitLongSide(result.width, result.height, COMPOSITION_SIZE);
+  const [a, b] = await Promise.all([resizeRgb(result, width, height), resizeRgb(photo, width, height)]);
+  return lumaCorrelation(a, b);
+}
+
+/** The reference style loss alone: weight 1 per default layer, nothing else counted. */
+export const STYLE_ONLY: LossSpec = {
+  contentLayer: 'block4_conv2',
+  styleLayers: DEFAULT_STYLE_LAYERS,
+  contentWeight: 0,
+  styleWeight: 1,
+  tvWeight: 0,
+  pooling: 'avg',
+};
+
+/**
+ * Style loss of the result over the style loss of the photo (both at the result's size; the
+ * style at the same long side, as the engine scales it): 1 = no style taken, 0 = all of it.
+ */
+export async function styleFraction(runtime: Runtime, result: RgbImage, photo: RgbImage, style: RgbImage): Promise<number> {
+  const photoHere = await resizeRgb(photo, result.width, result.height);
+  const dims = fitLongSide(style.width, style.height, Math.max(result.width, result.height));
+  const styleHere = await resizeRgb(style, dims.width, dims.height);
+  const objective = await runtime.prepare(
+    { width: result.width, height: result.height, content: photoHere, styles: [{ image: styleHere, weight: 1 }] },
+    STYLE_ONLY,
+  );
+  try {
+    const ofResult = await objective.losses(Float32Array.from(result.data));
+    const ofPhoto = await objective.losses(Float32Array.from(photoHere.data));
+    return ofResult.style / ofPhoto.style;
+  } finally {
+    objective.dispose();
+  }
+}
+
+const FRAME = 2;
+
+/**
+ * For each side (of `img`, or of img − photo when a same-sized photo is given), the mean |luma(p) − luma(p moved 2 inwards)| over the outer 2-pixel frame,
+ * divided by the same mean over the picture's inside (pixels at least 2 from every edge, moved 2
+ * the same way). Returns the worst side: ≈1 where the border looks like the rest, well above 1
+ * where a line runs along it.
+ */
+export function frameRatio(img: RgbImage, photo?: RgbImage): { worst: number; sides: Record<'top' | 'bottom' | 'left' | 'right', number> } {
+  const y = toLuma(img);
+  if (photo) {
+    const p = toLuma(photo);
+    for (let i = 0; i < y.length; i++) y[i] = y[i]! - p[i]!;
+  }
+  const { width: w, height: h } = img;
+  const at = (r: number, c: number) => y[r * w + c]!;
+  const inside = (dr: number, dc: number) => {
+    let sum = 0;
+    let n = 0;
+    for (let r = FRAME; r < h - FRAME; r++) {
+      for (let c = FRAME; c < w - FRAME; c++) {
+        const r2 = r + dr * FRAME;
+        const c2 = c + dc * FRAME;
+        if (r2 < FRAME || r2 >= h - FRAME || c2 < FRAME || c2 >= w - FRAME) continue;
+        sum += Math.abs(at(r, c) - at(r2, c2));
+        n++;
+      }
+    }
+    return sum / n;
+  };
+  const edge = (cells: [number, number][], dr: number, dc: number) =>
+    cells.reduce((s, [r, c]) => s + Math.abs(at(r, c) - at(r + dr * FRAME, c + dc * FRAME)), 0) / cells.length;
+  const rows = (from: number) => Array.from({ length: FRAME }, (_, k) => from + k);
+  const top = rows(0).flatMap((r) => Array.from({ length: w }, (_, c) => [r, c] as [number, number]));
+  const bottom = rows(h - FRAME).flatMap((r) => Array.from({ length: w }, (_, c) => [r, c] as [number, number]));
+  const left = Array.from({ length: h }, (_, r) => rows(0).map((c) => [r, c] as [number, number])).flat();
+  const right = Array.from({ length: h }, (_, r) => rows(w - FRAME).map((c) => [r, c] as [number, number])).flat();
+  const vertical = inside(1, 0);
+  const horizontal = inside(0, 1);
+  const sides = {
+    top: edge(top, 1, 0) / vertical,
+    bottom: edge(bottom, -1, 0) / vertical,
+    left: edge(left, 0, 1) / horizontal,
+    right: edge(right, 0, -1) / horizontal,
+  };
+  return { worst: Math.max(...Object.values(sides)), sides };
+}
+
+/** Mean squared difference of neighbours (per pixel and channel): how grainy a picture is. */
+export function roughness(img: RgbImage): number {
+  const { width: w, height: h, data } = img;
+  let sum = 0;
+  let n = 0;
+  for (let r = 0; r < h; r++) {
+    for (let c = 0; c < w; c++) {
+      for (let k = 0; k < 3; k++) {
+        const v = data[(r * w + c) * 3 + k]!;
+        if (c + 1 < w) {
+          sum += (data[(r * w + c + 1) * 3 + k]! - v) ** 2;
+          n++;
+        }
+        if (r + 1 < h) {
+          sum += (data[((r + 1) * w + c) * 3 + k]! - v) ** 2;
+          n++;
+        }
+      }
+    }
+  }
+  return sum / n;
+}
