@@ -331,15 +331,16 @@ describe('the same job flow as Discord', () => {
       style_image: fake.hostImage('udnie.jpg'),
       style2_image: fake.hostImage('chicago.jpg'),
       seed: '42',
-      size: '64',
+      // Long enough (12 evaluations at 192 px) for previews between the paced edits.
+      size: '192',
     });
     const message = await statusMessage();
-    expect(optionsLine(message.blocks)).toBe('size: 64 · preserve_colors: false · seed: 42');
+    expect(optionsLine(message.blocks)).toBe('size: 192 · preserve_colors: false · seed: 42');
     const first = await fake.waitUntil(() => fake.completedUploads('C0GENERAL')[channelUploads], 'the result upload', 120_000);
     await fake.waitUntil(() => /Done/.test(message.text) && JSON.stringify(message.blocks).includes(REROLL_ACTION), 'the final edit');
     // All three pictures were fetched; the result says which seed made it.
     expect(fake.fileFetches.slice(fetchesBefore).filter((f) => f.status === 200)).toHaveLength(3);
-    expect(contextText(message.blocks, 'result')).toMatch(/Seed 42 · Size 64×\d+/);
+    expect(contextText(message.blocks, 'result')).toMatch(/Seed 42 · Size 192×\d+/);
 
     // Previews came during the job: PNGs uploaded to no channel, shown in the message, gone at the end.
     const previews = previewIds(message);
@@ -355,7 +356,7 @@ describe('the same job flow as Discord', () => {
     await bob.click(message, PARAMS_ACTION);
     const params = await fake.waitUntil(() => callsSince('chat.postEphemeral').find((c) => c.args.user === 'U0BOB'), 'the parameters');
     expect(String(params.args.text)).toContain('seed: 42');
-    expect(String(params.args.text)).toContain('/stylize content:<photo> style:<painting> style2:<painting> size:64 preserve_colors:false seed:42');
+    expect(String(params.args.text)).toContain('/stylize content:<photo> style:<painting> style2:<painting> size:192 preserve_colors:false seed:42');
 
     // Reroll: Bob asks; a new job message, a new seed, a different picture.
     await bob.click(message, REROLL_ACTION);
