@@ -290,7 +290,8 @@ if (all || flags.steps) {
 }
 const engineParts = all || flags.job || flags.quality;
 for (const backend of engineParts ? (list(flags.backends) as BackendChoice[]) : []) {
-  const engine = await engineFor(backend, backend === 'onnx' ? onnxConvs[0] : undefined);
+  // The engine as users get it: its own choice of conv algorithm per scale.
+  const engine = await engineFor(backend);
   log(`backend ${engine.backend}, ${engine.threads} threads`);
   // Each backend's engine is fresh here, so its first job knows nothing of the sizes timed above.
   if (all || flags.job) for (let run = 1; run <= Number(opt.job_repeat); run++) await defaultJob(engine, Number(opt.job_size), run);

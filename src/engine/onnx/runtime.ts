@@ -46,7 +46,8 @@ export interface OnnxRuntimeOptions {
   backward?: BackwardConv;
   /**
    * How the deeper 3×3 convs are computed (see vgg-graph.ts). Default: STYLIZE_ONNX_CONV when it
-   * names one (the bench sets it to time both), else 'winograd'.
+   * names one (the bench sets it to time both), else by size: Winograd from WINOGRAD_MIN_PIXELS
+   * up to ARENA_MAX_PIXELS, direct outside.
    */
   conv?: ConvAlgorithm;
   /**
@@ -65,6 +66,15 @@ function convFromEnv(): ConvAlgorithm | undefined {
   const v = process.env.STYLIZE_ONNX_CONV;
   return CONV_ALGORITHMS.find((a) => a === v);
 }
+
+/**
+ * Smallest objective given Winograd convs by default. A Winograd session takes seconds longer to
+ * build (4× the kernel data to encode, parse and pack), which a small scale never earns back:
+ * default 512 px jobs on a fresh engine, idle machine: first preview 4.7 s with Winograd at the
+ * 128 px scale against 1.4 s direct (builds dominate there), while at 256 and 512 px its steps
+ * run ~0.63× the direct ones (job on cached sessions: 87.5 s against 134 s).
+ */
+export const WINOGRAD_MIN_PIXELS = 160 * 160;
 
 /** Largest objective (in pixels) whose session keeps onnxruntime's arena: a 512×512 image. */
 export const ARENA_MAX_PIXELS = 512 * 512;
@@ -108,7 +118,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   const raw = await readVggWeights(opts.weights);
   const weights = new Map<string, RawLayer>([...raw.layers].map(([layer, w]) => [layer, { kernel: w.kernel.values, bias: w.bias.values }]));
   const backward = opts.backward ?? 'rotated';
-  const conv = opts.conv ?? convFromEnv() ?? 'winograd';
+  const chosenConv = opts.conv ?? convFromEnv();
 
   async function createSession(model: Uint8Array, pixels = 0): Promise<Ort.InferenceSession> {
     try {
@@ -138,7 +148,8 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
      * 1024×683 2694 MB and 4064 MB, past a 1024 px job's 4 GB. So above the arena's size, where
      * memory comes first, the convs stay direct.
      */
-    const sessionConv = height * width <= ARENA_MAX_PIXELS ? conv : 'direct';
+    const pixels = height * width;
+    const sessionConv = pixels > ARENA_MAX_PIXELS ? 'direct' : (chosenConv ?? (pixels >= WINOGRAD_MIN_PIXELS ? 'winograd' : 'direct'));
     return createSession(objectiveGraph(weights, loss, height, width, { backward, conv: sessionConv }), height * width);
   });
 
