@@ -57,7 +57,7 @@ function graph(winograd: false | typeof F2, cin: number, cout: number, h: number
   const x = b.input('x', [1, cin, h, w]);
   const bb = b.float(bias, [cout], 'bias');
   const y = winograd
-    ? winogradConv(b, { input: x, kernel, cin, cout, h, w, bias: bb, name: 'l' }, winograd)
+    ? winogradConv(b, { input: x, kernel: b.float(kernel, [cout, cin, 3, 3], 'k'), cin, cout, h, w, bias: bb, name: 'l' }, winograd)
     : b.op('Conv', [x, b.float(kernel, [cout, cin, 3, 3], 'k'), bb], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] });
   // A ReLU after, as in the network (onnxruntime fuses it into a direct Conv).
   b.output(b.op('Relu', [y]), 'y', [1, cout, h, w]);

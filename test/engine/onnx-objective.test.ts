@@ -145,7 +145,7 @@ describe('Winograd convs = direct convs (real weights)', () => {
       const x = b.input('x', [1, c, h, w]);
       const bias = b.float(raw.bias, [c]);
       const y = winograd
-        ? winogradConv(b, { input: x, kernel, cin: c, cout: c, h, w, bias, name: 'l' }, transforms)
+        ? winogradConv(b, { input: x, kernel: b.float(kernel, [c, c, 3, 3]), cin: c, cout: c, h, w, bias, name: 'l' }, transforms)
         : b.op('Conv', [x, b.float(kernel, [c, c, 3, 3]), bias], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
       b.output(y, 'y', [1, c, h, w]);
       return ort.InferenceSession.create(b.encode('conv'), { intraOpNumThreads: 2, logSeverityLevel: 3 });

@@ -14,6 +14,7 @@ import os from 'node:os';
 import type * as Ort from 'onnxruntime-node';
 import { StylizeError } from '../errors.js';
 import { cudaRefusal } from './cuda.js';
+import { DEFAULT_OPTIONS } from '../options.js';
 import type { BackendName } from '../types.js';
 import { readVggWeights } from '../weights/index.js';
 import { styleBalance, totalLosses, type LossSpec, type Runtime, type ScaleImages, type ScaleObjective } from '../runtime/types.js';
@@ -128,15 +129,17 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
     }
   }
 
-  // A CUDA provider that is installed may still fail on this machine (driver, libraries): find out now.
-  const probe = await createSession(featuresGraph(weights, { contentLayer: 'block1_conv1', styleLayers: [{ layer: 'block1_conv1', weight: 1 }], pooling: 'avg' }));
+  // A CUDA provider that is installed may still fail on this machine (driver, libraries): find out
+  // now, with the features session of the default loss, which a default job then finds built.
+  const defaultFeatures = featuresKey(DEFAULT_OPTIONS);
+  const probe = await createSession(featuresGraph(weights, JSON.parse(defaultFeatures) as FeaturesLoss), Infinity);
 
   const features = new SessionCache(4, Infinity, (key) => {
-    const loss = JSON.parse(key) as Pick<LossSpec, 'contentLayer' | 'styleLayers' | 'pooling'>;
+    const loss = JSON.parse(key) as FeaturesLoss;
     // Symbolic sizes: no memory pattern to plan, and each image's activations given back.
     return createSession(featuresGraph(weights, loss), Infinity);
   });
-  features.put(JSON.stringify({ contentLayer: 'block1_conv1', styleLayers: [{ layer: 'block1_conv1', weight: 1 }], pooling: 'avg' }), probe);
+  features.put(defaultFeatures, probe);
   // A default job's three scales stay cached (≈ 128² + 256² + 512² pixels); a 1024 px scale first
   // releases the others, so their arenas are not held beside it.
   const objectives = new SessionCache(opts.cachedSessions ?? 3, ARENA_MAX_PIXELS * 1.4, (key) => {
@@ -157,8 +160,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
     new ort.Tensor('float32', pixels instanceof Float32Array ? pixels : Float32Array.from(pixels), [1, h, w, 3]);
 
   async function targets(images: ScaleImages, loss: LossSpec): Promise<Record<string, Ort.Tensor>> {
-    const key = JSON.stringify({ contentLayer: loss.contentLayer, styleLayers: loss.styleLayers, pooling: loss.pooling });
-    const session = await features.get(key);
+    const session = await features.get(featuresKey(loss));
     const { content } = images;
     const contentOut = await session.run({ [IMAGE_INPUT]: imageTensor(content.data, content.height, content.width) });
     const feeds: Record<string, Ort.Tensor> = { [CONTENT_INPUT]: contentOut[contentFeaturesOutput]! };
@@ -230,6 +232,14 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
       void features.clear();
     },
   };
+}
+
+type FeaturesLoss = Pick<LossSpec, 'contentLayer' | 'styleLayers' | 'pooling'>;
+
+/** The features session's cache key: only what its graph depends on (layers, not their weights), in one order. */
+function featuresKey(loss: FeaturesLoss): string {
+  const { contentLayer, pooling } = loss;
+  return JSON.stringify({ contentLayer, styleLayers: loss.styleLayers.map(({ layer }) => ({ layer, weight: 1 })), pooling });
 }
 
 /**

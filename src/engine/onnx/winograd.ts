@@ -5,8 +5,8 @@
  *
  *   V = Bᵀ d B  one Conv over every channel at once (the channels as the batch, one input channel,
  *               the n² transform rows as n×n filters, stride m), then Transpose to [n², C, tiles];
- *   M = U · V   one batched MatMul [n², K, C] × [n², C, tiles], U = G g Gᵀ computed here from the
- *               weights;
+ *   M = U · V   one batched MatMul [n², K, C] × [n², C, tiles], U = G g Gᵀ from the kernel (one
+ *               MatMul, folded into a constant when the session is built);
  *   Y = Aᵀ M A  one MatMul [m², n²] × [n², K·tiles], and DepthToSpace puts each tile's m×m block in
  *               place; the rows/columns the last tiles hang over are cropped.
  *
@@ -71,26 +71,16 @@ export const F4: Transforms = {
   ],
 };
 
-/** U = G g Gᵀ for an OIHW kernel [K, C, 3, 3], laid out [n², K, C] (ξ = n·row + column). */
-export function winogradKernel(oihw: Float32Array, cin: number, cout: number, f: Transforms = F2): Float32Array {
+/** The kernel transform as [n², 9]: U's tap ξ = n·a+c of a 3×3 kernel g is Σ (G[a] ⊗ G[c])·g (G g Gᵀ). */
+function kernelTransform(f: Transforms): Float32Array {
   const n = f.m + 2;
-  const u = new Float32Array(n * n * cout * cin);
-  const t = new Float64Array(n * 3); // G g: [n, 3]
-  for (let o = 0; o < cout; o++) {
-    for (let i = 0; i < cin; i++) {
-      const g = (y: number, x: number) => oihw[(o * cin + i) * 9 + y * 3 + x]!;
-      for (let a = 0; a < n; a++) {
-        for (let x = 0; x < 3; x++) t[a * 3 + x] = f.G[a]![0]! * g(0, x) + f.G[a]![1]! * g(1, x) + f.G[a]![2]! * g(2, x);
-      }
-      for (let a = 0; a < n; a++) {
-        for (let c = 0; c < n; c++) {
-          const v = t[a * 3]! * f.G[c]![0]! + t[a * 3 + 1]! * f.G[c]![1]! + t[a * 3 + 2]! * f.G[c]![2]!;
-          u[((a * n + c) * cout + o) * cin + i] = v;
-        }
-      }
+  const out = new Float32Array(n * n * 9);
+  for (let a = 0; a < n; a++) {
+    for (let c = 0; c < n; c++) {
+      for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) out[(a * n + c) * 9 + y * 3 + x] = f.G[a]![y]! * f.G[c]![x]!;
     }
   }
-  return u;
+  return out;
 }
 
 /** The input transform as n² filters of n×n: filter n·a+c is the outer product Bᵀ[a] ⊗ Bᵀ[c]. */
@@ -121,8 +111,12 @@ function outputTransform(f: Transforms): Float32Array {
 export interface WinogradConv {
   /** NCHW input [1, cin, h, w]. */
   input: string;
-  /** OIHW kernel [cout, cin, 3, 3] (a forward conv's, or the rotated one of an input gradient). */
-  kernel: Float32Array;
+  /**
+   * The OIHW kernel [cout, cin, 3, 3] (a forward conv's, or the rotated one of an input gradient)
+   * as a graph value. From constants only, so U = G g Gᵀ is folded into a constant when the
+   * session is built.
+   */
+  kernel: string;
   cin: number;
   cout: number;
   h: number;
@@ -149,7 +143,8 @@ export function winogradConv(b: GraphBuilder, c: WinogradConv, f: Transforms = F
     pads: [1, 1, 1 + m * th - c.h, 1 + m * tw - c.w],
   });
   const vt = b.op('Reshape', [b.op('Transpose', [v], { perm: [1, 0, 2, 3] }), b.int64([n * n, c.cin, tiles])]);
-  const u = b.float(winogradKernel(c.kernel, c.cin, c.cout, f), [n * n, c.cout, c.cin], `${c.name}_u`);
+  const taps = b.op('Transpose', [b.op('Reshape', [c.kernel, b.int64([c.cout * c.cin, 9])])], { perm: [1, 0] });
+  const u = b.op('Reshape', [b.op('MatMul', [b.float(kernelTransform(f), [n * n, 9], `${c.name}_g`), taps]), b.int64([n * n, c.cout, c.cin])]);
   const prod = b.op('Reshape', [b.op('MatMul', [u, vt]), b.int64([n * n, c.cout * tiles])]);
   const y = b.op('MatMul', [b.float(outputTransform(f), [m * m, n * n], `${c.name}_at`), prod]);
   let out = b.op('DepthToSpace', [b.op('Reshape', [y, b.int64([1, m * m * c.cout, th, tw])])], { blocksize: m, mode: 'DCR' });
