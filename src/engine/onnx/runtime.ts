@@ -6,8 +6,9 @@
  * odd sizes and all reshapes are constants, and onnxruntime can plan a step's memory once (its
  * memory pattern needs fixed shapes). Whether symbolic shapes cost speed could not be settled on
  * a shared 2-core machine (the forward pass alone at 256², static vs symbolic, came out 0.75× and
- * 2.1× in two runs). Building a session costs ~0.4 s (the weights are copied into the graph and
- * pre-packed), so the last few are kept (LRU) and jobs of the same shape reuse them. The features
+ * 2.1× in two runs). Building a session costs 0.4-0.7 s with direct convs and ~1.7 s with
+ * Winograd ones (kernels folded into their layouts and transforms, then pre-packed; 2 cores), so
+ * the last few are kept (LRU) and jobs of the same shape reuse them. The features
  * graph (targets) is symbolic: it runs a few times per scale, on images of any size.
  */
 import os from 'node:os';
@@ -69,11 +70,11 @@ function convFromEnv(): ConvAlgorithm | undefined {
 }
 
 /**
- * Smallest objective given Winograd convs by default. A Winograd session takes seconds longer to
- * build (4× the kernel data to encode, parse and pack), which a small scale never earns back:
- * default 512 px jobs on a fresh engine, idle machine: first preview 4.7 s with Winograd at the
- * 128 px scale against 1.4 s direct (builds dominate there), while at 256 and 512 px its steps
- * run ~0.63× the direct ones (job on cached sessions: 87.5 s against 134 s).
+ * Smallest objective given Winograd convs by default. A Winograd session takes ~1 s longer to
+ * build (its folded kernels are 4× the direct ones), which the 128 px scale, at ~0.13 s a step,
+ * never earns back, and a job's first preview waits for that scale's session. (When the
+ * transforms were still computed in JS, Winograd at 128 px put the first preview at 4.7 s
+ * against 1.4 s direct.) At 256 and 512 px its steps run 0.6-0.9× the direct ones.
  */
 export const WINOGRAD_MIN_PIXELS = 160 * 160;
 
