@@ -314,8 +314,8 @@ function poolBackward(b: GraphBuilder, g: string, p: LayerPlan, pooling: Pooling
     return b.op('Reshape', [scattered, b.int64([1, p.cout, p.h, p.w])]);
   }
   // Each input pixel of a 2×2 window gets a quarter of its output's gradient.
-  const up = b.op('Resize', [g, '', b.float([1, 1, 2, 2], [4], 'scales')], { mode: 'nearest' });
-  const quarter = b.op('Mul', [up, b.scalar(0.25)]);
+  // (The quarter is taken before upsampling, on 4× fewer values.)
+  const quarter = b.op('Resize', [b.op('Mul', [g, b.scalar(0.25)]), '', b.float([1, 1, 2, 2], [4], 'scales')], { mode: 'nearest' });
   // 'valid' pooling dropped an odd last row/column; it gets no gradient.
   if (2 * ph === p.h && 2 * pw === p.w) return quarter;
   return b.op('Pad', [quarter, b.int64([0, 0, 0, 0, 0, 0, p.h - 2 * ph, p.w - 2 * pw])]);

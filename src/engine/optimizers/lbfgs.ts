@@ -60,27 +60,51 @@ export function createLbfgs<I>(objective: Objective<I>, x0: Float32Array, opts: 
       const scale = maxAbs > 0 ? firstStep / maxAbs : 0;
       return pg.map((v) => -v * scale);
     }
+    // The two-loop recursion, each update of q fused with the next product it feeds: 2 passes
+    // over the pixels per curvature pair instead of 4 (at 512 px, history 20, that is 40 passes of
+    // 0.5 M values saved on every step).
     const alpha = new Array<number>(k);
+    let next = rho[k - 1]! * dotF64(s[k - 1]!, q);
     for (let j = k - 1; j >= 0; j--) {
-      const sj = s[j]!;
-      let a = 0;
-      for (let i = 0; i < n; i++) a += sj[i]! * q[i]!;
-      a *= rho[j]!;
+      const a = next;
       alpha[j] = a;
       const yj = y[j]!;
-      for (let i = 0; i < n; i++) q[i] = q[i]! - a * yj[i]!;
+      const sPrev = j > 0 ? s[j - 1]! : undefined;
+      let acc = 0;
+      if (sPrev) {
+        for (let i = 0; i < n; i++) {
+          const v = q[i]! - a * yj[i]!;
+          q[i] = v;
+          acc += sPrev[i]! * v;
+        }
+        next = rho[j - 1]! * acc;
+      } else {
+        for (let i = 0; i < n; i++) q[i] = q[i]! - a * yj[i]!;
+      }
     }
     const yl = y[k - 1]!;
     const gamma = 1 / (rho[k - 1]! * dot(yl, yl));
-    for (let i = 0; i < n; i++) q[i] = q[i]! * gamma;
+    let b = 0;
+    const y0 = y[0]!;
+    for (let i = 0; i < n; i++) {
+      const v = q[i]! * gamma;
+      q[i] = v;
+      b += y0[i]! * v;
+    }
     for (let j = 0; j < k; j++) {
-      const yj = y[j]!;
-      let b = 0;
-      for (let i = 0; i < n; i++) b += yj[i]! * q[i]!;
-      b *= rho[j]!;
+      const c = alpha[j]! - rho[j]! * b;
       const sj = s[j]!;
-      const c = alpha[j]! - b;
-      for (let i = 0; i < n; i++) q[i] = q[i]! + c * sj[i]!;
+      const yNext = j + 1 < k ? y[j + 1]! : undefined;
+      if (yNext) {
+        b = 0;
+        for (let i = 0; i < n; i++) {
+          const v = q[i]! + c * sj[i]!;
+          q[i] = v;
+          b += yNext[i]! * v;
+        }
+      } else {
+        for (let i = 0; i < n; i++) q[i] = q[i]! + c * sj[i]!;
+      }
     }
     const d = new Float32Array(n);
     for (let i = 0; i < n; i++) d[i] = -q[i]!;
@@ -148,4 +172,10 @@ export function createLbfgs<I>(objective: Objective<I>, x0: Float32Array, opts: 
     },
     step,
   };
+}
+
+function dotF64(a: Float32Array, b: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
+  return sum;
 }
