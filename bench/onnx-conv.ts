@@ -7,6 +7,7 @@
  *
  *   npx tsx bench/onnx-conv.ts [--sizes 256,512] [--reps 6] [--threads 0]
  */
+import { Command } from 'commander';
 import { startOnnxRuntime } from '../src/engine/onnx/runtime.js';
 import type { ConvAlgorithm } from '../src/engine/onnx/vgg-graph.js';
 import { DEFAULT_STYLE_LAYERS } from '../src/engine/defaults.js';
@@ -14,13 +15,15 @@ import type { LossSpec, ScaleImages } from '../src/engine/runtime/types.js';
 import { mulberry32 } from '../src/engine/stylize.js';
 import { WEIGHTS } from '../test/support/fixtures.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
-const sizes = arg('sizes', '256,512').split(',').map(Number);
-const reps = Number(arg('reps', '6'));
-const threads = Number(arg('threads', '0'));
+const flags = new Command('onnx-conv')
+  .option('--sizes <list>', 'long sides', '256,512')
+  .option('--reps <n>', 'steps of each variant per size', '6')
+  .option('--threads <n>', 'intra-op threads, 0 = one per core', '0')
+  .parse(process.argv)
+  .opts<{ sizes: string; reps: string; threads: string }>();
+const sizes = flags.sizes.split(',').map(Number);
+const reps = Number(flags.reps);
+const threads = Number(flags.threads);
 const variants: { name: string; conv: ConvAlgorithm; spinning: boolean }[] = [
   { name: 'direct+spin (old)', conv: 'direct', spinning: true },
   { name: 'winograd+spin', conv: 'winograd', spinning: true },

@@ -9,19 +9,21 @@
  * (`winogradFor`) is drawn from these.
  */
 import os from 'node:os';
+import { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../src/engine/onnx/graph-builder.js';
 import { F2, F4, winogradConv, winogradFor } from '../src/engine/onnx/winograd.js';
 import { mulberry32 } from '../src/engine/stylize.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
-
-const sizes = arg('sizes', '256,512').split(',').map(Number);
-const reps = Number(arg('reps', '5'));
-const threadsArg = Number(arg('threads', '0'));
+const flags = new Command('winograd')
+  .option('--sizes <list>', 'long sides', '256,512')
+  .option('--reps <n>', 'runs of each variant per shape', '5')
+  .option('--threads <n>', 'intra-op threads, 0 = one per core', '0')
+  .parse(process.argv)
+  .opts<{ sizes: string; reps: string; threads: string }>();
+const sizes = flags.sizes.split(',').map(Number);
+const reps = Number(flags.reps);
+const threadsArg = Number(flags.threads);
 const threads = threadsArg > 0 ? threadsArg : os.availableParallelism();
 
 /** (cin, cout, pool level) of each 3×3 conv with ≥ 64 input channels in a step, forward and input gradient. */

@@ -424,7 +424,8 @@ const pixelsOf = (scale: { width: number; height: number }) => scale.width * sca
  * Progress events at the start and end of each scale and at most every `progressIntervalMs`
  * between, also inside a long step (from `heartbeat`, called between layers, where the runtime can).
  * `iteration` counts objective evaluations, the unit of the budget. ETA: the rest of the job in
- * relative costs (`costs`, learnt over the engine's jobs), times the rate this scale runs at now.
+ * relative costs (`costs`, learnt over the engine's jobs), times the rate this scale runs at now,
+ * plus the set-ups of the scales to come.
  */
 function createProgressReporter(plan: readonly PlannedScale[], started: number, controls: RunControls, costs: EvaluationCosts): ProgressReporter {
   const onProgress = controls.onProgress;
@@ -432,9 +433,10 @@ function createProgressReporter(plan: readonly PlannedScale[], started: number, 
   const totalSteps = plan.reduce((a, s) => a + s.iterations, 0);
   const stepsBefore = plan.map((_, i) => plan.slice(0, i).reduce((a, s) => a + s.iterations, 0));
   let lastEmit = -Infinity;
-  let scaleStartedAt = started;
   let setupMs: number | undefined;
   let msPerEvaluation: number | undefined;
+  /** When each evaluation of this scale ended (iteration 0: the scale's start). */
+  let marks: { iteration: number; at: number }[] = [];
   /** The last state reported or stepped through, and when: what a heartbeat repeats. */
   let current: { index: number; iteration: number; losses: Losses; snapshot: Float32Array; at: number } | undefined;
 
@@ -459,10 +461,14 @@ function createProgressReporter(plan: readonly PlannedScale[], started: number, 
     if (msPerEvaluation !== undefined) {
       const msPerUnit = msPerEvaluation / costs.evaluation(pixelsOf(scale));
       let units = (scale.iterations - iteration) * costs.evaluation(pixelsOf(scale));
-      for (const s of plan.slice(index + 1)) units += s.iterations * costs.evaluation(pixelsOf(s)) + costs.setup(pixelsOf(s));
+      let setupMs = 0;
+      for (const s of plan.slice(index + 1)) {
+        units += s.iterations * costs.evaluation(pixelsOf(s));
+        setupMs += costs.setupMs(pixelsOf(s), msPerUnit);
+      }
       units += FINAL_EVALUATIONS * costs.evaluation(pixelsOf(plan[plan.length - 1]!));
       // Time already spent on the step under way counts against what is left.
-      etaMs = Math.max(0, Math.round(units * msPerUnit - (now - current.at)));
+      etaMs = Math.max(0, Math.round(units * msPerUnit + setupMs - (now - current.at)));
     }
     onProgress({
       scale: index + 1,
@@ -487,14 +493,16 @@ function createProgressReporter(plan: readonly PlannedScale[], started: number, 
       if (current && performance.now() - lastEmit >= interval * 0.75) send();
     },
     scaleStart(index, losses, pixels, setupStartedAt) {
-      scaleStartedAt = performance.now();
-      setupMs = scaleStartedAt - setupStartedAt;
+      const now = performance.now();
+      setupMs = now - setupStartedAt;
       msPerEvaluation = undefined;
+      marks = [{ iteration: 0, at: now }];
       emit(index, 0, losses, pixels);
     },
     step(index, iteration, losses, pixels) {
       const scale = plan[index]!;
-      msPerEvaluation = (performance.now() - scaleStartedAt) / iteration;
+      marks.push({ iteration, at: performance.now() });
+      msPerEvaluation = recentRate(marks);
       // The job's first step is reported at once, so a first preview comes within seconds.
       const first = index === 0 && iteration === 1;
       record(index, iteration, losses, pixels);
@@ -505,4 +513,16 @@ function createProgressReporter(plan: readonly PlannedScale[], started: number, 
       emit(index, plan[index]!.iterations, losses, pixels);
     },
   };
+}
+
+/**
+ * ms per evaluation over the later half of a scale's evaluations so far. Its first ones run
+ * slower (a fresh session's first runs, the optimiser's code not yet compiled): on a fresh
+ * engine the 128 px scale's average was up to 1.5× its steady rate, and the whole job's ETA,
+ * scaled from it, as much too long.
+ */
+function recentRate(marks: readonly { iteration: number; at: number }[]): number {
+  const last = marks[marks.length - 1]!;
+  const from = marks.find((m) => m !== last && m.iteration >= last.iteration / 2) ?? marks[0]!;
+  return (last.at - from.at) / (last.iteration - from.iteration);
 }

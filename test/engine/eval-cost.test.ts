@@ -32,13 +32,21 @@ it('goes through the sizes it has measured, so a repeated job predicts what the 
   expect(mid).toBeLessThan(costs.evaluation(P512));
 });
 
-it('learns what setting a scale up costs, in evaluations of that scale', () => {
+it('learns what setting a scale up costs: a fixed part (a session build) plus a few of its evaluations', () => {
   const costs = new EvaluationCosts();
-  const before = costs.setup(P512) / costs.evaluation(P512);
-  for (let i = 0; i < 6; i++) costs.record(P512, 2000, 1000);
-  const after = costs.setup(P512) / costs.evaluation(P512);
-  expect(after).toBeLessThan(before);
-  expect(after).toBeCloseTo(0.5, 1);
+  const msPerUnit = (msPerEvaluation: number, pixels: number) => msPerEvaluation / costs.evaluation(pixels);
+  // A fresh engine's 128 px scale: a 1.3 s set-up (mostly its session build), 150 ms evaluations.
+  costs.record(P128, 150, 1300);
+  const afterBuild = costs.setupMs(P512, msPerUnit(2000, P512));
+  // The 512 px scale's set-up is predicted as that build plus a few of its own 2 s evaluations,
+  // not as 8 of them (1.3 s / 150 ms): between 4 and 7 s.
+  expect(afterBuild).toBeGreaterThan(4000);
+  expect(afterBuild).toBeLessThan(7000);
+  // Repeated jobs find their sessions built: set-ups shrink to the evaluations' part.
+  for (let i = 0; i < 6; i++) costs.record(P512, 2000, 4100);
+  expect(costs.setupMs(P512, msPerUnit(2000, P512))).toBeCloseTo(4100, -2);
+  for (let i = 0; i < 6; i++) costs.record(P512, 2000, 4000);
+  expect(costs.setupMs(P512, msPerUnit(2000, P512))).toBeLessThan(afterBuild);
 });
 
 it('keeps a new measurement and the old one both in view (a loaded moment does not replace all it knew)', () => {
