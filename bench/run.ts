@@ -94,7 +94,7 @@ function emit(record: Record<string, unknown>): void {
 }
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
-async function stepTimes(engine: Engine, size: number, count: number, conv?: string): Promise<void> {
+async function stepTimes(engine: Engine, size: number, count: number, round: number, conv?: string): Promise<void> {
   // When each step ended: the first event that carries its number (events also come from inside steps).
   const ended = new Map<number, number>();
   let dims = { width: 0, height: 0 };
@@ -116,6 +116,7 @@ async function stepTimes(engine: Engine, size: number, count: number, conv?: str
     part: 'steps',
     backend: engine.backend,
     ...(conv ? { conv } : {}),
+    round,
     threads: engine.threads,
     size,
     ...dims,
@@ -198,11 +199,12 @@ function ratios(): void {
   const peak = rows.find((r) => r.part === 'peak')?.gflops as number | undefined;
   const steps = rows.filter((r) => r.part === 'steps');
   for (const onnx of steps.filter((r) => r.backend === 'onnx')) {
-    for (const other of steps.filter((r) => r.backend !== 'onnx' && r.size === onnx.size)) {
-      emit({ part: 'ratio', what: 'ms per step', size: onnx.size, conv: onnx.conv, onnx: onnx.msPerEvaluation, [String(other.backend)]: other.msPerEvaluation, ratio: +((onnx.msPerEvaluation as number) / (other.msPerEvaluation as number)).toFixed(3), target: 0.2 });
+    // Within a round only: its engines were timed one after another, under the same load.
+    for (const other of steps.filter((r) => r.backend !== 'onnx' && r.size === onnx.size && r.round === onnx.round)) {
+      emit({ part: 'ratio', what: 'ms per step', size: onnx.size, conv: onnx.conv, round: onnx.round, onnx: onnx.msPerEvaluation, [String(other.backend)]: other.msPerEvaluation, ratio: +((onnx.msPerEvaluation as number) / (other.msPerEvaluation as number)).toFixed(3), target: 0.2 });
     }
-    for (const direct of steps.filter((r) => r.backend === 'onnx' && r.conv === 'direct' && r.conv !== onnx.conv && r.size === onnx.size)) {
-      emit({ part: 'ratio', what: 'onnx ms per step vs direct convs', size: onnx.size, conv: onnx.conv, ratio: +((onnx.msPerEvaluation as number) / (direct.msPerEvaluation as number)).toFixed(3) });
+    for (const direct of steps.filter((r) => r.backend === 'onnx' && r.conv === 'direct' && r.conv !== onnx.conv && r.size === onnx.size && r.round === onnx.round)) {
+      emit({ part: 'ratio', what: 'onnx ms per step vs direct convs', size: onnx.size, conv: onnx.conv, round: onnx.round, ratio: +((onnx.msPerEvaluation as number) / (direct.msPerEvaluation as number)).toFixed(3) });
     }
     if (peak) emit({ part: 'ratio', what: 'onnx conv GFLOP/s / MatMul GFLOP/s', size: onnx.size, conv: onnx.conv, ratio: +((onnx.gflops as number) / peak).toFixed(3), target: 0.7 });
   }
@@ -284,7 +286,7 @@ if (all || flags.steps) {
     }
   }
   for (const size of list(flags.sizes).map(Number)) {
-    for (let r = 0; r < Number(opt.rounds); r++) for (const { engine, conv } of engines) await stepTimes(engine, size, Number(opt.step_count), conv);
+    for (let r = 1; r <= Number(opt.rounds); r++) for (const { engine, conv } of engines) await stepTimes(engine, size, Number(opt.step_count), r, conv);
   }
   for (const { engine } of engines) engine.dispose();
 }
