@@ -461,14 +461,14 @@ function createProgressReporter(plan: readonly PlannedScale[], started: number, 
     if (msPerEvaluation !== undefined) {
       const msPerUnit = msPerEvaluation / costs.evaluation(pixelsOf(scale));
       let units = (scale.iterations - iteration) * costs.evaluation(pixelsOf(scale));
-      let setupMs = 0;
+      let setUpsMs = 0;
       for (const s of plan.slice(index + 1)) {
         units += s.iterations * costs.evaluation(pixelsOf(s));
-        setupMs += costs.setupMs(pixelsOf(s), msPerUnit);
+        setUpsMs += costs.setupMs(pixelsOf(s), msPerUnit);
       }
       units += FINAL_EVALUATIONS * costs.evaluation(pixelsOf(plan[plan.length - 1]!));
       // Time already spent on the step under way counts against what is left.
-      etaMs = Math.max(0, Math.round(units * msPerUnit + setupMs - (now - current.at)));
+      etaMs = Math.max(0, Math.round(units * msPerUnit + setUpsMs - (now - current.at)));
     }
     onProgress({
       scale: index + 1,

@@ -15,7 +15,7 @@ import { mulberry32 } from '../../src/engine/stylize.js';
 import { DEFAULT_STYLE_LAYERS } from '../../src/engine/defaults.js';
 import { GraphBuilder } from '../../src/engine/onnx/graph-builder.js';
 import { startOnnxRuntime } from '../../src/engine/onnx/runtime.js';
-import { objectiveGraph, oihw, type RawLayer } from '../../src/engine/onnx/vgg-graph.js';
+import { objectiveGraph, oihwKernel, type RawLayer } from '../../src/engine/onnx/vgg-graph.js';
 import { F2, F4, winogradConv } from '../../src/engine/onnx/winograd.js';
 import { readVggWeights } from '../../src/engine/weights/index.js';
 import { WEIGHTS } from '../support/fixtures.js';
@@ -139,14 +139,14 @@ describe('Winograd convs = direct convs (real weights)', () => {
   ] as const)('%s: one 512→512 layer with its bias, 13×11', async (_, transforms) => {
     const [h, w, c] = [13, 11, 512];
     const raw = weights.get('block4_conv2')!;
-    const kernel = oihw(raw.kernel, c, c, false);
     const graph = (winograd: boolean) => {
       const b = new GraphBuilder();
       const x = b.input('x', [1, c, h, w]);
       const bias = b.float(raw.bias, [c]);
+      const kernel = oihwKernel(b, raw, c, c, 'l', false);
       const y = winograd
-        ? winogradConv(b, { input: x, kernel: b.float(kernel, [c, c, 3, 3]), cin: c, cout: c, h, w, bias, name: 'l' }, transforms)
-        : b.op('Conv', [x, b.float(kernel, [c, c, 3, 3]), bias], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+        ? winogradConv(b, { input: x, kernel, cin: c, cout: c, h, w, bias, name: 'l' }, transforms)
+        : b.op('Conv', [x, kernel, bias], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
       b.output(y, 'y', [1, c, h, w]);
       return ort.InferenceSession.create(b.encode('conv'), { intraOpNumThreads: 2, logSeverityLevel: 3 });
     };

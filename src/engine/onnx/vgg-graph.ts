@@ -95,21 +95,6 @@ export function lossLayers(loss: Pick<LossSpec, 'contentLayer' | 'styleLayers'>)
   return [...new Set([loss.contentLayer, ...loss.styleLayers.map((l) => l.layer)])];
 }
 
-/** HWIO [3,3,cin,cout] → OIHW [cout,cin,3,3]; the first layer's input channels reversed (BGR → RGB). */
-export function oihw(kernel: Float32Array, cin: number, cout: number, reverseInput: boolean): Float32Array {
-  const out = new Float32Array(kernel.length);
-  for (let y = 0; y < 3; y++) {
-    for (let x = 0; x < 3; x++) {
-      for (let i = 0; i < cin; i++) {
-        const src = ((y * 3 + x) * cin + i) * cout;
-        const ii = reverseInput ? cin - 1 - i : i;
-        for (let o = 0; o < cout; o++) out[((o * cin + ii) * 3 + y) * 3 + x] = kernel[src + o]!;
-      }
-    }
-  }
-  return out;
-}
-
 /**
  * The kernels in the graph: each layer's HWIO weights go in as they were read, and the OIHW
  * layout, the BGR reversal and the rotated kernels of the input gradients are ops on them that
@@ -117,7 +102,7 @@ export function oihw(kernel: Float32Array, cin: number, cout: number, reverseInp
  * Done here in JS, with the Winograd transforms, they were most of a session's set-up: 7 s of
  * the 7.6 s a 256 px Winograd session took, and a 459 MB model instead of 52 MB.
  */
-function oihwKernel(b: GraphBuilder, raw: RawLayer, cin: number, cout: number, name: string, reverseInput: boolean): string {
+export function oihwKernel(b: GraphBuilder, raw: RawLayer, cin: number, cout: number, name: string, reverseInput: boolean): string {
   const k = b.op('Transpose', [b.float(raw.kernel, [3, 3, cin, cout], `${name}_hwio`)], { perm: [3, 2, 0, 1] });
   return reverseInput ? reversed(b, k, [1]) : k;
 }
