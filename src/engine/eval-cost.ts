@@ -7,8 +7,8 @@
  * second job on a default job's ETA rests on measured figures of this machine and runtime. Before
  * any, a prior is used: time ∝ (pixels + 2000)^1.03 (onnx on 2 cores, in default jobs, the
  * 256 and 512 px scales' evaluations took 3.75-3.8× and 14.1-14.8× those of the 128 px scale;
- * small scales pay a fixed part for launches and the optimiser). The job's live rate then fixes the unit, so a machine that is loaded or fast
- * scales every prediction alike.
+ * small scales pay a fixed part for launches and the optimiser). The job's live rate then fixes
+ * the unit, so a machine that is loaded or fast scales every prediction alike.
  *
  * A scale's set-up is two parts: a fixed one in ms (building the runtime's session for a new
  * shape, ~0.5-1.7 s here, whatever the scale's size) and a few of its own evaluations (the

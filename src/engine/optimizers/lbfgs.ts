@@ -64,7 +64,7 @@ export function createLbfgs<I>(objective: Objective<I>, x0: Float32Array, opts: 
     // over the pixels per curvature pair instead of 4 (at 512 px, history 20, that is 40 passes of
     // 0.5 M values saved on every step).
     const alpha = new Array<number>(k);
-    let next = rho[k - 1]! * dotF64(s[k - 1]!, q);
+    let next = rho[k - 1]! * dot(s[k - 1]!, q);
     for (let j = k - 1; j >= 0; j--) {
       const a = next;
       alpha[j] = a;
@@ -172,10 +172,4 @@ export function createLbfgs<I>(objective: Objective<I>, x0: Float32Array, opts: 
     },
     step,
   };
-}
-
-function dotF64(a: Float32Array, b: Float64Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
-  return sum;
 }

@@ -46,7 +46,7 @@ export function project(x: Float32Array, bounds: Bounds | undefined): Float32Arr
   return x;
 }
 
-export function dot(a: Float32Array, b: Float32Array): number {
+export function dot(a: Float32Array | Float64Array, b: Float32Array | Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
