@@ -36,6 +36,7 @@ import { Command } from 'commander';
 import { createEngine, type BackendChoice, type Engine, type StylizeRequest } from '../src/engine/index.js';
 import { convFlops } from '../src/engine/vgg.js';
 import { image, WEIGHTS } from '../test/support/fixtures.js';
+import { childProcesses } from '../src/util/process-tree.js';
 
 interface Flags {
   steps?: boolean;
@@ -90,7 +91,15 @@ const req = (options: StylizeRequest['options']): StylizeRequest => ({ content, 
 const rows: Record<string, unknown>[] = [];
 function emit(record: Record<string, unknown>): void {
   rows.push(record);
-  process.stdout.write(`${JSON.stringify({ ...record, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+  process.stdout.write(`${JSON.stringify({ ...record, peakRssMb: peakRssMb() })}\n`);
+}
+/**
+ * This process's peak RSS plus each live child's (the onnx session process): an upper bound on
+ * what the job held at once, since the two peaks need not coincide.
+ */
+function peakRssMb(): number {
+  const children = childProcesses().reduce((sum, c) => sum + c.peakRssBytes, 0);
+  return Math.round(process.resourceUsage().maxRSS / 1024 + children / 2 ** 20);
 }
 const log = (m: string) => process.stderr.write(`${m}\n`);
 

@@ -207,7 +207,7 @@ export async function main(argv: string[]): Promise<void> {
 
 if (isEntry(import.meta.url)) {
   main(process.argv).then(
-    // Wasm worker threads would keep the process alive; the job is done.
+    // Wasm worker threads (and a session process that has not yet left) would keep it alive; the job is done.
     () => process.exit(0),
     (e: unknown) => {
       if (e instanceof ConfigError) {

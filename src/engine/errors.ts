@@ -29,6 +29,14 @@ export class StylizeError extends Error {
   }
 }
 
+/**
+ * The cause of an error after which an engine cannot compute again: the runtime under it is gone
+ * (its process died). Whoever hosts the engine should start a new one.
+ */
+export class RuntimeLostError extends Error {
+  override name = 'RuntimeLostError';
+}
+
 export function isStylizeError(e: unknown): e is StylizeError {
   return e instanceof StylizeError;
 }

@@ -98,14 +98,15 @@ export function failureFromError(error: WireError): JobFailure {
 }
 
 /**
- * A fault of the runtime under the engine (a wasm trap, an Emscripten abort), anywhere in the
- * cause chain: the runtime's memory can no longer be trusted, so its worker must not run again.
+ * A fault of the runtime under the engine (a wasm trap, an Emscripten abort, the onnx process
+ * gone), anywhere in the cause chain: the runtime's memory can no longer be trusted, or it is no
+ * more, so its worker must not run again.
  */
 export function isRuntimeFault(e: unknown): boolean {
   let x: unknown = e;
   for (let depth = 0; x instanceof Error && depth < 8; depth++, x = x.cause) {
     // WebAssembly.RuntimeError, also as cloned across threads (where only its name survives).
-    if (x.name === 'RuntimeError') return true;
+    if (x.name === 'RuntimeError' || x.name === 'RuntimeLostError') return true;
   }
   return false;
 }

@@ -6,7 +6,7 @@ import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { spawnModuleWorker } from '../util/module-worker.js';
 import type { Logger } from '../log.js';
 import type { BackendName, StylizeRequest, StylizeResult } from '../engine/types.js';
-import { failureFromError, internalError, isCancellation, outOfMemory, workerCrash } from './failures.js';
+import { failureFromError, isCancellation, outOfMemory, workerCrash } from './failures.js';
 import { transferableRequest, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
 import type { JobFailure, JobProgress } from './types.js';
 
@@ -202,7 +202,8 @@ export class EngineWorker {
             // given it, fail only this job, and let the exit below start a fresh one.
             logger?.error({ jobId: message.id, err: message.error }, 'engine runtime fault; replacing the worker');
             this.#retire(worker);
-            current.finish(current.cancelRequested ? { status: 'cancelled' } : { status: 'failed', failure: internalError(message.error.code) });
+            // Its words still tell out-of-memory (the onnx process killed by the kernel) from the rest.
+            current.finish(current.cancelRequested ? { status: 'cancelled' } : { status: 'failed', failure: failureFromError(message.error) });
           } else if (current.cancelRequested && isCancellation(message.error)) {
             current.finish({ status: 'cancelled' });
           } else {

@@ -3,6 +3,8 @@
  * runs past its time limit, the process shuts down.
  */
 import { describe, expect, it } from 'vitest';
+import { childProcesses } from '../../src/util/process-tree.js';
+import { WEIGHTS } from '../support/fixtures.js';
 import { longJob, once, refusalOf, startQueue, submit, tinyJob } from './helpers.js';
 
 describe('a worker that dies', () => {
@@ -43,6 +45,31 @@ describe('a worker that dies', () => {
       const second = await (await submit(queue, tinyJob({ userId: 'cy' }))).settled;
       expect(second).toMatchObject({ status: 'failed', failure: { kind: 'out-of-memory' } });
       expect(workers).toHaveLength(warmedUp + 2);
+    } finally {
+      await queue.shutdown({ graceMs: 0 });
+    }
+  });
+});
+
+describe('an onnx process killed mid-job (what the kernel does when memory runs out)', () => {
+  it('fails only that job, as out of memory, and the next job runs on a fresh runtime', async () => {
+    const { queue, workers } = await startQueue({ engine: { weights: WEIGHTS, backend: 'onnx' } });
+    try {
+      const doomed = await submit(queue, longJob({ userId: 'fay' }));
+      const next = await submit(queue, tinyJob({ userId: 'gus' }));
+      await once(doomed, 'progress', (p) => p.step >= 1);
+      const sessions = childProcesses().filter((c) => c.command.includes('session-process'));
+      expect(sessions).toHaveLength(1);
+      process.kill(sessions[0]!.pid, 'SIGKILL');
+      expect(await doomed.settled).toEqual({
+        status: 'failed',
+        failure: { kind: 'out-of-memory', message: expect.stringMatching(/more memory.*smaller size/) },
+      });
+      expect((await next.settled).status).toBe('done');
+      expect(workers).toHaveLength(2);
+      const now = childProcesses().filter((c) => c.command.includes('session-process'));
+      expect(now.map((c) => c.pid)).not.toContain(sessions[0]!.pid);
+      expect(now).toHaveLength(1);
     } finally {
       await queue.shutdown({ graceMs: 0 });
     }

@@ -1,6 +1,6 @@
 /**
  * Whether onnxruntime's CUDA provider can be tried here, answered from files alone: asking
- * onnxruntime itself means a worker thread and a native load (~3.5 s on 2 cores), which `auto`
+ * onnxruntime itself means a child process and a native load (~3.5 s on 2 cores), which `auto`
  * used to pay at every engine start on a machine without a GPU.
  */
 import { existsSync } from 'node:fs';

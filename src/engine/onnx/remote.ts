@@ -1,11 +1,12 @@
 /**
- * The onnx runtime behind a worker thread (session-worker.ts): the same Runtime, with every
- * session run off the caller's thread. Pixels go over by copy (2 MB at 512 px, next to a step of
- * a second or more), gradients come back by transfer. Runs are answered in order, one at a time.
+ * The onnx runtime in a child process (session-process.ts says why not a thread): the same
+ * Runtime, with every session run off the caller's thread. Pixels and gradients cross by copy
+ * (2 MB each way at 512 px, next to a step of a second or more). Runs are answered in order, one
+ * at a time. Disposing kills the process, even mid-run, which is safe for a process.
  */
-import type { Worker } from 'node:worker_threads';
-import { spawnModuleWorker } from '../../util/module-worker.js';
-import { StylizeError, type StylizeErrorCode } from '../errors.js';
+import type { ChildProcess } from 'node:child_process';
+import { forkModule } from '../../util/module-process.js';
+import { RuntimeLostError, StylizeError, type StylizeErrorCode } from '../errors.js';
 import type { Losses } from '../types.js';
 import type { LossSpec, Runtime, ScaleImages, ScaleObjective } from '../runtime/types.js';
 import { cudaRefusal } from './cuda.js';
@@ -23,35 +24,40 @@ export type WorkerReply =
 /** A request before it is given its id (Omit over each member of the union). */
 type Unnumbered<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-type Hello = { ready: true; name: Runtime['name']; provider: string; threads: number } | { ready: false; error: { code: string; message: string } };
+export type Hello = { ready: true; name: Runtime['name']; provider: string; threads: number } | { ready: false; error: { code: string; message: string } };
 
 const asError = (e: { code: string; message: string }) => new StylizeError(e.code as StylizeErrorCode, e.message);
 
-function spawn(workerData: unknown): Worker {
-  const entry = new URL(import.meta.url.endsWith('.ts') ? './session-worker.ts' : './session-worker.js', import.meta.url);
-  return spawnModuleWorker(entry, { workerData });
+function spawn(init: { provider: OnnxProvider; options: OnnxRuntimeOptions }): ChildProcess {
+  const entry = new URL(import.meta.url.endsWith('.ts') ? './session-process.ts' : './session-process.js', import.meta.url);
+  return forkModule(entry, [JSON.stringify(init)]);
+}
+
+function exitReason(code: number | null, signal: NodeJS.Signals | null): string {
+  // Nobody but the kernel's OOM killer sends SIGKILL to a process we still want.
+  if (signal === 'SIGKILL') return 'it was killed (SIGKILL), most likely because it ran out of memory';
+  return signal ? `it was killed by ${signal}` : `it exited with code ${code}`;
 }
 
 export async function startOnnxWorker(provider: OnnxProvider, options: OnnxRuntimeOptions): Promise<Runtime> {
-  // Known before any thread starts (the worker checks again, for callers that skip this module).
+  // Known before any process starts (the process checks again, for callers that skip this module).
   const refusal = provider === 'cuda' ? cudaRefusal() : undefined;
   if (refusal) throw refusal;
-  const worker = spawn({ provider, options });
+  const child = spawn({ provider, options });
   const pending = new Map<number, { resolve: (r: WorkerReply & { ok: true }) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let dead: Error | undefined;
 
-  const listeners: { message?: (m: Hello) => void; error?: (e: Error) => void; exit?: (code: number) => void } = {};
+  const listeners: { message?: (m: Hello) => void; error?: (e: Error) => void; exit?: (code: number | null, signal: NodeJS.Signals | null) => void } = {};
   const hello = await new Promise<Hello>((resolve, reject) => {
     listeners.message = resolve;
     listeners.error = reject;
-    listeners.exit = (code) => reject(new Error(`the onnx worker exited with code ${code}`));
-    worker.once('message', listeners.message).once('error', listeners.error).once('exit', listeners.exit);
+    listeners.exit = (code, signal) => reject(new Error(`the onnx process stopped before it was ready: ${exitReason(code, signal)}`));
+    child.once('message', listeners.message).once('error', listeners.error).once('exit', listeners.exit);
   }).catch((e: unknown) => ({ ready: false as const, error: { code: 'backend-unavailable', message: `The ${provider === 'cuda' ? 'onnx-cuda' : 'onnx'} backend failed to start (${e instanceof Error ? e.message : String(e)}).` } }));
-  // Only our own: Worker keeps internal listeners that removeAllListeners would take, and with them its port.
-  worker.off('message', listeners.message!).off('error', listeners.error!).off('exit', listeners.exit!);
+  child.off('message', listeners.message!).off('error', listeners.error!).off('exit', listeners.exit!);
   if (!hello.ready) {
-    await worker.terminate();
+    child.kill('SIGKILL');
     throw asError(hello.error);
   }
 
@@ -60,22 +66,26 @@ export async function startOnnxWorker(provider: OnnxProvider, options: OnnxRunti
     for (const p of pending.values()) p.reject(e);
     pending.clear();
   };
-  worker.on('message', (r: WorkerReply) => {
+  child.on('message', (r: WorkerReply) => {
     const p = pending.get(r.id);
     if (!p) return;
     pending.delete(r.id);
     if (r.ok) p.resolve(r);
     else p.reject(asError(r.error));
   });
-  worker.on('error', (e) => fail(new StylizeError('internal', 'The onnx runtime stopped unexpectedly.', { cause: e })));
-  worker.on('exit', () => fail(dead ?? new StylizeError('internal', 'The onnx runtime was shut down.')));
+  // 'error': the process could not be signalled or written to; 'exit': it is gone.
+  child.on('error', (e) => fail(dead ?? new StylizeError('internal', 'The onnx runtime stopped unexpectedly.', { cause: new RuntimeLostError(e.message, { cause: e }) })));
+  child.on('exit', (code, signal) => {
+    const reason = exitReason(code, signal);
+    fail(dead ?? new StylizeError('internal', `The onnx runtime stopped unexpectedly: ${reason}.`, { cause: new RuntimeLostError(reason) }));
+  });
 
   function call(request: Unnumbered<WorkerRequest>): Promise<WorkerReply & { ok: true }> {
     if (dead) return Promise.reject(dead);
     const id = nextId++;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
-      worker.postMessage({ ...request, id });
+      child.send({ ...request, id });
     });
   }
 
@@ -98,14 +108,15 @@ export async function startOnnxWorker(provider: OnnxProvider, options: OnnxRunti
         dispose() {
           if (released || dead) return;
           released = true;
-          worker.postMessage({ op: 'release', objective: id, id: nextId++ });
+          if (child.connected) child.send({ op: 'release', objective: id, id: nextId++ });
         },
       };
     },
     liveResources: () => pending.size,
     dispose() {
       dead ??= new StylizeError('internal', 'The engine was shut down.');
-      void worker.terminate();
+      fail(dead);
+      child.kill('SIGKILL');
     },
   };
 }

@@ -1,0 +1,48 @@
+/**
+ * The onnx runtime computes in a child process, and stopping it at any moment is safe: onnxruntime
+ * inside a worker thread that is terminated mid-run takes the whole Node process down, which is
+ * what a job stopped at once (cancelled past its grace, over its time limit, a shutdown) used to do
+ * to the bot. If either test here brought that back, the test process itself would die.
+ */
+import { describe, expect, it } from 'vitest';
+import { startRuntime } from '../../src/engine/runtime/index.js';
+import { spawnModuleWorker } from '../../src/util/module-worker.js';
+import { childProcesses } from '../../src/util/process-tree.js';
+import { refusal, WEIGHTS } from '../support/fixtures.js';
+import { stepping } from '../support/onnx-step.js';
+
+const sessionProcesses = () => childProcesses().filter((c) => c.command.includes('session-process'));
+
+async function until(condition: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
+describe.runIf(process.platform === 'linux')('stopping the onnx runtime mid-step', () => {
+  it('refuses the step in flight with a sentence, and its process is gone at once', async () => {
+    const runtime = await startRuntime('onnx', { weights: WEIGHTS, threads: 2 });
+    expect(sessionProcesses()).toHaveLength(1);
+    let first!: () => void;
+    const stepped = new Promise<void>((r) => (first = r));
+    const running = stepping(runtime, first);
+    await stepped;
+    await new Promise((r) => setTimeout(r, 150));
+    runtime.dispose();
+    expect(await refusal(running)).toEqual({ code: 'internal', message: 'The engine was shut down.' });
+    expect(await until(() => sessionProcesses().length === 0, 2000)).toBe(true);
+  });
+
+  it('leaves no process behind when the thread that started it is terminated mid-step', async () => {
+    const thread = spawnModuleWorker(new URL('../support/onnx-step-thread.ts', import.meta.url), { workerData: { weights: WEIGHTS } });
+    await new Promise<void>((resolve, reject) => thread.once('message', () => resolve()).once('error', reject));
+    expect(sessionProcesses()).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 150));
+    await thread.terminate();
+    // It notices its parent is gone when the step it is in returns (well under a second here).
+    expect(await until(() => sessionProcesses().length === 0, 20_000)).toBe(true);
+  });
+});
