@@ -125,6 +125,43 @@ describe('ONNX objective = tfjs autodiff (real weights, random images)', () => {
   });
 });
 
+describe('one session of symbolic size = a session per shape', () => {
+  // The small scales of every job run on the symbolic one; the per-shape graph is the reference.
+  it.each([
+    ['avg pooling', defaults],
+    ['max pooling', { ...defaults, pooling: 'max' } as LossSpec],
+  ])('%s: the same losses and gradient at odd and even sizes', async (_, loss) => {
+    const built: Record<'symbolic' | 'fixed', string[]> = { symbolic: [], fixed: [] };
+    const [symbolic, fixed] = await Promise.all([
+      startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, onObjectiveSession: (size) => built.symbolic.push(size) }),
+      startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, symbolicUpTo: 0, onObjectiveSession: (size) => built.fixed.push(size) }),
+    ]);
+    try {
+      for (const [width, height] of [
+        [29, 23],
+        [64, 48],
+        [47, 61],
+      ] as const) {
+        const images: ScaleImages = { width, height, content: picture(width, height, 9), styles: [{ image: picture(40, 30, 10), weight: 1 }] };
+        const pixels = Float32Array.from(picture(width, height, 11).data, (v) => v + 0.25);
+        const [a, b] = await Promise.all([symbolic.prepare(images, loss), fixed.prepare(images, loss)]);
+        const got = await a.evaluate(pixels);
+        const want = await b.evaluate(pixels);
+        for (const part of ['content', 'style', 'tv', 'total'] as const) expect(rel(got.info[part], want.info[part])).toBeLessThan(1e-5);
+        const scale = want.grad.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        const worst = want.grad.reduce((m, v, i) => Math.max(m, Math.abs(v - got.grad[i]!)), 0);
+        expect(worst / scale).toBeLessThan(1e-5);
+      }
+      // The default loss's symbolic session is built at start; max pooling needs its own.
+      expect(built.symbolic).toEqual(loss.pooling === 'avg' ? ['symbolic'] : ['symbolic', 'symbolic']);
+      expect(built.fixed).toEqual(['23x29', '48x64', '61x47']);
+    } finally {
+      symbolic.dispose();
+      fixed.dispose();
+    }
+  });
+});
+
 describe('Winograd convs = direct convs (real weights)', () => {
   let weights: ReadonlyMap<string, RawLayer>;
   beforeAll(async () => {

@@ -60,6 +60,10 @@ export interface OnnxRuntimeOptions {
    * that spins while the other core is busy elsewhere takes the time its partner needs.
    */
   spinning?: boolean;
+  /** Objectives of up to this many pixels share one session of symbolic size (0: none). Default SYMBOLIC_MAX_PIXELS. */
+  symbolicUpTo?: number;
+  /** Told of every objective session built: its size ('symbolic' or H×W) and the ms it took. */
+  onObjectiveSession?: (size: string, ms: number) => void;
 }
 
 const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ['direct', 'winograd'];
@@ -77,6 +81,14 @@ function convFromEnv(): ConvAlgorithm | undefined {
  * against 1.4 s direct.) At 256 and 512 px its steps run 0.6-0.9× the direct ones.
  */
 export const WINOGRAD_MIN_PIXELS = 160 * 160;
+
+/**
+ * Objectives below Winograd's size share one session of symbolic size: measured against a
+ * session per shape (interleaved, median of 16 step pairs), its steps took 1.01-1.02× as long at
+ * 128×85, 85×128 and 160×120, bytes equal; and the default loss's is built when the runtime
+ * starts, so a job's first scale, whatever its aspect ratio, waits for no session (~0.5-0.9 s).
+ */
+export const SYMBOLIC_MAX_PIXELS = WINOGRAD_MIN_PIXELS - 1;
 
 /** Largest objective (in pixels) whose session keeps onnxruntime's arena: a 512×512 image. */
 export const ARENA_MAX_PIXELS = 512 * 512;
@@ -121,6 +133,14 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   const weights = new Map<string, RawLayer>([...raw.layers].map(([layer, w]) => [layer, { kernel: w.kernel.values, bias: w.bias.values }]));
   const backward = opts.backward ?? 'rotated';
   const chosenConv = opts.conv ?? convFromEnv();
+  const symbolicUpTo = opts.symbolicUpTo ?? SYMBOLIC_MAX_PIXELS;
+  const convFor = (pixels: number): ConvAlgorithm => (pixels > ARENA_MAX_PIXELS ? 'direct' : (chosenConv ?? (pixels >= WINOGRAD_MIN_PIXELS ? 'winograd' : 'direct')));
+  /** The shared symbolic session serves the small sizes whose convs are direct anyway. */
+  const symbolicServes = (pixels: number) => pixels <= symbolicUpTo && convFor(pixels) === 'direct';
+  const sessionFor = (loss: Omit<LossSpec, 'photoStyleDistance'>, height: number, width: number) =>
+    symbolicServes(height * width)
+      ? objectives.get(objectiveKey(loss, 'symbolic', 'symbolic'), symbolicUpTo)
+      : objectives.get(objectiveKey(loss, height, width), height * width);
 
   async function createSession(model: Uint8Array, pixels = 0): Promise<Ort.InferenceSession> {
     try {
@@ -143,8 +163,15 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   features.put(defaultFeatures, probe);
   // A default job's three scales stay cached (≈ 128² + 256² + 512² pixels); a 1024 px scale first
   // releases the others, so their arenas are not held beside it.
-  const objectives = new SessionCache(opts.cachedSessions ?? 3, ARENA_MAX_PIXELS * 1.4, (key) => {
-    const { loss, height, width } = JSON.parse(key) as { loss: LossSpec; height: number; width: number };
+  const objectives = new SessionCache(opts.cachedSessions ?? 3, ARENA_MAX_PIXELS * 1.4, async (key) => {
+    const started = performance.now();
+    const { loss, height, width } = JSON.parse(key) as { loss: LossSpec; height: number | 'symbolic'; width: number | 'symbolic' };
+    const session = await objectiveSession(loss, height, width);
+    opts.onObjectiveSession?.(height === 'symbolic' ? 'symbolic' : `${height}x${width}`, performance.now() - started);
+    return session;
+  });
+  function objectiveSession(loss: LossSpec, height: number | 'symbolic', width: number | 'symbolic'): Promise<Ort.InferenceSession> {
+    if (height === 'symbolic' || width === 'symbolic') return createSession(objectiveGraph(weights, loss, 'symbolic', 'symbolic', { backward }), symbolicUpTo);
     /**
      * Winograd holds more: its kernels are 4× the direct ones (36 transformed taps for 9), and
      * its transformed tiles are large at full size. Peak RSS of one objective session + the
@@ -152,10 +179,11 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
      * 1024×683 2694 MB and 4064 MB, past a 1024 px job's 4 GB. So above the arena's size, where
      * memory comes first, the convs stay direct.
      */
-    const pixels = height * width;
-    const sessionConv = pixels > ARENA_MAX_PIXELS ? 'direct' : (chosenConv ?? (pixels >= WINOGRAD_MIN_PIXELS ? 'winograd' : 'direct'));
-    return createSession(objectiveGraph(weights, loss, height, width, { backward, conv: sessionConv }), height * width);
-  });
+    return createSession(objectiveGraph(weights, loss, height, width, { backward, conv: convFor(height * width) }), height * width);
+  }
+
+  // Built before the runtime says it is ready: the first job's first scale then starts at once.
+  if (symbolicServes(1)) await objectives.get(objectiveKey(DEFAULT_OPTIONS, 'symbolic', 'symbolic'), symbolicUpTo);
 
   const imageTensor = (pixels: Float32Array | Uint8Array, h: number, w: number) =>
     new ort.Tensor('float32', pixels instanceof Float32Array ? pixels : Float32Array.from(pixels), [1, h, w, 3]);
@@ -206,7 +234,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
     async prepare(images, loss): Promise<ScaleObjective> {
       const [feeds, session] = await Promise.all([
         targets(images, loss),
-        objectives.get(JSON.stringify({ loss, height: images.height, width: images.width }), images.height * images.width),
+        sessionFor(loss, images.height, images.width),
       ]);
       const run = async (pixels: Float32Array, fetch: string[]) => {
         return session.run({ ...feeds, [IMAGE_INPUT]: imageTensor(pixels, images.height, images.width) }, fetch);
@@ -233,6 +261,12 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
       void features.clear();
     },
   };
+}
+
+/** An objective session's cache key: what its graph depends on (photoStyleDistance is fed per scale, not built in). */
+function objectiveKey(loss: Omit<LossSpec, 'photoStyleDistance'>, height: number | 'symbolic', width: number | 'symbolic'): string {
+  const { contentLayer, styleLayers, contentWeight, styleWeight, tvWeight, pooling } = loss;
+  return JSON.stringify({ loss: { contentLayer, styleLayers: styleLayers.map(({ layer, weight }) => ({ layer, weight })), contentWeight, styleWeight, tvWeight, pooling }, height, width });
 }
 
 type FeaturesLoss = Pick<LossSpec, 'contentLayer' | 'styleLayers' | 'pooling'>;

@@ -18,8 +18,9 @@
  *   featuresGraph(weights, layers, pooling) → image [1,h,w,3] (symbolic size) in; the content
  *     layer's features and FFᵀ (unnormalised; the caller divides by C·h·w) of each style layer out.
  *
- * Shapes are static in the objective (one session per scale shape: see runtime.ts for why) and
- * symbolic in the features graph, which runs once per image and scale.
+ * The objective's shapes are static (a session per scale shape, which Winograd's tiling needs) or
+ * symbolic (one session for every small scale; runtime.ts has the measurements); the features
+ * graph's are symbolic, as it runs once per image and scale.
  */
 import type { LossSpec } from '../runtime/types.js';
 import type { PoolingName } from '../types.js';
@@ -171,18 +172,25 @@ function forward(b: GraphBuilder, weights: ReadonlyMap<string, RawLayer>, plan: 
 export function objectiveGraph(
   weights: ReadonlyMap<string, RawLayer>,
   loss: LossSpec,
-  height: number,
-  width: number,
+  /** The scale's size; 'symbolic' for one session that takes any size (direct convs only). */
+  height: number | 'symbolic',
+  width: number | 'symbolic',
   opts: ObjectiveGraphOptions = {},
 ): Uint8Array {
   const gradient = opts.gradient ?? true;
   const backward = opts.backward ?? 'convtranspose';
-  const conv = opts.conv ?? 'direct';
+  const symbolic = height === 'symbolic' || width === 'symbolic';
+  const conv = symbolic ? 'direct' : (opts.conv ?? 'direct');
   const b = new GraphBuilder();
-  const plan = planLayers(lossLayers(loss), height, width);
+  // Symbolic: the plan's sizes are placeholders and the graph takes every size from Shape ops
+  // (which onnxruntime folds into constants wherever the input size is fixed).
+  const plan = planLayers(lossLayers(loss), symbolic ? 1024 : height, symbolic ? 1024 : width);
   const at = new Map(plan.map((p, i) => [p.name, i]));
-  const image = b.input(IMAGE_INPUT, [1, height, width, 3]);
+  const image = b.input(IMAGE_INPUT, [1, symbolic ? 'height' : height, symbolic ? 'width' : width, 3]);
   const { kernels, outputs, poolIndices } = forward(b, weights, plan, loss.pooling, image, conv);
+  const shapeOf = (v: string) => b.op('Shape', [v]);
+  /** 1 / (number of elements of `v`), a float scalar. */
+  const perElement = (v: string) => b.op('Reciprocal', [b.op('ReduceProd', [b.op('Cast', [shapeOf(v)], { to: FLOAT })], { keepdims: 0 })]);
 
   /** Gradient contributions to each conv's output, summed when the backward pass reaches it. */
   const grads: string[][] = plan.map(() => []);
@@ -190,36 +198,35 @@ export function objectiveGraph(
   // Content: w · mean((F − Fc)²).
   const ci = at.get(loss.contentLayer)!;
   const cl = plan[ci]!;
-  const contentTarget = b.input(CONTENT_INPUT, [1, cl.cout, cl.h, cl.w]);
+  const contentTarget = b.input(CONTENT_INPUT, [1, cl.cout, symbolic ? 'ch' : cl.h, symbolic ? 'cw' : cl.w]);
   const contentDiff = b.op('Sub', [outputs[ci]!, contentTarget]);
-  const count = cl.cout * cl.h * cl.w;
-  const contentLoss = b.op('Mul', [b.op('ReduceSumSquare', [contentDiff], { keepdims: 0 }), b.scalar(loss.contentWeight / count)]);
-  grads[ci]!.push(b.op('Mul', [contentDiff, b.scalar((2 * loss.contentWeight) / count)]));
+  const contentMean = perElement(contentDiff);
+  const contentLoss = b.op('Mul', [b.op('ReduceSumSquare', [contentDiff], { keepdims: 0 }), b.op('Mul', [contentMean, b.scalar(loss.contentWeight)])]);
+  grads[ci]!.push(b.op('Mul', [contentDiff, b.op('Mul', [contentMean, b.scalar(2 * loss.contentWeight)])]));
 
   // Style: Σ w_l · mean((G − Gs)²), G = FFᵀ / (C·H·W), with F as [C, H·W] (NCHW needs no transpose).
   const styleTerms: string[] = [];
   const styleScale = b.input(STYLE_SCALE_INPUT, [1]);
   for (const { layer, weight } of loss.styleLayers) {
     const i = at.get(layer)!;
-    const p = plan[i]!;
-    const n = p.cout * p.h * p.w;
-    const f = b.op('Reshape', [outputs[i]!, b.int64([p.cout, p.h * p.w])]);
-    const g = b.op('Gemm', [f, f], { transB: 1, alpha: { float: 1 / n } });
-    const diff = b.op('Sub', [g, b.input(gramInput(layer), [p.cout, p.cout])]);
+    const c = plan[i]!.cout;
+    const y = outputs[i]!;
+    const perN = perElement(y);
+    const f = b.op('Reshape', [y, b.int64([c, -1])]);
+    const g = b.op('Mul', [b.op('Gemm', [f, f], { transB: 1 }), perN]);
+    const diff = b.op('Sub', [g, b.input(gramInput(layer), [c, c])]);
     const w = loss.styleWeight * weight;
-    styleTerms.push(b.op('Mul', [b.op('ReduceSumSquare', [diff], { keepdims: 0 }), b.scalar(w / (p.cout * p.cout))]));
+    styleTerms.push(b.op('Mul', [b.op('ReduceSumSquare', [diff], { keepdims: 0 }), b.scalar(w / (c * c))]));
     if (gradient) {
-      const df = b.op('Mul', [b.op('Gemm', [diff, f], { alpha: { float: (4 * w) / (p.cout * p.cout * n) } }), styleScale]);
-      grads[i]!.push(b.op('Reshape', [df, b.int64([1, p.cout, p.h, p.w])]));
+      const df = b.op('Mul', [b.op('Gemm', [diff, f], { alpha: { float: (4 * w) / (c * c) } }), b.op('Mul', [perN, styleScale])]);
+      grads[i]!.push(b.op('Reshape', [df, shapeOf(y)]));
     }
   }
   const styleLoss = b.op('Mul', [styleTerms.length === 1 ? styleTerms[0]! : b.op('Sum', styleTerms), b.op('Squeeze', [styleScale])]);
 
   // TV on the RGB input itself: 0.5 · w · (Σ dx² + Σ dy²).
-  const slice = (axis: number, from: number, to: number) =>
-    b.op('Slice', [image, b.int64([from]), b.int64([to]), b.int64([axis])]);
-  const dx = b.op('Sub', [slice(2, 1, width), slice(2, 0, width - 1)]);
-  const dy = b.op('Sub', [slice(1, 1, height), slice(1, 0, height - 1)]);
+  const dx = b.op('Sub', [sliced(b, image, 2, 1, END), sliced(b, image, 2, 0, -1)]);
+  const dy = b.op('Sub', [sliced(b, image, 1, 1, END), sliced(b, image, 1, 0, -1)]);
   const tvLoss = b.op('Mul', [
     b.op('Add', [b.op('ReduceSumSquare', [dx], { keepdims: 0 }), b.op('ReduceSumSquare', [dy], { keepdims: 0 })]),
     b.scalar(0.5 * loss.tvWeight),
@@ -235,13 +242,13 @@ export function objectiveGraph(
   for (let i = plan.length - 1; i >= 0; i--) {
     const p = plan[i]!;
     const parts = [...grads[i]!];
-    if (upstream !== undefined) parts.push(p.poolAfter ? poolBackward(b, upstream, p, loss.pooling, poolIndices[i]) : upstream);
+    if (upstream !== undefined) parts.push(p.poolAfter ? poolBackward(b, upstream, outputs[i]!, loss.pooling, poolIndices[i], symbolic ? undefined : p) : upstream);
     const gy = parts.length === 1 ? parts[0]! : b.op('Sum', parts);
     const gz = b.op('Mul', [gy, b.op('Sign', [outputs[i]!])]);
     // The first layer's gradient has 3 channels: as a forward conv it would unfold its 64-channel
     // input 9× (im2col: 400 MB at 512×341, the step's peak); ConvTranspose's buffer is 27 rows.
     if (i === 0) {
-      upstream = unpadEdges(b, b.op('ConvTranspose', [gz, kernels[i]!], FIRST_CONV_ATTRS), p.h, p.w);
+      upstream = unpadEdges(b, b.op('ConvTranspose', [gz, kernels[i]!], FIRST_CONV_ATTRS));
     } else if (backward === 'convtranspose') {
       upstream = b.op('ConvTranspose', [gz, kernels[i]!], CONV_ATTRS);
     } else {
@@ -264,46 +271,65 @@ export function objectiveGraph(
     b.op('Sub', [pad(gdx, [0, 0, 1, 0, 0, 0, 0, 0]), pad(gdx, [0, 0, 0, 0, 0, 0, 1, 0])]),
     b.op('Sub', [pad(gdy, [0, 1, 0, 0, 0, 0, 0, 0]), pad(gdy, [0, 0, 0, 0, 0, 1, 0, 0])]),
   ]);
-  b.output(b.op('Add', [imageGrad, tvGrad]), OUTPUTS.grad, [1, height, width, 3]);
+  b.output(b.op('Add', [imageGrad, tvGrad]), OUTPUTS.grad, [1, symbolic ? 'height' : height, symbolic ? 'width' : width, 3]);
   return b.encode('gatys_objective');
+}
+
+/** onnx TensorProto.DataType FLOAT, for Cast. */
+const FLOAT = 1;
+/** A Slice end past any size. */
+const END = 2 ** 53;
+
+/** `v`[from:to] along `axis` (negative indices count from the end). */
+function sliced(b: GraphBuilder, v: string, axis: number, from: number, to: number): string {
+  return b.op('Slice', [v, b.int64([from]), b.int64([to]), b.int64([axis])]);
 }
 
 /**
  * The gradient of edge padding: ∂L/∂(padded [1,C,h+2,w+2]) → ∂L/∂(image [1,C,h,w]); each
- * replicated border row and column adds its gradient to the edge pixels it copied.
+ * replicated border row and column adds its gradient to the edge pixels it copied. Written with
+ * negative indices only, so it holds for any size (h, w ≥ 2).
  */
-function unpadEdges(b: GraphBuilder, g: string, h: number, w: number): string {
-  const fold = (v: string, axis: number, n: number) => {
-    const slice = (from: number, to: number) => b.op('Slice', [v, b.int64([from]), b.int64([to]), b.int64([axis])]);
-    const pads = (before: number, after: number) => {
-      const p = [0, 0, 0, 0, 0, 0, 0, 0];
-      p[axis] = before;
-      p[4 + axis] = after;
-      return b.int64(p);
-    };
-    return b.op('Sum', [slice(1, n + 1), b.op('Pad', [slice(0, 1), pads(0, n - 1)]), b.op('Pad', [slice(n + 1, n + 2), pads(n - 1, 0)])]);
+function unpadEdges(b: GraphBuilder, g: string): string {
+  const fold = (v: string, axis: number) => {
+    const inner = sliced(b, v, axis, 1, -1);
+    return b.op(
+      'Concat',
+      [
+        b.op('Add', [sliced(b, inner, axis, 0, 1), sliced(b, v, axis, 0, 1)]),
+        sliced(b, inner, axis, 1, -1),
+        b.op('Add', [sliced(b, inner, axis, -1, END), sliced(b, v, axis, -1, END)]),
+      ],
+      { axis },
+    );
   };
-  return fold(fold(g, 2, h), 3, w);
+  return fold(fold(g, 2), 3);
 }
 
-/** ∂L/∂(pool input) from ∂L/∂(pool output), for the conv `p` whose output was pooled. */
-function poolBackward(b: GraphBuilder, g: string, p: LayerPlan, pooling: PoolingName, indices: string | undefined): string {
-  const ph = Math.floor(p.h / 2);
-  const pw = Math.floor(p.w / 2);
+/**
+ * ∂L/∂(pool input) from ∂L/∂(pool output), for the conv output `y` that was pooled; `fixed` its
+ * plan when sizes are static (without it every size comes from Shape ops).
+ */
+function poolBackward(b: GraphBuilder, g: string, y: string, pooling: PoolingName, indices: string | undefined, fixed: LayerPlan | undefined): string {
   if (pooling === 'max') {
     // MaxPool's indices are flat over N·C·H·W (storage order 0): scatter into zeros of that size.
-    const zeros = b.op('ConstantOfShape', [b.int64([p.cout * p.h * p.w])], {});
-    const flatIdx = b.op('Reshape', [indices!, b.int64([-1])]);
-    const flatG = b.op('Reshape', [g, b.int64([-1])]);
-    const scattered = b.op('ScatterElements', [zeros, flatIdx, flatG], { axis: 0 });
-    return b.op('Reshape', [scattered, b.int64([1, p.cout, p.h, p.w])]);
+    const shape = b.op('Shape', [y]);
+    const flat = (v: string) => b.op('Reshape', [v, b.int64([-1])]);
+    const zeros = flat(b.op('ConstantOfShape', [shape], {}));
+    const scattered = b.op('ScatterElements', [zeros, flat(indices!), flat(g)], { axis: 0 });
+    return b.op('Reshape', [scattered, shape]);
   }
   // Each input pixel of a 2×2 window gets a quarter of its output's gradient.
   // (The quarter is taken before upsampling, on 4× fewer values.)
   const quarter = b.op('Resize', [b.op('Mul', [g, b.scalar(0.25)]), '', b.float([1, 1, 2, 2], [4], 'scales')], { mode: 'nearest' });
   // 'valid' pooling dropped an odd last row/column; it gets no gradient.
-  if (2 * ph === p.h && 2 * pw === p.w) return quarter;
-  return b.op('Pad', [quarter, b.int64([0, 0, 0, 0, 0, 0, p.h - 2 * ph, p.w - 2 * pw])]);
+  if (fixed) {
+    const dh = fixed.h % 2;
+    const dw = fixed.w % 2;
+    return dh === 0 && dw === 0 ? quarter : b.op('Pad', [quarter, b.int64([0, 0, 0, 0, 0, 0, dh, dw])]);
+  }
+  const missing = b.op('Sub', [b.op('Shape', [y]), b.op('Shape', [quarter])]);
+  return b.op('Pad', [quarter, b.op('Concat', [b.int64([0, 0, 0, 0]), missing], { axis: 0 })]);
 }
 
 /** Features of one image for the targets: the content layer's map and FFᵀ of each style layer. */
