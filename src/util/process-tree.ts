@@ -8,8 +8,14 @@ export interface ChildProcessInfo {
   pid: number;
   /** The command line, arguments joined by spaces. */
   command: string;
-  /** Its peak resident set so far (VmHWM). */
+  /** Its resident set now (VmRSS) and its peak so far (VmHWM). */
+  rssBytes: number;
   peakRssBytes: number;
+}
+
+/** This process's resident set plus its children's: what a job's memory costs the machine now. */
+export function treeRssBytes(): number {
+  return childProcesses().reduce((sum, c) => sum + c.rssBytes, process.memoryUsage().rss);
 }
 
 export function childProcesses(parent = process.pid): ChildProcessInfo[] {
@@ -26,8 +32,8 @@ export function childProcesses(parent = process.pid): ChildProcessInfo[] {
       const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
       if (ppid !== parent) continue;
       const status = readFileSync(`/proc/${entry}/status`, 'utf8');
-      const hwmKb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
-      found.push({ pid: Number(entry), command: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim(), peakRssBytes: hwmKb * 1024 });
+      const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+      found.push({ pid: Number(entry), command: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim(), rssBytes: kb('VmRSS'), peakRssBytes: kb('VmHWM') });
     } catch {
       // It ended while we looked.
     }

@@ -74,6 +74,22 @@ const cases: [string, LossSpec, ScaleImages['styles']][] = [
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
+/** Two runtimes' objectives at the same picture: losses within `lossTol`, gradients within `gradTol` of the largest (relative). */
+async function expectSameObjective(runtimes: [Runtime, Runtime], images: ScaleImages, loss: LossSpec, pixels: Float32Array, lossTol: number, gradTol: number) {
+  const [a, b] = await Promise.all(runtimes.map((r) => r.prepare(images, loss)));
+  try {
+    const got = await a!.evaluate(pixels);
+    const want = await b!.evaluate(pixels);
+    for (const part of ['content', 'style', 'tv', 'total'] as const) expect(rel(got.info[part], want.info[part])).toBeLessThan(lossTol);
+    const scale = want.grad.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const worst = want.grad.reduce((m, v, i) => Math.max(m, Math.abs(v - got.grad[i]!)), 0);
+    expect(worst / scale).toBeLessThan(gradTol);
+  } finally {
+    a!.dispose();
+    b!.dispose();
+  }
+}
+
 describe('ONNX objective = tfjs autodiff (real weights, random images)', () => {
   it.each(cases)('%s', async (_, loss, styles) => {
     const images: ScaleImages = { width: W, height: H, content: picture(W, H, 2), styles };
@@ -144,13 +160,7 @@ describe('one session of symbolic size = a session per shape', () => {
       ] as const) {
         const images: ScaleImages = { width, height, content: picture(width, height, 9), styles: [{ image: picture(40, 30, 10), weight: 1 }] };
         const pixels = Float32Array.from(picture(width, height, 11).data, (v) => v + 0.25);
-        const [a, b] = await Promise.all([symbolic.prepare(images, loss), fixed.prepare(images, loss)]);
-        const got = await a.evaluate(pixels);
-        const want = await b.evaluate(pixels);
-        for (const part of ['content', 'style', 'tv', 'total'] as const) expect(rel(got.info[part], want.info[part])).toBeLessThan(1e-5);
-        const scale = want.grad.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-        const worst = want.grad.reduce((m, v, i) => Math.max(m, Math.abs(v - got.grad[i]!)), 0);
-        expect(worst / scale).toBeLessThan(1e-5);
+        await expectSameObjective([symbolic, fixed], images, loss, pixels, 1e-5, 1e-5);
       }
       // The default loss's symbolic session is built at start; max pooling needs its own.
       expect(built.symbolic).toEqual(loss.pooling === 'avg' ? ['symbolic'] : ['symbolic', 'symbolic']);
@@ -214,13 +224,7 @@ describe('Winograd convs = direct convs (real weights)', () => {
     try {
       const images: ScaleImages = { width, height, content: picture(width, height, 6), styles: [{ image: picture(80, 64, 7), weight: 1 }] };
       const pixels = Float32Array.from(picture(width, height, 8).data, (v) => v + 0.25);
-      const [a, b] = await Promise.all([wino.prepare(images, loss), direct.prepare(images, loss)]);
-      const got = await a.evaluate(pixels);
-      const want = await b.evaluate(pixels);
-      for (const part of ['content', 'style', 'tv', 'total'] as const) expect(rel(got.info[part], want.info[part])).toBeLessThan(1e-4);
-      const scale = want.grad.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-      const worst = want.grad.reduce((m, v, i) => Math.max(m, Math.abs(v - got.grad[i]!)), 0);
-      expect(worst / scale).toBeLessThan(1e-3);
+      await expectSameObjective([wino, direct], images, loss, pixels, 1e-4, 1e-3);
     } finally {
       wino.dispose();
       direct.dispose();
