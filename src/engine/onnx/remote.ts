@@ -12,12 +12,12 @@ import type { LossSpec, Runtime, ScaleImages, ScaleObjective } from '../runtime/
 import { cudaRefusal } from './cuda.js';
 import type { OnnxProvider, OnnxRuntimeOptions } from './runtime.js';
 
-export type WorkerRequest =
+export type SessionRequest =
   | { id: number; op: 'prepare'; images: ScaleImages; loss: LossSpec }
   | { id: number; op: 'evaluate' | 'losses'; objective: number; pixels: Float32Array }
   | { id: number; op: 'release'; objective: number };
 
-export type WorkerReply =
+export type SessionReply =
   | { id: number; ok: true; info?: Losses; grad?: Float32Array }
   | { id: number; ok: false; error: { code: string; message: string } };
 
@@ -39,12 +39,12 @@ function exitReason(code: number | null, signal: NodeJS.Signals | null): string 
   return signal ? `it was killed by ${signal}` : `it exited with code ${code}`;
 }
 
-export async function startOnnxWorker(provider: OnnxProvider, options: OnnxRuntimeOptions): Promise<Runtime> {
+export async function startOnnxProcess(provider: OnnxProvider, options: OnnxRuntimeOptions): Promise<Runtime> {
   // Known before any process starts (the process checks again, for callers that skip this module).
   const refusal = provider === 'cuda' ? cudaRefusal() : undefined;
   if (refusal) throw refusal;
   const child = spawn({ provider, options });
-  const pending = new Map<number, { resolve: (r: WorkerReply & { ok: true }) => void; reject: (e: Error) => void }>();
+  const pending = new Map<number, { resolve: (r: SessionReply & { ok: true }) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let dead: Error | undefined;
 
@@ -66,7 +66,7 @@ export async function startOnnxWorker(provider: OnnxProvider, options: OnnxRunti
     for (const p of pending.values()) p.reject(e);
     pending.clear();
   };
-  child.on('message', (r: WorkerReply) => {
+  child.on('message', (r: SessionReply) => {
     const p = pending.get(r.id);
     if (!p) return;
     pending.delete(r.id);
@@ -80,7 +80,7 @@ export async function startOnnxWorker(provider: OnnxProvider, options: OnnxRunti
     fail(dead ?? new StylizeError('internal', `The onnx runtime stopped unexpectedly: ${reason}.`, { cause: new RuntimeLostError(reason) }));
   });
 
-  function call(request: Unnumbered<WorkerRequest>): Promise<WorkerReply & { ok: true }> {
+  function call(request: Unnumbered<SessionRequest>): Promise<SessionReply & { ok: true }> {
     if (dead) return Promise.reject(dead);
     const id = nextId++;
     return new Promise((resolve, reject) => {

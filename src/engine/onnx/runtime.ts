@@ -137,10 +137,9 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   const convFor = (pixels: number): ConvAlgorithm => (pixels > ARENA_MAX_PIXELS ? 'direct' : (chosenConv ?? (pixels >= WINOGRAD_MIN_PIXELS ? 'winograd' : 'direct')));
   /** The shared symbolic session serves the small sizes whose convs are direct anyway. */
   const symbolicServes = (pixels: number) => pixels <= symbolicUpTo && convFor(pixels) === 'direct';
-  const sessionFor = (loss: Omit<LossSpec, 'photoStyleDistance'>, height: number, width: number) =>
-    symbolicServes(height * width)
-      ? objectives.get(objectiveKey(loss, 'symbolic', 'symbolic'), symbolicUpTo)
-      : objectives.get(objectiveKey(loss, height, width), height * width);
+  const symbolicSession = (loss: Omit<LossSpec, 'photoStyleDistance'>) => objectives.get(objectiveKey(loss, 'symbolic', 'symbolic'), symbolicUpTo);
+  const sessionFor = (loss: LossSpec, height: number, width: number) =>
+    symbolicServes(height * width) ? symbolicSession(loss) : objectives.get(objectiveKey(loss, height, width), height * width);
 
   async function createSession(model: Uint8Array, pixels = 0): Promise<Ort.InferenceSession> {
     try {
@@ -183,7 +182,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   }
 
   // Built before the runtime says it is ready: the first job's first scale then starts at once.
-  if (symbolicServes(1)) await objectives.get(objectiveKey(DEFAULT_OPTIONS, 'symbolic', 'symbolic'), symbolicUpTo);
+  if (symbolicServes(1)) await symbolicSession(DEFAULT_OPTIONS);
 
   const imageTensor = (pixels: Float32Array | Uint8Array, h: number, w: number) =>
     new ort.Tensor('float32', pixels instanceof Float32Array ? pixels : Float32Array.from(pixels), [1, h, w, 3]);

@@ -16,14 +16,14 @@
 import { isStylizeError } from '../errors.js';
 import type { ScaleObjective } from '../runtime/types.js';
 import { startOnnxRuntime, type OnnxProvider, type OnnxRuntimeOptions } from './runtime.js';
-import type { Hello, WorkerReply, WorkerRequest } from './remote.js';
+import type { Hello, SessionReply, SessionRequest } from './remote.js';
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
 process.on('disconnect', () => process.exit(0));
 
 const init = JSON.parse(process.argv[2] ?? '{}') as { provider: OnnxProvider; options: OnnxRuntimeOptions };
 // A parent gone mid-write is not an error here: 'disconnect' follows and ends the process.
-const send = (m: Hello | WorkerReply) => {
+const send = (m: Hello | SessionReply) => {
   if (process.connected) process.send!(m, undefined, {}, () => undefined);
 };
 
@@ -35,7 +35,7 @@ try {
   const runtime = await startOnnxRuntime(init.provider, init.options);
   const objectives = new Map<number, ScaleObjective>();
 
-  process.on('message', (m: WorkerRequest) => {
+  process.on('message', (m: SessionRequest) => {
     void (async () => {
       try {
         switch (m.op) {

@@ -12,7 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import { StylizeError } from '../errors.js';
-import { startOnnxWorker } from '../onnx/remote.js';
+import { startOnnxProcess } from '../onnx/remote.js';
 import type { BackendChoice, BackendName } from '../types.js';
 import { startTfjsRuntime } from './tfjs.js';
 import type { Runtime } from './types.js';
@@ -39,9 +39,9 @@ export async function startRuntime(name: BackendName, opts: RuntimeOptions): Pro
   const threads = opts.threads ?? 0;
   switch (name) {
     case 'onnx':
-      return startOnnxWorker('cpu', { weights: opts.weights, threads });
+      return startOnnxProcess('cpu', { weights: opts.weights, threads });
     case 'onnx-cuda':
-      return startOnnxWorker('cuda', { weights: opts.weights, threads });
+      return startOnnxProcess('cuda', { weights: opts.weights, threads });
     default:
       return startTfjsRuntime(name, { weights: opts.weights, threads });
   }
