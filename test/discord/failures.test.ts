@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { register } from '../../src/cli/register.js';
 import type { EmuInteraction } from '../emulator/discord/emulator.js';
 import { logsOf, startHarness, type Harness } from './harness.js';
+import { until } from '../support/fixtures.js';
 
 let h: Harness;
 const workers: Worker[] = [];
@@ -26,14 +27,6 @@ async function job(size: number, iterations: number): Promise<EmuInteraction> {
     name: 'stylize',
     options: { content: await h.emu.uploadImage('chicago.jpg'), style: await h.emu.uploadImage('udnie.jpg'), size, iterations },
   });
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** The job message once it carries the final sentence (with a request id). */

@@ -7,20 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { startRuntime } from '../../src/engine/runtime/index.js';
 import { spawnModuleWorker } from '../../src/util/module-worker.js';
-import { childProcesses } from '../../src/util/process-tree.js';
-import { refusal, WEIGHTS } from '../support/fixtures.js';
+import { refusal, sessionProcesses, until, WEIGHTS } from '../support/fixtures.js';
 import { stepping } from '../support/onnx-step.js';
-
-const sessionProcesses = () => childProcesses().filter((c) => c.command.includes('session-process'));
-
-async function until(condition: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return true;
-}
 
 describe.runIf(process.platform === 'linux')('stopping the onnx runtime mid-step', () => {
   it('refuses the step in flight with a sentence, and its process is gone at once', async () => {
@@ -33,7 +21,7 @@ describe.runIf(process.platform === 'linux')('stopping the onnx runtime mid-step
     await new Promise((r) => setTimeout(r, 150));
     runtime.dispose();
     expect(await refusal(running)).toEqual({ code: 'internal', message: 'The engine was shut down.' });
-    expect(await until(() => sessionProcesses().length === 0, 2000)).toBe(true);
+    await until('the session process to go', () => sessionProcesses().length === 0, 2000);
   });
 
   it('leaves no process behind when the thread that started it is terminated mid-step', async () => {
@@ -43,6 +31,6 @@ describe.runIf(process.platform === 'linux')('stopping the onnx runtime mid-step
     await new Promise((r) => setTimeout(r, 150));
     await thread.terminate();
     // It notices its parent is gone when the step it is in returns (well under a second here).
-    expect(await until(() => sessionProcesses().length === 0, 20_000)).toBe(true);
+    await until('the session process to go', () => sessionProcesses().length === 0, 20_000);
   });
 });

@@ -3,8 +3,7 @@
  * runs past its time limit, the process shuts down.
  */
 import { describe, expect, it } from 'vitest';
-import { childProcesses } from '../../src/util/process-tree.js';
-import { WEIGHTS } from '../support/fixtures.js';
+import { sessionProcesses, WEIGHTS } from '../support/fixtures.js';
 import { longJob, once, refusalOf, startQueue, submit, tinyJob } from './helpers.js';
 
 describe('a worker that dies', () => {
@@ -58,7 +57,7 @@ describe('an onnx process killed mid-job (what the kernel does when memory runs 
       const doomed = await submit(queue, longJob({ userId: 'fay' }));
       const next = await submit(queue, tinyJob({ userId: 'gus' }));
       await once(doomed, 'progress', (p) => p.step >= 1);
-      const sessions = childProcesses().filter((c) => c.command.includes('session-process'));
+      const sessions = sessionProcesses();
       expect(sessions).toHaveLength(1);
       process.kill(sessions[0]!.pid, 'SIGKILL');
       expect(await doomed.settled).toEqual({
@@ -67,7 +66,7 @@ describe('an onnx process killed mid-job (what the kernel does when memory runs 
       });
       expect((await next.settled).status).toBe('done');
       expect(workers).toHaveLength(2);
-      const now = childProcesses().filter((c) => c.command.includes('session-process'));
+      const now = sessionProcesses();
       expect(now.map((c) => c.pid)).not.toContain(sessions[0]!.pid);
       expect(now).toHaveLength(1);
     } finally {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isStylizeError, type StylizeErrorCode } from '../../src/engine/errors.js';
+import { childProcesses } from '../../src/util/process-tree.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -27,3 +28,15 @@ export async function refusal(p: Promise<unknown>): Promise<{ code: StylizeError
   }
   throw new Error('expected a refusal');
 }
+
+/** Polls `check` until it holds; throws, naming `what`, once `timeoutMs` has passed. */
+export async function until(what: string, check: () => boolean, timeoutMs = 30_000, everyMs = 50): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** This process's onnx session processes (the runtime's children, seen in /proc). */
+export const sessionProcesses = () => childProcesses().filter((c) => c.command.includes('session-process'));

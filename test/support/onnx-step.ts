@@ -1,10 +1,11 @@
-import { DEFAULT_STYLE_LAYERS } from '../../src/engine/defaults.js';
-import type { LossSpec, Runtime } from '../../src/engine/runtime/types.js';
+import { DEFAULT_OPTIONS } from '../../src/engine/defaults.js';
+import type { Runtime } from '../../src/engine/runtime/types.js';
+import { lossSpec } from '../../src/engine/stylize.js';
 
 const W = 256;
 const H = 170;
 const picture = (seed: number) => ({ width: W, height: H, data: Uint8Array.from({ length: W * H * 3 }, (_, i) => (i * seed) % 256) });
-const loss: LossSpec = { contentLayer: 'block4_conv2', styleLayers: DEFAULT_STYLE_LAYERS, contentWeight: 5, styleWeight: 100, tvWeight: 1e-3, pooling: 'avg' };
+const loss = lossSpec(DEFAULT_OPTIONS, W);
 
 /** Steps a default objective forever (until its runtime goes), calling `firstDone` after one step. */
 export async function stepping(runtime: Runtime, firstDone: () => void): Promise<never> {
