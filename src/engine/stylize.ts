@@ -47,7 +47,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
   const { runtime, skipped } = await createRuntime(config.backend ?? 'auto', { weights: config.weights, threads: config.threads ?? 0 });
   const ctx: JobContext = {
     runtime,
-    costs: new EvaluationCosts(),
+    costs: new EvaluationCosts(runtime.costModel),
     maxSize: config.maxSize ?? DEFAULT_MAX_SIZE,
     limits: { ...DEFAULT_LIMITS, ...config.limits },
   };

@@ -4,6 +4,7 @@
  */
 import { expect, it } from 'vitest';
 import { EvaluationCosts } from '../../src/engine/eval-cost.js';
+import { onnxCostModel } from '../../src/engine/onnx/cost-model.js';
 
 const P128 = 128 * 85;
 const P256 = 256 * 170;
@@ -32,21 +33,40 @@ it('goes through the sizes it has measured, so a repeated job predicts what the 
   expect(mid).toBeLessThan(costs.evaluation(P512));
 });
 
+it('prices onnx sizes by the convs they get: Winograd from 160² px, cheaper per pixel; builds only for sessions of their own shape', () => {
+  const costs = new EvaluationCosts(onnxCostModel({}));
+  const perPixel = (p: number) => costs.evaluation(p) / p;
+  // 512 px (Winograd) per pixel cheaper than 128 px (direct, the shared symbolic session).
+  expect(perPixel(P512)).toBeLessThan(0.75 * perPixel(P128));
+  expect(costs.evaluation(P512) / costs.evaluation(P128)).toBeLessThan(12);
+  // Above 512² px the convs are direct again: dearer per pixel than Winograd's.
+  expect(perPixel(1024 * 683)).toBeGreaterThan(perPixel(P512));
+  // Up to 512² px the sessions are shared (symbolic size): no build to wait for. A session of its
+  // own shape costs a build, more than a second for Winograd's.
+  expect(costs.setupMs(P512, 1)).toBeCloseTo(2 * costs.evaluation(P512), 6);
+  const perShape = new EvaluationCosts(onnxCostModel({ symbolicUpTo: 0 }));
+  expect(perShape.setupMs(P512, 1) - 2 * perShape.evaluation(P512)).toBeGreaterThan(1000);
+  // A job with the conv chosen as direct everywhere prices 512 px like the direct sizes.
+  const direct = new EvaluationCosts(onnxCostModel({ conv: 'direct' }));
+  expect(direct.evaluation(P512) / P512).toBeCloseTo(direct.evaluation(P128) / P128, 6);
+});
+
 it('learns what setting a scale up costs: a fixed part (a session build) plus a few of its evaluations', () => {
-  const costs = new EvaluationCosts();
+  // Sessions per shape, so that the 512 px scale has one to build.
+  const costs = new EvaluationCosts(onnxCostModel({ symbolicUpTo: 0 }));
   const msPerUnit = (msPerEvaluation: number, pixels: number) => msPerEvaluation / costs.evaluation(pixels);
-  // A fresh engine's 128 px scale: a 1.3 s set-up (mostly its session build), 150 ms evaluations.
-  costs.record(P128, 150, 1300);
-  const afterBuild = costs.setupMs(P512, msPerUnit(2000, P512));
-  // The 512 px scale's set-up is predicted as that build plus a few of its own 2 s evaluations,
-  // not as 8 of them (1.3 s / 150 ms): between 4 and 7 s.
-  expect(afterBuild).toBeGreaterThan(4000);
-  expect(afterBuild).toBeLessThan(7000);
-  // Repeated jobs find their sessions built: set-ups shrink to the evaluations' part.
-  for (let i = 0; i < 6; i++) costs.record(P512, 2000, 4100);
-  expect(costs.setupMs(P512, msPerUnit(2000, P512))).toBeCloseTo(4100, -2);
-  for (let i = 0; i < 6; i++) costs.record(P512, 2000, 4000);
-  expect(costs.setupMs(P512, msPerUnit(2000, P512))).toBeLessThan(afterBuild);
+  // A fresh engine's 128 px scale on a machine twice as slow as the model's: 330 ms evaluations,
+  // a set-up of its targets and first score only.
+  costs.record(P128, 330, 700);
+  const fresh = costs.setupMs(P512, msPerUnit(3200, P512));
+  // The 512 px scale's set-up: a Winograd session build at this machine's speed (~5 s) plus two of
+  // its own evaluations, not a multiple of the 128 px set-up.
+  expect(fresh).toBeGreaterThan(8000);
+  expect(fresh).toBeLessThan(14000);
+  // Repeated jobs find their sessions built: set-ups shrink to what they measured.
+  for (let i = 0; i < 6; i++) costs.record(P512, 3200, 6800);
+  expect(costs.setupMs(P512, msPerUnit(3200, P512))).toBeCloseTo(6800, -2);
+  expect(costs.setupMs(P512, msPerUnit(3200, P512))).toBeLessThan(fresh);
 });
 
 it('keeps a new measurement and the old one both in view (a loaded moment does not replace all it knew)', () => {

@@ -163,8 +163,35 @@ describe('one session of symbolic size = a session per shape', () => {
         await expectSameObjective([symbolic, fixed], images, loss, pixels, 1e-5, 1e-5);
       }
       // The default loss's symbolic session is built at start; max pooling needs its own.
-      expect(built.symbolic).toEqual(loss.pooling === 'avg' ? ['symbolic'] : ['symbolic', 'symbolic']);
-      expect(built.fixed).toEqual(['23x29', '48x64', '61x47']);
+      expect(built.symbolic).toEqual(loss.pooling === 'avg' ? ['symbolic/direct'] : ['symbolic/direct', 'symbolic/direct']);
+      expect(built.fixed).toEqual(['23x29/direct', '48x64/direct', '61x47/direct']);
+    } finally {
+      symbolic.dispose();
+      fixed.dispose();
+    }
+  });
+
+  it('Winograd convs: the same objective, and one session serves both orientations of a photo', async () => {
+    // 130 columns: the last 4×4 tiles hang over and are cropped; 128 rows: they fit exactly.
+    const built: Record<'symbolic' | 'fixed', string[]> = { symbolic: [], fixed: [] };
+    const [symbolic, fixed] = await Promise.all([
+      startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, conv: 'winograd', onObjectiveSession: (size) => built.symbolic.push(size) }),
+      startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, conv: 'winograd', symbolicUpTo: 0, onObjectiveSession: (size) => built.fixed.push(size) }),
+    ]);
+    try {
+      const images = (width: number, height: number): ScaleImages => ({ width, height, content: picture(width, height, 3), styles: [{ image: picture(60, 50, 4), weight: 1 }] });
+      const pixels = (width: number, height: number) => Float32Array.from(picture(width, height, 5).data, (v) => v + 0.25);
+      await expectSameObjective([symbolic, fixed], images(130, 128), defaults, pixels(130, 128), 1e-5, 1e-5);
+      const turned = await symbolic.prepare(images(128, 130), defaults);
+      try {
+        const { grad, info } = await turned.evaluate(pixels(128, 130));
+        expect(grad).toHaveLength(128 * 130 * 3);
+        expect(Number.isFinite(info.total) && info.style > 0).toBe(true);
+      } finally {
+        turned.dispose();
+      }
+      expect(built.symbolic).toEqual(['symbolic/winograd']);
+      expect(built.fixed).toEqual(['128x130/winograd']);
     } finally {
       symbolic.dispose();
       fixed.dispose();

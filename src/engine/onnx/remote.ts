@@ -10,6 +10,7 @@ import { RuntimeLostError, StylizeError, type StylizeErrorCode } from '../errors
 import type { Losses } from '../types.js';
 import type { LossSpec, Runtime, ScaleImages, ScaleObjective } from '../runtime/types.js';
 import { cudaRefusal } from './cuda.js';
+import { onnxCostModel } from './cost-model.js';
 import type { OnnxProvider, OnnxRuntimeOptions } from './runtime.js';
 
 export type SessionRequest =
@@ -94,6 +95,7 @@ export async function startOnnxProcess(provider: OnnxProvider, options: OnnxRunt
     library: 'onnxruntime',
     provider: hello.provider,
     threads: hello.threads,
+    ...(provider === 'cpu' ? { costModel: onnxCostModel(options) } : {}),
     async prepare(images, loss): Promise<ScaleObjective> {
       const { id } = await call({ op: 'prepare', images, loss });
       let released = false;

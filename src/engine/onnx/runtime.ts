@@ -2,19 +2,26 @@
  * The onnx runtime: the objective of each scale is one generated graph (vgg-graph.ts) run by
  * onnxruntime-node, on its CPU provider (`onnx`) or CUDA (`onnx-cuda`).
  *
- * One session per scale shape, not one with symbolic H×W: with every shape known, the pads for
- * odd sizes and all reshapes are constants, and onnxruntime can plan a step's memory once (its
- * memory pattern needs fixed shapes). Whether symbolic shapes cost speed could not be settled on
- * a shared 2-core machine (the forward pass alone at 256², static vs symbolic, came out 0.75× and
- * 2.1× in two runs). Building a session costs 0.4-0.7 s with direct convs and ~1.7 s with
- * Winograd ones (kernels folded into their layouts and transforms, then pre-packed; 2 cores), so
- * the last few are kept (LRU) and jobs of the same shape reuse them. The features
- * graph (targets) is symbolic: it runs a few times per scale, on images of any size.
+ * Objectives of up to 512² px (the arena's size) run on sessions of symbolic size, one per loss and
+ * conv algorithm (size-policy.ts): direct below 160² px, Winograd from there. One session then
+ * serves every aspect ratio: a bot's photos all differ in shape, and a Winograd session per shape
+ * cost each new shape its build (in default jobs 2.3 s at 256×170 and 4.6-6.3 s at 512×341, with
+ * the other sessions held) and ~1.2 GB while cached. Measured against a session per shape (same
+ * process, interleaved, 8 step pairs; median ratio of symbolic to fixed, then mean ms):
+ * 200×133 1.14 (292/285 ms), 256×170 1.04 (487/487), 341×512 0.97 (1906/2096), 512×341 1.04
+ * (1822/2121); direct at 128×85, 85×128, 160×120: 1.01-1.02. Losses and gradients bit-identical.
+ * Above 512² px each shape gets its own session, direct convs and no arena (memory first).
+ * Building a session costs 0.4-0.7 s with direct convs and ~1.6-3.4 s with Winograd ones
+ * (kernels folded into their layouts and transforms, then pre-packed; 2 cores), so the last few
+ * are kept (LRU). The features graph (targets) is symbolic: it runs a few times per scale, on
+ * images of any size.
  */
 import os from 'node:os';
 import type * as Ort from 'onnxruntime-node';
 import { StylizeError } from '../errors.js';
 import { cudaRefusal } from './cuda.js';
+import { onnxCostModel } from './cost-model.js';
+import { ARENA_MAX_PIXELS, SYMBOLIC_MAX_PIXELS, WINOGRAD_MIN_PIXELS, convAlgorithmFor, convFromEnv, servedBySymbolic } from './size-policy.js';
 import { DEFAULT_OPTIONS } from '../options.js';
 import type { BackendName } from '../types.js';
 import { readVggWeights } from '../weights/index.js';
@@ -60,38 +67,11 @@ export interface OnnxRuntimeOptions {
    * that spins while the other core is busy elsewhere takes the time its partner needs.
    */
   spinning?: boolean;
-  /** Objectives of up to this many pixels share one session of symbolic size (0: none). Default SYMBOLIC_MAX_PIXELS. */
+  /** Objectives of up to this many pixels share a session of symbolic size per conv algorithm (0: none). Default SYMBOLIC_MAX_PIXELS. */
   symbolicUpTo?: number;
-  /** Told of every objective session built: its size ('symbolic' or H×W) and the ms it took. */
+  /** Told of every objective session built: its size and convs ('symbolic/direct', '341x512/winograd', …) and the ms it took. */
   onObjectiveSession?: (size: string, ms: number) => void;
 }
-
-const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ['direct', 'winograd'];
-
-function convFromEnv(): ConvAlgorithm | undefined {
-  const v = process.env.STYLIZE_ONNX_CONV;
-  return CONV_ALGORITHMS.find((a) => a === v);
-}
-
-/**
- * Smallest objective given Winograd convs by default. A Winograd session takes ~1 s longer to
- * build (its folded kernels are 4× the direct ones), which the 128 px scale, at ~0.13 s a step,
- * never earns back, and a job's first preview waits for that scale's session. (When the
- * transforms were still computed in JS, Winograd at 128 px put the first preview at 4.7 s
- * against 1.4 s direct.) At 256 and 512 px its steps run 0.6-0.9× the direct ones.
- */
-export const WINOGRAD_MIN_PIXELS = 160 * 160;
-
-/**
- * Objectives below Winograd's size share one session of symbolic size: measured against a
- * session per shape (interleaved, median of 16 step pairs), its steps took 1.01-1.02× as long at
- * 128×85, 85×128 and 160×120, bytes equal; and the default loss's is built when the runtime
- * starts, so a job's first scale, whatever its aspect ratio, waits for no session (~0.5-0.9 s).
- */
-export const SYMBOLIC_MAX_PIXELS = WINOGRAD_MIN_PIXELS - 1;
-
-/** Largest objective (in pixels) whose session keeps onnxruntime's arena: a 512×512 image. */
-export const ARENA_MAX_PIXELS = 512 * 512;
 
 async function loadOrt(name: BackendName): Promise<typeof Ort> {
   try {
@@ -134,12 +114,16 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   const backward = opts.backward ?? 'rotated';
   const chosenConv = opts.conv ?? convFromEnv();
   const symbolicUpTo = opts.symbolicUpTo ?? SYMBOLIC_MAX_PIXELS;
-  const convFor = (pixels: number): ConvAlgorithm => (pixels > ARENA_MAX_PIXELS ? 'direct' : (chosenConv ?? (pixels >= WINOGRAD_MIN_PIXELS ? 'winograd' : 'direct')));
-  /** The shared symbolic session serves the small sizes whose convs are direct anyway. */
-  const symbolicServes = (pixels: number) => pixels <= symbolicUpTo && convFor(pixels) === 'direct';
-  const symbolicSession = (loss: Omit<LossSpec, 'photoStyleDistance'>) => objectives.get(objectiveKey(loss, 'symbolic', 'symbolic'), symbolicUpTo);
-  const sessionFor = (loss: LossSpec, height: number, width: number) =>
-    symbolicServes(height * width) ? symbolicSession(loss) : objectives.get(objectiveKey(loss, height, width), height * width);
+  const convFor = (pixels: number) => convAlgorithmFor(pixels, chosenConv);
+  /** The shared session of symbolic size with these convs (direct: the small scales; Winograd: up to 512² px). */
+  const symbolicSession = (loss: Omit<LossSpec, 'photoStyleDistance'>, conv: ConvAlgorithm) =>
+    objectives.get(objectiveKey(loss, 'symbolic', 'symbolic', conv), conv === 'winograd' ? ARENA_MAX_PIXELS : WINOGRAD_MIN_PIXELS);
+  const sessionFor = (loss: LossSpec, height: number, width: number) => {
+    const pixels = height * width;
+    return servedBySymbolic(pixels, symbolicUpTo)
+      ? symbolicSession(loss, convFor(pixels))
+      : objectives.get(objectiveKey(loss, height, width, convFor(pixels)), pixels);
+  };
 
   async function createSession(model: Uint8Array, pixels = 0): Promise<Ort.InferenceSession> {
     try {
@@ -164,25 +148,19 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   // releases the others, so their arenas are not held beside it.
   const objectives = new SessionCache(opts.cachedSessions ?? 3, ARENA_MAX_PIXELS * 1.4, async (key) => {
     const started = performance.now();
-    const { loss, height, width } = JSON.parse(key) as { loss: LossSpec; height: number | 'symbolic'; width: number | 'symbolic' };
-    const session = await objectiveSession(loss, height, width);
-    opts.onObjectiveSession?.(height === 'symbolic' ? 'symbolic' : `${height}x${width}`, performance.now() - started);
+    const { loss, height, width, conv } = JSON.parse(key) as { loss: LossSpec; height: number | 'symbolic'; width: number | 'symbolic'; conv: ConvAlgorithm };
+    const symbolic = height === 'symbolic' || width === 'symbolic';
+    const model = objectiveGraph(weights, loss, height, width, { backward, conv });
+    // A symbolic session serves sizes within the arena's; a fixed one is priced by its own.
+    const session = await createSession(model, symbolic ? Math.min(symbolicUpTo, ARENA_MAX_PIXELS) : (height as number) * (width as number));
+    opts.onObjectiveSession?.(`${symbolic ? 'symbolic' : `${height}x${width}`}/${conv}`, performance.now() - started);
     return session;
   });
-  function objectiveSession(loss: LossSpec, height: number | 'symbolic', width: number | 'symbolic'): Promise<Ort.InferenceSession> {
-    if (height === 'symbolic' || width === 'symbolic') return createSession(objectiveGraph(weights, loss, 'symbolic', 'symbolic', { backward }), symbolicUpTo);
-    /**
-     * Winograd holds more: its kernels are 4× the direct ones (36 transformed taps for 9), and
-     * its transformed tiles are large at full size. Peak RSS of one objective session + the
-     * features session, 3 steps (fresh process): 512×341 2171 MB direct, 2794 MB Winograd;
-     * 1024×683 2694 MB and 4064 MB, past a 1024 px job's 4 GB. So above the arena's size, where
-     * memory comes first, the convs stay direct.
-     */
-    return createSession(objectiveGraph(weights, loss, height, width, { backward, conv: convFor(height * width) }), height * width);
-  }
 
-  // Built before the runtime says it is ready: the first job's first scale then starts at once.
-  if (symbolicServes(1)) await symbolicSession(DEFAULT_OPTIONS);
+  // Built before the runtime says it is ready, so the first job's first scale starts at once. The
+  // Winograd one is built by the first scale that needs it: onnxruntime builds a session on this
+  // process's thread, so one built in the background would hold up the first job's first steps.
+  if (servedBySymbolic(1, symbolicUpTo)) await symbolicSession(DEFAULT_OPTIONS, convFor(1));
 
   const imageTensor = (pixels: Float32Array | Uint8Array, h: number, w: number) =>
     new ort.Tensor('float32', pixels instanceof Float32Array ? pixels : Float32Array.from(pixels), [1, h, w, 3]);
@@ -230,6 +208,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
     library: 'onnxruntime',
     provider,
     threads,
+    ...(provider === 'cpu' ? { costModel: onnxCostModel(opts) } : {}),
     async prepare(images, loss): Promise<ScaleObjective> {
       const [feeds, session] = await Promise.all([
         targets(images, loss),
@@ -263,9 +242,9 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
 }
 
 /** An objective session's cache key: what its graph depends on (photoStyleDistance is fed per scale, not built in). */
-function objectiveKey(loss: Omit<LossSpec, 'photoStyleDistance'>, height: number | 'symbolic', width: number | 'symbolic'): string {
+function objectiveKey(loss: Omit<LossSpec, 'photoStyleDistance'>, height: number | 'symbolic', width: number | 'symbolic', conv: ConvAlgorithm): string {
   const { contentLayer, styleLayers, contentWeight, styleWeight, tvWeight, pooling } = loss;
-  return JSON.stringify({ loss: { contentLayer, styleLayers: styleLayers.map(({ layer, weight }) => ({ layer, weight })), contentWeight, styleWeight, tvWeight, pooling }, height, width });
+  return JSON.stringify({ loss: { contentLayer, styleLayers: styleLayers.map(({ layer, weight }) => ({ layer, weight })), contentWeight, styleWeight, tvWeight, pooling }, height, width, conv });
 }
 
 type FeaturesLoss = Pick<LossSpec, 'contentLayer' | 'styleLayers' | 'pooling'>;

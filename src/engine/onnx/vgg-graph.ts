@@ -134,7 +134,8 @@ function layerWeights(weights: ReadonlyMap<string, RawLayer>, name: string): Raw
 }
 
 /** The forward pass in NCHW from an NHWC RGB input: the post-ReLU output of every planned conv. */
-function forward(b: GraphBuilder, weights: ReadonlyMap<string, RawLayer>, plan: LayerPlan[], pooling: PoolingName, image: string, conv: ConvAlgorithm = 'direct') {
+/** `symbolic`: the plan's sizes are placeholders, so Winograd convs take theirs from Shape. */
+function forward(b: GraphBuilder, weights: ReadonlyMap<string, RawLayer>, plan: LayerPlan[], pooling: PoolingName, image: string, conv: ConvAlgorithm = 'direct', symbolic = false) {
   const nchw = b.op('Transpose', [image], { perm: [0, 3, 1, 2] });
   let x = b.op('Sub', [nchw, b.float(MEAN_RGB, [1, 3, 1, 1], 'mean')]);
   const kernels: string[] = [];
@@ -145,12 +146,13 @@ function forward(b: GraphBuilder, weights: ReadonlyMap<string, RawLayer>, plan: 
     const k = oihwKernel(b, raw, layer.cin, layer.cout, layer.name, i === 0);
     kernels.push(k);
     const bias = b.float(raw.bias, [layer.cout], `${layer.name}_b`);
-    const wino = conv === 'winograd' && i > 0 ? winogradFor(layer.cin, layer.cout, layer.h, layer.w) : undefined;
+    const size = symbolic ? {} : { h: layer.h, w: layer.w };
+    const wino = conv === 'winograd' && i > 0 ? winogradFor(layer.cin, layer.cout, size.h, size.w) : undefined;
     const y = b.op('Relu', [
       i === 0
         ? b.op('Conv', [b.op('Pad', [x, b.int64(EDGE_PADS)], { mode: 'edge' }), k, bias], FIRST_CONV_ATTRS)
         : wino
-          ? winogradConv(b, { input: x, kernel: k, cin: layer.cin, cout: layer.cout, h: layer.h, w: layer.w, bias, name: layer.name }, wino)
+          ? winogradConv(b, { input: x, kernel: k, cin: layer.cin, cout: layer.cout, ...size, bias, name: layer.name }, wino)
           : b.op('Conv', [x, k, bias], CONV_ATTRS),
     ]);
     outputs.push(y);
@@ -172,7 +174,7 @@ function forward(b: GraphBuilder, weights: ReadonlyMap<string, RawLayer>, plan: 
 export function objectiveGraph(
   weights: ReadonlyMap<string, RawLayer>,
   loss: LossSpec,
-  /** The scale's size; 'symbolic' for one session that takes any size (direct convs only). */
+  /** The scale's size; 'symbolic' for one session that takes any size. */
   height: number | 'symbolic',
   width: number | 'symbolic',
   opts: ObjectiveGraphOptions = {},
@@ -180,14 +182,14 @@ export function objectiveGraph(
   const gradient = opts.gradient ?? true;
   const backward = opts.backward ?? 'convtranspose';
   const symbolic = height === 'symbolic' || width === 'symbolic';
-  const conv = symbolic ? 'direct' : (opts.conv ?? 'direct');
+  const conv = opts.conv ?? 'direct';
   const b = new GraphBuilder();
   // Symbolic: the plan's sizes are placeholders and the graph takes every size from Shape ops
   // (which onnxruntime folds into constants wherever the input size is fixed).
   const plan = planLayers(lossLayers(loss), symbolic ? 1024 : height, symbolic ? 1024 : width);
   const at = new Map(plan.map((p, i) => [p.name, i]));
   const image = b.input(IMAGE_INPUT, [1, symbolic ? 'height' : height, symbolic ? 'width' : width, 3]);
-  const { kernels, outputs, poolIndices } = forward(b, weights, plan, loss.pooling, image, conv);
+  const { kernels, outputs, poolIndices } = forward(b, weights, plan, loss.pooling, image, conv, symbolic);
   const shapeOf = (v: string) => b.op('Shape', [v]);
   /** 1 / (number of elements of `v`), a float scalar. */
   const perElement = (v: string) => b.op('Reciprocal', [b.op('ReduceProd', [b.op('Cast', [shapeOf(v)], { to: FLOAT })], { keepdims: 0 })]);
@@ -254,9 +256,10 @@ export function objectiveGraph(
     } else {
       const k = rotatedKernel(b, kernels[i]!);
       // The input gradient is a conv from cout channels to cin.
-      const wino = conv === 'winograd' ? winogradFor(p.cout, p.cin, p.h, p.w) : undefined;
+      const size = symbolic ? {} : { h: p.h, w: p.w };
+      const wino = conv === 'winograd' ? winogradFor(p.cout, p.cin, size.h, size.w) : undefined;
       upstream = wino
-        ? winogradConv(b, { input: gz, kernel: k, cin: p.cout, cout: p.cin, h: p.h, w: p.w, name: `${p.name}_grad` }, wino)
+        ? winogradConv(b, { input: gz, kernel: k, cin: p.cout, cout: p.cin, ...size, name: `${p.name}_grad` }, wino)
         : b.op('Conv', [gz, k], CONV_ATTRS);
     }
   }

@@ -119,8 +119,9 @@ export interface WinogradConv {
   kernel: string;
   cin: number;
   cout: number;
-  h: number;
-  w: number;
+  /** The input's height and width; left out in a graph of symbolic size, where they come from Shape. */
+  h?: number;
+  w?: number;
   /** Added per output channel, when given. */
   bias?: string;
   name: string;
@@ -130,29 +131,54 @@ export interface WinogradConv {
 export function winogradConv(b: GraphBuilder, c: WinogradConv, f: Transforms = F2): string {
   const { m } = f;
   const n = m + 2;
-  const th = Math.ceil(c.h / m);
-  const tw = Math.ceil(c.w / m);
-  const tiles = th * tw;
-  // Each channel as its own batch item: one n×n/stride-m conv gives every tile's n² values.
-  const perChannel = b.op('Reshape', [c.input, b.int64([c.cin, 1, c.h, c.w])]);
+  const tiling = c.h !== undefined && c.w !== undefined ? staticTiling(b, c.h, c.w, m) : symbolicTiling(b, c.input, m);
+  // Each channel as its own batch item: one n×n/stride-m conv gives every tile's n² values. Padded:
+  // one zero row/column before; after, one more plus whatever makes the tiles cover the size (by
+  // the conv's own pads where they are constants, else by a Pad op).
   const filters = b.float(inputTransformFilters(f), [n * n, 1, n, n], `${c.name}_bt`);
-  const v = b.op('Conv', [perChannel, filters], {
-    kernel_shape: [n, n],
-    strides: [m, m],
-    // One zero row/column before; after, one more plus whatever makes the tiles cover the size.
-    pads: [1, 1, 1 + m * th - c.h, 1 + m * tw - c.w],
-  });
-  const vt = b.op('Reshape', [b.op('Transpose', [v], { perm: [1, 0, 2, 3] }), b.int64([n * n, c.cin, tiles])]);
+  const input = typeof tiling.pads === 'string' ? b.op('Pad', [c.input, tiling.pads]) : c.input;
+  const perChannel = b.op('Reshape', [input, b.int64([c.cin, 1, 0, 0])]);
+  const v = b.op('Conv', [perChannel, filters], { kernel_shape: [n, n], strides: [m, m], ...(typeof tiling.pads === 'string' ? {} : { pads: tiling.pads }) });
+  const vt = b.op('Reshape', [b.op('Transpose', [v], { perm: [1, 0, 2, 3] }), b.int64([n * n, c.cin, -1])]);
   const taps = b.op('Transpose', [b.op('Reshape', [c.kernel, b.int64([c.cout * c.cin, 9])])], { perm: [1, 0] });
   const u = b.op('Reshape', [b.op('MatMul', [b.float(kernelTransform(f), [n * n, 9], `${c.name}_g`), taps]), b.int64([n * n, c.cout, c.cin])]);
-  const prod = b.op('Reshape', [b.op('MatMul', [u, vt]), b.int64([n * n, c.cout * tiles])]);
+  const prod = b.op('Reshape', [b.op('MatMul', [u, vt]), b.int64([n * n, -1])]);
   const y = b.op('MatMul', [b.float(outputTransform(f), [m * m, n * n], `${c.name}_at`), prod]);
-  let out = b.op('DepthToSpace', [b.op('Reshape', [y, b.int64([1, m * m * c.cout, th, tw])])], { blocksize: m, mode: 'DCR' });
-  if (m * th !== c.h || m * tw !== c.w) {
-    out = b.op('Slice', [out, b.int64([0, 0]), b.int64([c.h, c.w]), b.int64([2, 3])]);
-  }
+  const blocks = b.op('Reshape', [y, b.op('Concat', [b.int64([1, m * m * c.cout]), tiling.tiles], { axis: 0 })]);
+  let out = b.op('DepthToSpace', [blocks], { blocksize: m, mode: 'DCR' });
+  if (tiling.crop) out = b.op('Slice', [out, b.int64([0, 0]), tiling.crop, b.int64([2, 3])]);
   if (c.bias !== undefined) out = b.op('Add', [out, b.op('Reshape', [c.bias, b.int64([1, c.cout, 1, 1])])]);
   return out;
+}
+
+/**
+ * The tiling: `tiles` [th, tw] as a graph value; the input's pads, as the conv's 4 (static) or
+ * Pad's 8 of NCHW (a graph value); and `crop`, the ends [h, w] to cut the tiles' overhang back
+ * to, where there is one.
+ */
+interface Tiling {
+  tiles: string;
+  pads: number[] | string;
+  crop?: string;
+}
+
+/** A static size's tiling: constants. */
+function staticTiling(b: GraphBuilder, h: number, w: number, m: number): Tiling {
+  const th = Math.ceil(h / m);
+  const tw = Math.ceil(w / m);
+  return {
+    tiles: b.int64([th, tw]),
+    pads: [1, 1, 1 + m * th - h, 1 + m * tw - w],
+    ...(m * th !== h || m * tw !== w ? { crop: b.int64([h, w]) } : {}),
+  };
+}
+
+/** A symbolic size's tiling, from the input's Shape: th = ⌈h/m⌉, after-pads 1 + m·th − h (the same for w). */
+function symbolicTiling(b: GraphBuilder, input: string, m: number): Tiling {
+  const hw = b.op('Shape', [input], { start: 2, end: 4 });
+  const tiles = b.op('Div', [b.op('Add', [hw, b.int64([m - 1])]), b.int64([m])]);
+  const after = b.op('Sub', [b.op('Add', [b.op('Mul', [tiles, b.int64([m])]), b.int64([1])]), hw]);
+  return { tiles, pads: b.op('Concat', [b.int64([0, 0, 1, 1, 0, 0]), after], { axis: 0 }), crop: hw };
 }
 
 /**
@@ -170,8 +196,9 @@ export function winogradConv(b: GraphBuilder, c: WinogradConv, f: Transforms = F
  * F(2×2) won on the smallest maps (21×32 once, 10×16), whose last tiles F(4×4) pads most; F(4×4)
  * is used throughout, and below 8×8 neither.
  */
-export function winogradFor(cin: number, cout: number, h: number, w: number): Transforms | undefined {
+export function winogradFor(cin: number, cout: number, h?: number, w?: number): Transforms | undefined {
   if (cin * cout < 128 * 256) return undefined;
-  if (h < 8 || w < 8) return undefined;
+  // (A symbolic size is not known here: its session serves sizes whose maps are mostly larger.)
+  if (h !== undefined && w !== undefined && (h < 8 || w < 8)) return undefined;
   return F4;
 }

@@ -51,6 +51,17 @@ export interface ScaleObjective {
   dispose(): void;
 }
 
+/**
+ * What a runtime's work costs at each size relative to other sizes, before any is measured (the
+ * prior of a job's ETA; eval-cost.ts). Units are the model's own: only ratios matter.
+ */
+export interface CostModel {
+  /** One objective evaluation at this many pixels. */
+  evaluation(pixels: number): number;
+  /** Setting a scale of this many pixels up beyond its own evaluations (building a session), in the same unit. */
+  setup(pixels: number): number;
+}
+
 export interface Runtime {
   /** The backend name users choose and see (onnx, onnx-cuda, wasm, …). */
   readonly name: BackendName;
@@ -59,6 +70,8 @@ export interface Runtime {
   /** Where it computes: cpu, cuda, wasm, tensorflow… */
   readonly provider: string;
   readonly threads: number;
+  /** How its costs grow with size, where measured (else the engine's generic prior). */
+  readonly costModel?: CostModel;
   /**
    * Sets up a scale: targets from the images, then the objective. `tick` is called between layers
    * where the runtime can (tfjs), so a caller can report progress during long synchronous work.

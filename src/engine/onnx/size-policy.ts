@@ -1,0 +1,48 @@
+/**
+ * Which objective session and conv algorithm each size gets on the onnx runtime: shared by the
+ * runtime (runtime.ts) and its cost model (cost-model.ts), which the engine's thread loads
+ * without the runtime itself.
+ */
+import type { ConvAlgorithm } from './vgg-graph.js';
+
+const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ['direct', 'winograd'];
+
+export function convFromEnv(): ConvAlgorithm | undefined {
+  const v = process.env.STYLIZE_ONNX_CONV;
+  return CONV_ALGORITHMS.find((a) => a === v);
+}
+
+/**
+ * Smallest objective given Winograd convs by default. A Winograd session takes ~1 s longer to
+ * build (its folded kernels are 4× the direct ones), which the 128 px scale, at ~0.13 s a step,
+ * never earns back, and a job's first preview waits for that scale's session. (When the
+ * transforms were still computed in JS, Winograd at 128 px put the first preview at 4.7 s
+ * against 1.4 s direct.) At 256 and 512 px its steps run 0.6-0.9× the direct ones.
+ */
+export const WINOGRAD_MIN_PIXELS = 160 * 160;
+
+/**
+ * Objectives up to the arena's size share a session of symbolic size per conv algorithm (direct
+ * below Winograd's size, Winograd from it): see runtime.ts for the measurements.
+ */
+export const SYMBOLIC_MAX_PIXELS = 512 * 512;
+
+/** Largest objective (in pixels) whose session keeps onnxruntime's arena: a 512×512 image. */
+export const ARENA_MAX_PIXELS = 512 * 512;
+
+/**
+ * The convs of an objective session of this many pixels: `chosen` (an option) within the arena's
+ * size, direct above it. Winograd holds more: its kernels are 4× the direct ones (36 transformed
+ * taps for 9), and its transformed tiles are large at full size. Peak RSS of one objective
+ * session + the features session, 3 steps (fresh process): 512×341 2171 MB direct, 2794 MB
+ * Winograd; 1024×683 2694 MB and 4064 MB, past a 1024 px job's 4 GB. So above the arena's size,
+ * where memory comes first, the convs stay direct.
+ */
+export function convAlgorithmFor(pixels: number, chosen?: ConvAlgorithm): ConvAlgorithm {
+  return pixels > ARENA_MAX_PIXELS ? 'direct' : (chosen ?? (pixels >= WINOGRAD_MIN_PIXELS ? 'winograd' : 'direct'));
+}
+
+/** Whether a shared session of symbolic size serves this size (else a session of its own shape). */
+export function servedBySymbolic(pixels: number, symbolicUpTo = SYMBOLIC_MAX_PIXELS): boolean {
+  return pixels <= symbolicUpTo;
+}
