@@ -2,7 +2,8 @@
  * `tsx bench/quality.ts [flags]`: the 9 shared pairs (3 photos × 3 styles) through the engine,
  * each scored by the measures of issue 11 (test/engine/support/quality-measures.ts): luminance
  * correlation with the photo at 64 px, style loss as a fraction of the photo's, the border frame
- * ratio and the roughness (mean squared neighbour difference). One JSON line per pair on stdout;
+ * (frameRatio, and frameLine beside lineInside, what lines 4-19 px in score) and the roughness
+ * (mean squared neighbour difference). One JSON line per pair on stdout;
  * the results and a contact sheet (photos down the left, styles along the top) go to --out.
  *
  *   --size 256  --iterations <n> (engine default)  --strength <s>  --options '{"tvWeight":0.01}'
@@ -19,7 +20,10 @@ import { createEngine, type BackendChoice, type StylizeOptions } from '../src/en
 import { startRuntime } from '../src/engine/runtime/index.js';
 import { IMAGES_DIR, SHARED_DIR, WEIGHTS, image } from '../test/support/fixtures.js';
 import { decoded } from '../test/engine/support/picture-metrics.js';
-import { composition, frameRatio, roughness, styleFraction } from '../test/engine/support/quality-measures.js';
+import { composition, frameLine, frameRatio, roughness, styleFraction } from '../test/engine/support/quality-measures.js';
+
+/** Rows/columns from each side whose line score shows what the picture's own lines score. */
+const INSIDE_OFFSETS = Array.from({ length: 16 }, (_, i) => i + 4);
 
 const flags = new Command('quality')
   .option('--size <px>', 'long side of each result', '256')
@@ -73,6 +77,9 @@ for (const [photoName, styleName] of pairs) {
     styleFraction: +(await styleFraction(measurer, out, photo, await decoded(styleBytes))).toFixed(4),
     frame: +frameRatio(out, photoHere).worst.toFixed(2),
     framePicture: +frameRatio(out).worst.toFixed(2),
+    frameLine: +frameLine(out, photoHere).worst.toFixed(2),
+    // What lines deeper in score (rows/columns 4-19 from each side, mean of their worst sides).
+    lineInside: +(INSIDE_OFFSETS.reduce((a, k) => a + frameLine(out, photoHere, [k]).worst, 0) / INSIDE_OFFSETS.length).toFixed(2),
     roughness: +roughness(out).toFixed(1),
     photoRoughness: +roughness(photoHere).toFixed(1),
     losses: result.stats.finalLosses,

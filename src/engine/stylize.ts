@@ -24,6 +24,7 @@ import { createAdam } from './optimizers/adam.js';
 import { createLbfgs } from './optimizers/lbfgs.js';
 import type { Optimizer } from './optimizers/types.js';
 import { EvaluationCosts } from './eval-cost.js';
+import { cropMargin, marginFor, mirrorPad, withMargin } from './margin.js';
 import { resizeBilinear } from './resample.js';
 import { createRuntime, type LossSpec, type Runtime, type ScaleObjective } from './runtime/index.js';
 import { minInputSide } from './layers.js';
@@ -122,20 +123,28 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
     for (const [index, scale] of plan.entries()) {
       const scaleStarted = performance.now();
       const contentPx = await resizeRgb(content, scale.width, scale.height);
-      x = x && prev ? carryOver(x, prev, scale, contentPx, prevContent!) : await initialImage(opts.init, contentPx, styles[0]!, random);
+      // Between scales x is the picture; each scale optimises it on a canvas with a mirrored margin.
+      const margin = marginFor(scale.size);
+      const canvas = { ...withMargin(scale, margin), size: scale.size };
+      const contentCanvas: RgbImage = { width: canvas.width, height: canvas.height, data: mirrorPad(contentPx.data, scale, margin) };
+      const x0 =
+        x && prev ? mirrorPad(carryOver(x, prev, scale, contentPx, prevContent!), scale, margin) : await initialImage(opts.init, contentCanvas, styles[0]!, random);
       prevContent = contentPx;
       checkCancelled(signal);
 
       objective?.dispose();
       objective = undefined;
-      objective = await prepare(scale, contentPx);
+      objective = await prepare(canvas, contentCanvas);
       const evaluate = objective.evaluate.bind(objective);
-      const start = await evaluate(x);
+      const start = await evaluate(x0);
       const optimizer: Optimizer<Losses> =
         opts.optimizer === 'lbfgs'
-          ? createLbfgs(evaluate, x, { bounds: BOUNDS, initial: start })
-          : createAdam(evaluate, x, { bounds: BOUNDS, learningRate: opts.learningRate });
-      const view = (pixels: Float32Array) => (opts.preserveColors ? keepContentChroma(pixels, contentPx) : pixels);
+          ? createLbfgs(evaluate, x0, { bounds: BOUNDS, initial: start })
+          : createAdam(evaluate, x0, { bounds: BOUNDS, learningRate: opts.learningRate });
+      const view = (pixels: Float32Array) => {
+        const picture = cropMargin(pixels, scale, margin);
+        return opts.preserveColors ? keepContentChroma(picture, contentPx) : picture;
+      };
       let losses = start.info;
       progress.scaleStart(index, losses, () => view(optimizer.x), scaleStarted);
       // The budget is in evaluations, so a pair whose line searches backtrack costs no more.
@@ -168,11 +177,10 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
       if (opts.preserveColors) pixels = keepContentChroma(pixels, contentOut);
     }
     const image: RgbImage = { data: toBytes(pixels), width: out.width, height: out.height };
-    if (!sameSize) {
-      objective?.dispose();
-      objective = undefined;
-      objective = await prepare(finalScale, contentOut);
-    }
+    // Scored as delivered: the picture alone, without the margin it was optimised with.
+    objective?.dispose();
+    objective = undefined;
+    objective = await prepare(finalScale, contentOut);
     const finalLosses = await objective!.losses(Float32Array.from(image.data));
     const bytes = await encodeImage(image, opts.format);
     return {

@@ -5,18 +5,19 @@
  * bench/quality.ts prints the same table at any size.
  *
  * Thresholds, from runs at 128 px (16 evaluations as here; 24 in brackets):
- *   composition > 0.82 — the balanced engine scored 0.893–0.963 (0.857–0.963); before the
- *     balance the red_circles pairs fell to (0.761–0.815), the style wiping out the layout;
+ *   composition > 0.82 — the balanced engine scored 0.893–0.963 (0.857–0.963), 0.891–0.964 with
+ *     each scale's margin; before the balance the red_circles pairs fell to (0.761–0.815), the
+ *     style wiping out the layout;
  *   style fraction < 0.3 — the photo's own style loss cut by more than 3×: 0.070–0.199
- *     (0.041–0.178); the sketch pairs take least, the photo alone scores 1;
- *   frame < 1.9 — see FRAME_MAX.
+ *     (0.041–0.178), 0.078–0.204 with margins; the sketch pairs take least, the photo alone scores 1;
+ *   frame line < 1 — see FRAME_LINE_MAX.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine/index.js';
 import { startRuntime, type Runtime } from '../../src/engine/runtime/index.js';
 import { WEIGHTS, image } from '../support/fixtures.js';
 import { decoded } from './support/picture-metrics.js';
-import { composition, frameRatio, styleFraction } from './support/quality-measures.js';
+import { composition, frameLine, styleFraction } from './support/quality-measures.js';
 import { resizeRgb } from '../../src/engine/image.js';
 
 const PHOTOS = ['chicago', 'golden_gate', 'statue_of_liberty'];
@@ -27,12 +28,16 @@ const OPTIONS = { size: 128, iterations: 16, seed: 0 };
 const COMPOSITION_MIN = 0.82;
 const STYLE_FRACTION_MAX = 0.3;
 /**
- * The outer 2 px of what the engine painted (result − photo) against the band inside, relative
- * to pixels 2 apart inside. A short budget leaves the outermost pixels less optimised than the
- * rest on every padding tried (zero, edge, reflect; edge halves zero's line at 128 px), so this
- * bound is loose at 16 evaluations: it holds the border to about twice the inside's texture.
+ * The outer 2 rows/columns of what the engine painted, each against the one 2 px further in,
+ * averaged along the side with their sign (a line is lighter or darker all along; texture
+ * cancels), as a multiple of how much pixels 2 apart differ inside: the issue's "no more than
+ * neighbouring pixels inside differ", read for a line. At 16 evaluations, before each scale got
+ * its margin (margin.ts) the worst sides scored 0.48-2.04 (the statue pairs 1.32 and 2.04, a line
+ * to be seen); with it 0.28-0.77, where lines 4-21 px inside the same pictures score 0.34-0.55 on
+ * average. (Unsigned, as frameRatio, the border scored 0.75-1.55 without the margin and 0.86-1.37
+ * with it: that measure counts the texture along the border too.)
  */
-const FRAME_MAX = 1.9;
+const FRAME_LINE_MAX = 1;
 
 let engine: Engine;
 let measurer: Runtime;
@@ -55,11 +60,11 @@ describe('picture quality on the 9 shared pairs at the default strength', () => 
     const measured = {
       composition: await composition(out, photo),
       styleFraction: await styleFraction(measurer, out, photo, await decoded(styleBytes)),
-      frame: frameRatio(out, await resizeRgb(photo, out.width, out.height)).worst,
+      frameLine: frameLine(out, await resizeRgb(photo, out.width, out.height)).worst,
     };
     if (process.env.QUALITY_LOG) process.stderr.write(`${photoName}+${styleName} ${JSON.stringify(measured)} ${result.stats.ms} ms\n`);
     expect(measured.composition, JSON.stringify(measured)).toBeGreaterThan(COMPOSITION_MIN);
     expect(measured.styleFraction, JSON.stringify(measured)).toBeLessThan(STYLE_FRACTION_MAX);
-    expect(measured.frame, JSON.stringify(measured)).toBeLessThan(FRAME_MAX);
+    expect(measured.frameLine, JSON.stringify(measured)).toBeLessThan(FRAME_LINE_MAX);
   });
 });

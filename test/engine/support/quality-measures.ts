@@ -8,7 +8,11 @@
  *                 multiple of how much pixels 2 apart differ inside the picture; measured on what
  *                 the engine painted (result − photo, in luminance), since the photos themselves
  *                 have edges along their borders (chicago's shore, the statue's arm) that score
- *                 up to 2.3 on the picture alone.
+ *                 up to 2.3 on the picture alone. Two ways: `frameRatio` averages the differences'
+ *                 size, so it counts the texture along the border too (a busy stretch of brush
+ *                 strokes scores above 1 with no line in it); `frameLine` averages them with their
+ *                 sign along each side, as a line is: lighter or darker all along, where texture
+ *                 cancels out.
  */
 import { fitLongSide, resizeRgb, toLuma, type RgbImage } from '../../../src/engine/image.js';
 import type { LossSpec, Runtime } from '../../../src/engine/runtime/index.js';
@@ -124,4 +128,50 @@ export function roughness(img: RgbImage): number {
     }
   }
   return sum / n;
+}
+
+/**
+ * The frame as a line: for each side and each of the outer 2 rows (columns), the mean along that
+ * side of luma(row) − luma(row 2 further in), signed, of what the engine painted (img − photo,
+ * when given); its size as a multiple of how much pixels 2 apart differ inside the picture (mean
+ * absolute difference, in the same direction). Returns the worst side; `inside` gives the same for
+ * rows deeper in (offset k from each side), the level an arbitrary line of the picture scores.
+ */
+export function frameLine(img: RgbImage, photo?: RgbImage, offsets: readonly number[] = [0, 1]): { worst: number; sides: Record<'top' | 'bottom' | 'left' | 'right', number> } {
+  const y = toLuma(img);
+  if (photo) {
+    const p = toLuma(photo);
+    for (let i = 0; i < y.length; i++) y[i] = y[i]! - p[i]!;
+  }
+  const { width: w, height: h } = img;
+  const at = (r: number, c: number) => y[r * w + c]!;
+  const meanAbs = (dr: number, dc: number) => {
+    let sum = 0;
+    let n = 0;
+    for (let r = FRAME; r < h - FRAME - dr * FRAME; r++) {
+      for (let c = FRAME; c < w - FRAME - dc * FRAME; c++) {
+        sum += Math.abs(at(r, c) - at(r + dr * FRAME, c + dc * FRAME));
+        n++;
+      }
+    }
+    return sum / n;
+  };
+  const vertical = meanAbs(1, 0);
+  const horizontal = meanAbs(0, 1);
+  /** The worst offset's |mean of (line k − line k + 2)| along a side of `length` pixels. */
+  const side = (value: (k: number, i: number) => number, length: number, reference: number) =>
+    Math.max(
+      ...offsets.map((k) => {
+        let sum = 0;
+        for (let i = 0; i < length; i++) sum += value(k, i) - value(k + FRAME, i);
+        return Math.abs(sum / length) / reference;
+      }),
+    );
+  const sides = {
+    top: side((k, i) => at(k, i), w, vertical),
+    bottom: side((k, i) => at(h - 1 - k, i), w, vertical),
+    left: side((k, i) => at(i, k), h, horizontal),
+    right: side((k, i) => at(i, w - 1 - k), h, horizontal),
+  };
+  return { worst: Math.max(...Object.values(sides)), sides };
 }
