@@ -140,7 +140,7 @@ export interface StylizeStats {
   height: number;
   seed: number;
   scales: ScaleStats[];
-  /** Loss of the final, clamped image at full resolution. */
+  /** Loss of the saved image (clamped, rounded) at full resolution, on the canvas it was optimised on: its margin mirrored from it (margin.ts). */
   finalLosses: Losses;
   ms: number;
 }
