@@ -61,6 +61,29 @@ export async function styleFraction(runtime: Runtime, result: RgbImage, photo: R
 
 const FRAME = 2;
 
+/** Luminance of `img`, or of img − photo (what the engine painted) when a same-sized photo is given. */
+function paintedLuma(img: RgbImage, photo?: RgbImage): Float32Array {
+  const y = toLuma(img);
+  if (photo) {
+    const p = toLuma(photo);
+    for (let i = 0; i < y.length; i++) y[i] = y[i]! - p[i]!;
+  }
+  return y;
+}
+
+/** Mean |y(p) − y(p moved FRAME px along (dr, dc))| over the inside: both pixels at least FRAME from every edge. */
+function insideDifference(y: Float32Array, w: number, h: number, dr: 0 | 1, dc: 0 | 1): number {
+  let sum = 0;
+  let n = 0;
+  for (let r = FRAME; r < h - FRAME - dr * FRAME; r++) {
+    for (let c = FRAME; c < w - FRAME - dc * FRAME; c++) {
+      sum += Math.abs(y[r * w + c]! - y[(r + dr * FRAME) * w + c + dc * FRAME]!);
+      n++;
+    }
+  }
+  return sum / n;
+}
+
 /**
  * For each side (of `img`, or of img − photo when a same-sized photo is given), the mean |luma(p) − luma(p moved 2 inwards)| over the outer 2-pixel frame,
  * divided by the same mean over the picture's inside (pixels at least 2 from every edge, moved 2
@@ -68,27 +91,9 @@ const FRAME = 2;
  * where a line runs along it.
  */
 export function frameRatio(img: RgbImage, photo?: RgbImage): { worst: number; sides: Record<'top' | 'bottom' | 'left' | 'right', number> } {
-  const y = toLuma(img);
-  if (photo) {
-    const p = toLuma(photo);
-    for (let i = 0; i < y.length; i++) y[i] = y[i]! - p[i]!;
-  }
+  const y = paintedLuma(img, photo);
   const { width: w, height: h } = img;
   const at = (r: number, c: number) => y[r * w + c]!;
-  const inside = (dr: number, dc: number) => {
-    let sum = 0;
-    let n = 0;
-    for (let r = FRAME; r < h - FRAME; r++) {
-      for (let c = FRAME; c < w - FRAME; c++) {
-        const r2 = r + dr * FRAME;
-        const c2 = c + dc * FRAME;
-        if (r2 < FRAME || r2 >= h - FRAME || c2 < FRAME || c2 >= w - FRAME) continue;
-        sum += Math.abs(at(r, c) - at(r2, c2));
-        n++;
-      }
-    }
-    return sum / n;
-  };
   const edge = (cells: [number, number][], dr: number, dc: number) =>
     cells.reduce((s, [r, c]) => s + Math.abs(at(r, c) - at(r + dr * FRAME, c + dc * FRAME)), 0) / cells.length;
   const rows = (from: number) => Array.from({ length: FRAME }, (_, k) => from + k);
@@ -96,8 +101,8 @@ export function frameRatio(img: RgbImage, photo?: RgbImage): { worst: number; si
   const bottom = rows(h - FRAME).flatMap((r) => Array.from({ length: w }, (_, c) => [r, c] as [number, number]));
   const left = Array.from({ length: h }, (_, r) => rows(0).map((c) => [r, c] as [number, number])).flat();
   const right = Array.from({ length: h }, (_, r) => rows(w - FRAME).map((c) => [r, c] as [number, number])).flat();
-  const vertical = inside(1, 0);
-  const horizontal = inside(0, 1);
+  const vertical = insideDifference(y, w, h, 1, 0);
+  const horizontal = insideDifference(y, w, h, 0, 1);
   const sides = {
     top: edge(top, 1, 0) / vertical,
     bottom: edge(bottom, -1, 0) / vertical,
@@ -138,26 +143,11 @@ export function roughness(img: RgbImage): number {
  * rows deeper in (offset k from each side), the level an arbitrary line of the picture scores.
  */
 export function frameLine(img: RgbImage, photo?: RgbImage, offsets: readonly number[] = [0, 1]): { worst: number; sides: Record<'top' | 'bottom' | 'left' | 'right', number> } {
-  const y = toLuma(img);
-  if (photo) {
-    const p = toLuma(photo);
-    for (let i = 0; i < y.length; i++) y[i] = y[i]! - p[i]!;
-  }
+  const y = paintedLuma(img, photo);
   const { width: w, height: h } = img;
   const at = (r: number, c: number) => y[r * w + c]!;
-  const meanAbs = (dr: number, dc: number) => {
-    let sum = 0;
-    let n = 0;
-    for (let r = FRAME; r < h - FRAME - dr * FRAME; r++) {
-      for (let c = FRAME; c < w - FRAME - dc * FRAME; c++) {
-        sum += Math.abs(at(r, c) - at(r + dr * FRAME, c + dc * FRAME));
-        n++;
-      }
-    }
-    return sum / n;
-  };
-  const vertical = meanAbs(1, 0);
-  const horizontal = meanAbs(0, 1);
+  const vertical = insideDifference(y, w, h, 1, 0);
+  const horizontal = insideDifference(y, w, h, 0, 1);
   /** The worst offset's |mean of (line k − line k + 2)| along a side of `length` pixels. */
   const side = (value: (k: number, i: number) => number, length: number, reference: number) =>
     Math.max(
