@@ -11,6 +11,10 @@
  *     ~166 ms (its transforms and many small nodes) plus ~8.1 µs a pixel.
  * So 512×341 costs 9.6× 128×85, where a single power law (fitted when both were direct) said
  * 14.8×, and a first job's ETA after its 128 px scale came out 31 % too long.
+ * Inside jobs (the later half of each scale, five default jobs, canvases with their margins) the
+ * 128 and 256 px rates were the same as alone, ~180 and ~490 ms, and the 512 px one ~10 % higher,
+ * ~1750 ms (the optimiser's and the previews' work grows with the pixels): the Winograd line
+ * below goes through those, ~72 ms + 9.25 µs a pixel.
  * Above 512² px the convs are direct again, and without the arena (memory first): ~15 µs a pixel.
  *
  * Set-up beyond a scale's own evaluations is building its session. Sizes up to 512² px share
@@ -24,8 +28,8 @@ import type { OnnxRuntimeOptions } from './runtime.js';
 import { convAlgorithmFor, convFromEnv, servedBySymbolic } from './size-policy.js';
 
 const DIRECT_MS_PER_PIXEL = 15e-3;
-const WINOGRAD_FIXED_MS = 166;
-const WINOGRAD_MS_PER_PIXEL = 8.1e-3;
+const WINOGRAD_FIXED_MS = 72;
+const WINOGRAD_MS_PER_PIXEL = 9.25e-3;
 const SESSION_BUILD_MS = { direct: 600, winograd: 2500 } as const;
 
 /** The CPU provider's cost model for these runtime options (CUDA's is not measured: none). */
