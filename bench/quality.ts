@@ -2,8 +2,9 @@
  * `tsx bench/quality.ts [flags]`: the 9 shared pairs (3 photos × 3 styles) through the engine,
  * each scored by the measures of issue 11 (test/engine/support/quality-measures.ts): luminance
  * correlation with the photo at 64 px, style loss as a fraction of the photo's, the border frame
- * (frameRatio, and frameLine beside lineInside, what lines 4-19 px in score) and the roughness
- * (mean squared neighbour difference). One JSON line per pair on stdout;
+ * (frameRatio, and frameLine beside lineInside, what lines 4-19 px in score), the roughness
+ * (mean squared neighbour difference), the grain index beside the style's own, and the share of
+ * foreign colours (chroma neither picture holds). One JSON line per pair on stdout;
  * the results and a contact sheet (photos down the left, styles along the top) go to --out.
  *
  *   --size 256  --iterations <n> (engine default)  --strength <s>  --options '{"tvWeight":0.01}'
@@ -20,7 +21,7 @@ import { createEngine, type BackendChoice, type StylizeOptions } from '../src/en
 import { startRuntime } from '../src/engine/runtime/index.js';
 import { IMAGES_DIR, SHARED_DIR, WEIGHTS, image } from '../test/support/fixtures.js';
 import { decoded } from '../test/engine/support/picture-metrics.js';
-import { composition, frameLine, frameRatio, roughness, styleFraction } from '../test/engine/support/quality-measures.js';
+import { composition, foreignColours, frameLine, frameRatio, grainIndex, roughness, styleFraction } from '../test/engine/support/quality-measures.js';
 
 /** Rows/columns from each side whose line score shows what the picture's own lines score. */
 const INSIDE_OFFSETS = Array.from({ length: 16 }, (_, i) => i + 4);
@@ -68,13 +69,16 @@ for (const [photoName, styleName] of pairs) {
   const out = await decoded(result.image);
   const photo = await decoded(photoBytes);
   const photoHere = await resizeRgb(photo, out.width, out.height);
+  const style = await decoded(styleBytes);
+  const styleDims = fitLongSide(style.width, style.height, Math.max(out.width, out.height));
+  const styleHere = await resizeRgb(style, styleDims.width, styleDims.height);
   const row: Record<string, unknown> = {
     pair: `${photoName}+${styleName}`,
     width: out.width,
     height: out.height,
     ms,
     composition: +(await composition(out, photo)).toFixed(3),
-    styleFraction: +(await styleFraction(measurer, out, photo, await decoded(styleBytes))).toFixed(4),
+    styleFraction: +(await styleFraction(measurer, out, photo, style)).toFixed(4),
     frame: +frameRatio(out, photoHere).worst.toFixed(2),
     framePicture: +frameRatio(out).worst.toFixed(2),
     frameLine: +frameLine(out, photoHere).worst.toFixed(2),
@@ -82,6 +86,9 @@ for (const [photoName, styleName] of pairs) {
     lineInside: +(INSIDE_OFFSETS.reduce((a, k) => a + frameLine(out, photoHere, [k]).worst, 0) / INSIDE_OFFSETS.length).toFixed(2),
     roughness: +roughness(out).toFixed(1),
     photoRoughness: +roughness(photoHere).toFixed(1),
+    grain: +grainIndex(out).toFixed(3),
+    styleGrain: +grainIndex(styleHere).toFixed(3),
+    foreignColours: +foreignColours(out, photoHere, styleHere).toFixed(4),
     losses: result.stats.finalLosses,
   };
   if (flags.reference) {

@@ -49,10 +49,14 @@ export function mirrorPad<T extends Float32Array | Uint8Array>(pixels: T, size: 
   return result;
 }
 
+/** An RGB image mirrored onto its canvas: the content a scale's targets are taken from. */
+export function onCanvas<T extends Float32Array | Uint8Array>(image: Size & { data: T }, margin: number): Size & { data: T } {
+  return { ...withMargin(image, margin), data: mirrorPad(image.data, image, margin) };
+}
+
 /** The picture of `size` cut out of the middle of a canvas with this margin. */
 export function cropMargin(pixels: Float32Array, size: Size, margin: number): Float32Array {
-  if (margin === 0) return pixels;
-  const canvasWidth = size.width + 2 * margin;
+  const canvasWidth = withMargin(size, margin).width;
   const out = new Float32Array(size.width * size.height * 3);
   for (let y = 0; y < size.height; y++) {
     const from = ((y + margin) * canvasWidth + margin) * 3;

@@ -24,7 +24,7 @@ import { createAdam } from './optimizers/adam.js';
 import { createLbfgs } from './optimizers/lbfgs.js';
 import type { Optimizer } from './optimizers/types.js';
 import { EvaluationCosts } from './eval-cost.js';
-import { cropMargin, marginFor, mirrorPad, withMargin } from './margin.js';
+import { cropMargin, marginFor, mirrorPad, onCanvas } from './margin.js';
 import { resizeBilinear } from './resample.js';
 import { createRuntime, type LossSpec, type Runtime, type ScaleObjective } from './runtime/index.js';
 import { minInputSide } from './layers.js';
@@ -125,8 +125,8 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
       const contentPx = await resizeRgb(content, scale.width, scale.height);
       // Between scales x is the picture; each scale optimises it on a canvas with a mirrored margin.
       const margin = marginFor(scale.size);
-      const canvas = { ...withMargin(scale, margin), size: scale.size };
-      const contentCanvas: RgbImage = { width: canvas.width, height: canvas.height, data: mirrorPad(contentPx.data, scale, margin) };
+      const contentCanvas: RgbImage = onCanvas(contentPx, margin);
+      const canvas = { width: contentCanvas.width, height: contentCanvas.height, size: scale.size };
       const x0 =
         x && prev ? mirrorPad(carryOver(x, prev, scale, contentPx, prevContent!), scale, margin) : await initialImage(opts.init, contentCanvas, styles[0]!, random);
       prevContent = contentPx;
@@ -184,7 +184,8 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
     if (!sameSize) {
       objective?.dispose();
       objective = undefined;
-      objective = await prepare({ ...withMargin(out, margin), size: finalScale.size }, { ...withMargin(out, margin), data: mirrorPad(contentOut.data, out, margin) });
+      const contentCanvas: RgbImage = onCanvas(contentOut, margin);
+      objective = await prepare({ width: contentCanvas.width, height: contentCanvas.height, size: finalScale.size }, contentCanvas);
     }
     const finalLosses = await objective!.losses(mirrorPad(Float32Array.from(image.data), out, margin));
     const bytes = await encodeImage(image, opts.format);

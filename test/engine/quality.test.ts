@@ -1,8 +1,8 @@
 /**
  * Issue 11 on the 9 shared pairs (3 photos × 3 styles), default strength, at 128 px with a cheap
  * budget so the file stays CI-sized: every pair keeps the photo's composition, clearly takes the
- * style, and shows no frame along its border. The measures are in support/quality-measures.ts;
- * bench/quality.ts prints the same table at any size.
+ * style, shows no frame along its border and no grain finer than either picture's. The measures
+ * are in support/quality-measures.ts; bench/quality.ts prints the same table at any size.
  *
  * Thresholds, from runs at 128 px (16 evaluations as here; 24 in brackets):
  *   composition > 0.82 — the balanced engine scored 0.893–0.963 (0.857–0.963), 0.891–0.964 with
@@ -10,15 +10,15 @@
  *     style wiping out the layout;
  *   style fraction < 0.3 — the photo's own style loss cut by more than 3×: 0.070–0.199
  *     (0.041–0.178), 0.078–0.204 with margins; the sketch pairs take least, the photo alone scores 1;
- *   frame line < 1 — see FRAME_LINE_MAX.
+ *   frame line < 1 — see FRAME_LINE_MAX; grain — see grainMax.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine/index.js';
 import { startRuntime, type Runtime } from '../../src/engine/runtime/index.js';
 import { WEIGHTS, image } from '../support/fixtures.js';
 import { decoded } from './support/picture-metrics.js';
-import { composition, frameLine, styleFraction } from './support/quality-measures.js';
-import { resizeRgb } from '../../src/engine/image.js';
+import { composition, foreignColours, frameLine, grainIndex, styleFraction } from './support/quality-measures.js';
+import { fitLongSide, resizeRgb } from '../../src/engine/image.js';
 
 const PHOTOS = ['chicago', 'golden_gate', 'statue_of_liberty'];
 const STYLES = ['udnie', 'red_circles', 'sketch'];
@@ -38,6 +38,15 @@ const STYLE_FRACTION_MAX = 0.3;
  * with it: that measure counts the texture along the border too.)
  */
 const FRAME_LINE_MAX = 1;
+/**
+ * Grain: the result's grain index (support/quality-measures.ts: neighbours' squared difference
+ * over that of pixels 2 apart; pixel-sized speckle pushes it towards 1) stays below the larger of
+ * the photo's and the style's own, at the result's size: no finer speckle than either picture
+ * has. Measured: 0.362-0.436 against 0.422-0.536 (at 512 px, default budget: 0.274-0.303, the
+ * PyTorch reference 0.304, chicago+udnie's TV 1.11× PyTorch's where the issue saw 2.6×). The
+ * issue's grain (TV 2.6×, most of it pixel-sized) would put chicago+udnie near 0.58.
+ */
+const grainMax = (measured: { photoGrain: number; styleGrain: number }) => Math.max(measured.photoGrain, measured.styleGrain);
 
 let engine: Engine;
 let measurer: Runtime;
@@ -51,20 +60,29 @@ afterAll(() => {
 });
 
 describe('picture quality on the 9 shared pairs at the default strength', () => {
-  it.each(PAIRS)('%s + %s: keeps the composition, takes the style, no frame', async (photoName, styleName) => {
+  it.each(PAIRS)('%s + %s: keeps the composition, takes the style, no frame, no grain', async (photoName, styleName) => {
     const photoBytes = image(`${photoName}.jpg`);
     const styleBytes = image(`${styleName}.jpg`);
     const result = await engine.stylize({ content: photoBytes, styles: [{ bytes: styleBytes }], options: OPTIONS });
     const out = await decoded(result.image);
     const photo = await decoded(photoBytes);
+    const style = await decoded(styleBytes);
+    const styleDims = fitLongSide(style.width, style.height, Math.max(out.width, out.height));
+    const styleHere = await resizeRgb(style, styleDims.width, styleDims.height);
+    const photoHere = await resizeRgb(photo, out.width, out.height);
     const measured = {
       composition: await composition(out, photo),
-      styleFraction: await styleFraction(measurer, out, photo, await decoded(styleBytes)),
-      frameLine: frameLine(out, await resizeRgb(photo, out.width, out.height)).worst,
+      styleFraction: await styleFraction(measurer, out, photo, style),
+      frameLine: frameLine(out, photoHere).worst,
+      grain: grainIndex(out),
+      styleGrain: grainIndex(styleHere),
+      photoGrain: grainIndex(photoHere),
+      foreignColours: foreignColours(out, photoHere, styleHere),
     };
     if (process.env.QUALITY_LOG) process.stderr.write(`${photoName}+${styleName} ${JSON.stringify(measured)} ${result.stats.ms} ms\n`);
     expect(measured.composition, JSON.stringify(measured)).toBeGreaterThan(COMPOSITION_MIN);
     expect(measured.styleFraction, JSON.stringify(measured)).toBeLessThan(STYLE_FRACTION_MAX);
     expect(measured.frameLine, JSON.stringify(measured)).toBeLessThan(FRAME_LINE_MAX);
+    expect(measured.grain, JSON.stringify(measured)).toBeLessThan(grainMax(measured));
   });
 });

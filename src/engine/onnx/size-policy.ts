@@ -21,14 +21,14 @@ export function convFromEnv(): ConvAlgorithm | undefined {
  */
 export const WINOGRAD_MIN_PIXELS = 160 * 160;
 
+/** Largest objective (in pixels) whose session keeps onnxruntime's arena: a 512×512 image. */
+export const ARENA_MAX_PIXELS = 512 * 512;
+
 /**
  * Objectives up to the arena's size share a session of symbolic size per conv algorithm (direct
  * below Winograd's size, Winograd from it): see runtime.ts for the measurements.
  */
-export const SYMBOLIC_MAX_PIXELS = 512 * 512;
-
-/** Largest objective (in pixels) whose session keeps onnxruntime's arena: a 512×512 image. */
-export const ARENA_MAX_PIXELS = 512 * 512;
+export const SYMBOLIC_MAX_PIXELS = ARENA_MAX_PIXELS;
 
 /**
  * The convs of an objective session of this many pixels: `chosen` (an option) within the arena's

@@ -14,7 +14,7 @@
  *                 sign along each side, as a line is: lighter or darker all along, where texture
  *                 cancels out.
  */
-import { fitLongSide, resizeRgb, toLuma, type RgbImage } from '../../../src/engine/image.js';
+import { fitLongSide, resizeRgb, rgbToYiq, toLuma, type RgbImage } from '../../../src/engine/image.js';
 import type { LossSpec, Runtime } from '../../../src/engine/runtime/index.js';
 import { DEFAULT_STYLE_LAYERS } from '../../../src/engine/defaults.js';
 import { lumaCorrelation } from './picture-metrics.js';
@@ -112,8 +112,8 @@ export function frameRatio(img: RgbImage, photo?: RgbImage): { worst: number; si
   return { worst: Math.max(...Object.values(sides)), sides };
 }
 
-/** Mean squared difference of neighbours (per pixel and channel): how grainy a picture is. */
-export function roughness(img: RgbImage): number {
+/** Mean squared difference of pixels `apart` px apart along rows and columns (per pixel and channel). */
+export function neighbourDifference(img: RgbImage, apart = 1): number {
   const { width: w, height: h, data } = img;
   let sum = 0;
   let n = 0;
@@ -121,18 +121,73 @@ export function roughness(img: RgbImage): number {
     for (let c = 0; c < w; c++) {
       for (let k = 0; k < 3; k++) {
         const v = data[(r * w + c) * 3 + k]!;
-        if (c + 1 < w) {
-          sum += (data[(r * w + c + 1) * 3 + k]! - v) ** 2;
+        if (c + apart < w) {
+          sum += (data[(r * w + c + apart) * 3 + k]! - v) ** 2;
           n++;
         }
-        if (r + 1 < h) {
-          sum += (data[((r + 1) * w + c) * 3 + k]! - v) ** 2;
+        if (r + apart < h) {
+          sum += (data[((r + apart) * w + c) * 3 + k]! - v) ** 2;
           n++;
         }
       }
     }
   }
   return sum / n;
+}
+
+/** Mean squared difference of neighbours (per pixel and channel): how rough a picture is, texture and edges included. */
+export function roughness(img: RgbImage): number {
+  return neighbourDifference(img, 1);
+}
+
+/**
+ * Grain as speckle, whatever the texture's strength: neighbours' squared difference over that of
+ * pixels 2 apart. Detail that spans a few pixels (edges, brush strokes) differs ~4× more 2 px
+ * apart than 1 px apart (≈0.25-0.35 on photos, paintings and clean results); pixel-sized noise
+ * differs as much 1 px apart as 2 (→ 1). Scale-free, so a bold texture does not count as grain.
+ */
+export function grainIndex(img: RgbImage): number {
+  return neighbourDifference(img, 1) / neighbourDifference(img, 2);
+}
+
+/** YIQ chroma bins of FOREIGN_BIN units, with pixels of a picture counted where it has at least FOREIGN_MIN_SHARE of them. */
+const FOREIGN_BIN = 8;
+const FOREIGN_OFFSET = 160;
+const FOREIGN_BINS = 40;
+const FOREIGN_MIN_SHARE = 1e-4;
+
+function chromaBin(yiq: Float32Array, i: number): number {
+  const bin = (v: number) => Math.min(FOREIGN_BINS - 1, Math.max(0, Math.floor((v + FOREIGN_OFFSET) / FOREIGN_BIN)));
+  return bin(yiq[i + 1]!) * FOREIGN_BINS + bin(yiq[i + 2]!);
+}
+
+/**
+ * Blotches of colours neither picture has: the share of the result's pixels whose chroma (YIQ's
+ * I and Q, bins of 8 levels) lies more than one bin from every chroma the photo or the style
+ * holds (in at least 1/10 000 of its pixels). Luminance is left out: light and dark are the
+ * style's to change.
+ */
+export function foreignColours(result: RgbImage, photo: RgbImage, style: RgbImage): number {
+  const held = new Uint8Array(FOREIGN_BINS * FOREIGN_BINS);
+  for (const img of [photo, style]) {
+    const yiq = rgbToYiq(img.data);
+    const counts = new Uint32Array(held.length);
+    for (let i = 0; i < yiq.length; i += 3) counts[chromaBin(yiq, i)]!++;
+    for (let b = 0; b < held.length; b++) if (counts[b]! > img.width * img.height * FOREIGN_MIN_SHARE) held[b] = 1;
+  }
+  const near = new Uint8Array(held.length);
+  for (let a = 0; a < FOREIGN_BINS; a++) {
+    for (let b = 0; b < FOREIGN_BINS; b++) {
+      if (!held[a * FOREIGN_BINS + b]) continue;
+      for (let da = Math.max(0, a - 1); da <= Math.min(FOREIGN_BINS - 1, a + 1); da++) {
+        for (let db = Math.max(0, b - 1); db <= Math.min(FOREIGN_BINS - 1, b + 1); db++) near[da * FOREIGN_BINS + db] = 1;
+      }
+    }
+  }
+  const yiq = rgbToYiq(result.data);
+  let foreign = 0;
+  for (let i = 0; i < yiq.length; i += 3) if (!near[chromaBin(yiq, i)]) foreign++;
+  return foreign / (result.width * result.height);
 }
 
 /**
