@@ -25,6 +25,7 @@ import { createLbfgs } from './optimizers/lbfgs.js';
 import type { Optimizer } from './optimizers/types.js';
 import { EvaluationCosts } from './eval-cost.js';
 import { cropMargin, marginFor, mirrorPad, onCanvas } from './margin.js';
+import { dampChroma } from './chroma-steps.js';
 import { resizeBilinear } from './resample.js';
 import { createRuntime, type LossSpec, type Runtime, type ScaleObjective } from './runtime/index.js';
 import { minInputSide } from './layers.js';
@@ -139,7 +140,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
       const start = await evaluate(x0);
       const optimizer: Optimizer<Losses> =
         opts.optimizer === 'lbfgs'
-          ? createLbfgs(evaluate, x0, { bounds: BOUNDS, initial: start })
+          ? createLbfgs(evaluate, x0, { bounds: BOUNDS, initial: start, precondition: dampChroma() })
           : createAdam(evaluate, x0, { bounds: BOUNDS, learningRate: opts.learningRate });
       const view = (pixels: Float32Array) => {
         const picture = cropMargin(pixels, scale, margin);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createAdam } from '../../src/engine/optimizers/adam.js';
 import { createLbfgs } from '../../src/engine/optimizers/lbfgs.js';
+import { dampChroma } from '../../src/engine/chroma-steps.js';
 import type { Evaluation, Optimizer } from '../../src/engine/optimizers/types.js';
 
 /** The test objectives answer at once, so they can also be called directly. */
@@ -57,6 +58,30 @@ describe('L-BFGS', () => {
     opt.x.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 1));
   });
 
+  it('with the chroma damping: the same bounded minimum, first steps mostly along grey', async () => {
+    const x0 = new Float32Array(6).fill(128);
+    const damped = createLbfgs(quadratic, x0, { bounds: [0, 255], precondition: dampChroma(0.5) });
+    const plain = createLbfgs(quadratic, x0, { bounds: [0, 255] });
+    await damped.step();
+    await plain.step();
+    // The share of each first step's length across the grey axis (per pixel: the step minus its mean).
+    const chromaShare = (x: Float32Array) => {
+      let across = 0;
+      let all = 0;
+      for (let i = 0; i < 6; i += 3) {
+        const d = [0, 1, 2].map((k) => x[i + k]! - 128);
+        const m = (d[0]! + d[1]! + d[2]!) / 3;
+        across += d.reduce((a, v) => a + (v - m) ** 2, 0);
+        all += d.reduce((a, v) => a + v * v, 0);
+      }
+      return across / all;
+    };
+    expect(chromaShare(damped.x)).toBeLessThan(0.6 * chromaShare(plain.x));
+    await run(damped, 80);
+    const expected = target.map((t) => Math.min(255, Math.max(0, t)));
+    damped.x.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 1));
+  });
+
   it('never increases the loss from one step to the next', async () => {
     const opt = createLbfgs(rosenbrock, new Float32Array([-1.2, 1, 0.5, -0.3, 2]), { firstStep: 0.1 });
     let last = rosenbrock(opt.x).loss;
@@ -103,5 +128,26 @@ describe('Adam', () => {
     const opt = createAdam(rosenbrock, new Float32Array([-1.2, 1]), { learningRate: 0.02 });
     await run(opt, 5000);
     expect(rosenbrock(opt.x).loss).toBeLessThan(1e-3);
+  });
+});
+
+describe('chroma damping', () => {
+  it('keeps grey steps, scales steps across the grey axis, and is symmetric', () => {
+    const p = dampChroma(0.5);
+    const grey = Float64Array.of(3, 3, 3);
+    p(grey);
+    expect(Array.from(grey)).toEqual([3, 3, 3]);
+    const across = Float64Array.of(2, -1, -1);
+    p(across);
+    expect(Array.from(across)).toEqual([1, -0.5, -0.5]);
+    // Symmetric: a·(P b) = (P a)·b for any a, b.
+    const a = Float64Array.of(5, -2, 7, 1, 0, -3);
+    const b = Float64Array.of(-1, 4, 2, 6, -5, 8);
+    const pa = Float64Array.from(a);
+    const pb = Float64Array.from(b);
+    p(pa);
+    p(pb);
+    const dot = (u: Float64Array, v: Float64Array) => u.reduce((s, x, i) => s + x * v[i]!, 0);
+    expect(dot(a, pb)).toBeCloseTo(dot(pa, b), 10);
   });
 });

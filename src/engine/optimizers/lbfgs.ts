@@ -21,6 +21,12 @@ export interface LbfgsOptions {
   maxBacktracks?: number;
   /** The objective at `x0` if the caller already has it (x0 must then be inside the bounds). */
   initial?: Evaluation<unknown>;
+  /**
+   * A symmetric positive-definite P, applied in place: the first step goes along −P·g and every
+   * direction starts from the inverse-Hessian guess γP instead of γI, so where curvature is not
+   * known yet the steps favour the directions P keeps. The minimum is the same.
+   */
+  precondition?: (v: Float32Array | Float64Array) => void;
 }
 
 const ARMIJO_C1 = 1e-4;
@@ -30,6 +36,7 @@ export function createLbfgs<I>(objective: Objective<I>, x0: Float32Array, opts: 
   const bounds = opts.bounds;
   const firstStep = opts.firstStep ?? 8;
   const maxBacktracks = opts.maxBacktracks ?? 6;
+  const precondition = opts.precondition ?? (() => {});
   const n = x0.length;
 
   let x = project(Float32Array.from(x0), bounds);
@@ -55,10 +62,12 @@ export function createLbfgs<I>(objective: Objective<I>, x0: Float32Array, opts: 
     const q = Float64Array.from(pg);
     const k = s.length;
     if (k === 0 || restart) {
+      const d = Float32Array.from(pg);
+      precondition(d);
       let maxAbs = 0;
-      for (let i = 0; i < n; i++) maxAbs = Math.max(maxAbs, Math.abs(pg[i]!));
+      for (let i = 0; i < n; i++) maxAbs = Math.max(maxAbs, Math.abs(d[i]!));
       const scale = maxAbs > 0 ? firstStep / maxAbs : 0;
-      return pg.map((v) => -v * scale);
+      return d.map((v) => -v * scale);
     }
     // The two-loop recursion, each update of q fused with the next product it feeds: 2 passes
     // over the pixels per curvature pair instead of 4 (at 512 px, history 20, that is 40 passes of
@@ -84,13 +93,11 @@ export function createLbfgs<I>(objective: Objective<I>, x0: Float32Array, opts: 
     }
     const yl = y[k - 1]!;
     const gamma = 1 / (rho[k - 1]! * dot(yl, yl));
+    for (let i = 0; i < n; i++) q[i] = q[i]! * gamma;
+    precondition(q);
     let b = 0;
     const y0 = y[0]!;
-    for (let i = 0; i < n; i++) {
-      const v = q[i]! * gamma;
-      q[i] = v;
-      b += y0[i]! * v;
-    }
+    for (let i = 0; i < n; i++) b += y0[i]! * q[i]!;
     for (let j = 0; j < k; j++) {
       const c = alpha[j]! - rho[j]! * b;
       const sj = s[j]!;
