@@ -44,9 +44,9 @@ const FRAME_LINE_MAX = 1;
  * Grain: the result's grain index (support/quality-measures.ts: neighbours' squared difference
  * over that of pixels 2 apart; pixel-sized speckle pushes it towards 1) stays below the larger of
  * the photo's and the style's own, at the result's size: no finer speckle than either picture
- * has. Measured: 0.362-0.436 against 0.422-0.536 (at 512 px, default budget: 0.274-0.303, the
+ * has. Measured: 0.362-0.444 against 0.422-0.536 (at 512 px, default budget: 0.275-0.304, the
  * PyTorch reference 0.304, chicago+udnie's TV 1.11× PyTorch's where the issue saw 2.6×). The
- * issue's grain (TV 2.6×, most of it pixel-sized) would put chicago+udnie near 0.58.
+ * issue's grain (TV 2.6×, the extra all pixel-sized) would put chicago+udnie's 512 px result near 0.53.
  */
 const grainMax = (measured: { photoGrain: number; styleGrain: number }) => Math.max(measured.photoGrain, measured.styleGrain);
 /**
