@@ -21,7 +21,7 @@ import { createEngine, type BackendChoice, type StylizeOptions } from '../src/en
 import { startRuntime } from '../src/engine/runtime/index.js';
 import { IMAGES_DIR, SHARED_DIR, WEIGHTS, image } from '../test/support/fixtures.js';
 import { decoded } from '../test/engine/support/picture-metrics.js';
-import { composition, foreignColours, frameLine, frameRatio, grainIndex, roughness, styleFraction } from '../test/engine/support/quality-measures.js';
+import { composition, foreignColours, frameLine, frameRatio, grainIndex, roughness, styleAtResultSize, styleFraction } from '../test/engine/support/quality-measures.js';
 
 /** Rows/columns from each side whose line score shows what the picture's own lines score. */
 const INSIDE_OFFSETS = Array.from({ length: 16 }, (_, i) => i + 4);
@@ -70,8 +70,7 @@ for (const [photoName, styleName] of pairs) {
   const photo = await decoded(photoBytes);
   const photoHere = await resizeRgb(photo, out.width, out.height);
   const style = await decoded(styleBytes);
-  const styleDims = fitLongSide(style.width, style.height, Math.max(out.width, out.height));
-  const styleHere = await resizeRgb(style, styleDims.width, styleDims.height);
+  const styleHere = await styleAtResultSize(style, out);
   const row: Record<string, unknown> = {
     pair: `${photoName}+${styleName}`,
     width: out.width,

@@ -19,8 +19,8 @@ import { createEngine, type Engine } from '../../src/engine/index.js';
 import { startRuntime, type Runtime } from '../../src/engine/runtime/index.js';
 import { WEIGHTS, image } from '../support/fixtures.js';
 import { decoded } from './support/picture-metrics.js';
-import { composition, foreignColours, frameLine, grainIndex, styleFraction } from './support/quality-measures.js';
-import { fitLongSide, resizeRgb } from '../../src/engine/image.js';
+import { composition, foreignColours, frameLine, grainIndex, styleAtResultSize, styleFraction } from './support/quality-measures.js';
+import { resizeRgb } from '../../src/engine/image.js';
 
 const PHOTOS = ['chicago', 'golden_gate', 'statue_of_liberty'];
 const STYLES = ['udnie', 'red_circles', 'sketch'];
@@ -76,8 +76,7 @@ describe('picture quality on the 9 shared pairs at the default strength', () => 
     const out = await decoded(result.image);
     const photo = await decoded(photoBytes);
     const style = await decoded(styleBytes);
-    const styleDims = fitLongSide(style.width, style.height, Math.max(out.width, out.height));
-    const styleHere = await resizeRgb(style, styleDims.width, styleDims.height);
+    const styleHere = await styleAtResultSize(style, out);
     const photoHere = await resizeRgb(photo, out.width, out.height);
     const measured = {
       composition: await composition(out, photo),
@@ -101,8 +100,7 @@ describe('picture quality on the 9 shared pairs at the default strength', () => 
     const result = await engine.stylize({ content: photoBytes, styles: [{ bytes: styleBytes }], options: { size: 128, iterations: 40, seed: 0 } });
     const out = await decoded(result.image);
     const style = await decoded(styleBytes);
-    const styleDims = fitLongSide(style.width, style.height, Math.max(out.width, out.height));
-    const foreign = foreignColours(out, await resizeRgb(await decoded(photoBytes), out.width, out.height), await resizeRgb(style, styleDims.width, styleDims.height));
+    const foreign = foreignColours(out, await resizeRgb(await decoded(photoBytes), out.width, out.height), await styleAtResultSize(style, out));
     expect(foreign).toBeLessThan(FOREIGN_COLOURS_MAX);
   });
 });

@@ -38,14 +38,19 @@ export const STYLE_ONLY: LossSpec = {
   pooling: 'avg',
 };
 
+/** The style at the result's long side, as the engine scales it for the result's last scale. */
+export async function styleAtResultSize(style: RgbImage, result: RgbImage): Promise<RgbImage> {
+  const dims = fitLongSide(style.width, style.height, Math.max(result.width, result.height));
+  return resizeRgb(style, dims.width, dims.height);
+}
+
 /**
  * Style loss of the result over the style loss of the photo (both at the result's size; the
  * style at the same long side, as the engine scales it): 1 = no style taken, 0 = all of it.
  */
 export async function styleFraction(runtime: Runtime, result: RgbImage, photo: RgbImage, style: RgbImage): Promise<number> {
   const photoHere = await resizeRgb(photo, result.width, result.height);
-  const dims = fitLongSide(style.width, style.height, Math.max(result.width, result.height));
-  const styleHere = await resizeRgb(style, dims.width, dims.height);
+  const styleHere = await styleAtResultSize(style, result);
   const objective = await runtime.prepare(
     { width: result.width, height: result.height, content: photoHere, styles: [{ image: styleHere, weight: 1 }] },
     STYLE_ONLY,
