@@ -59,7 +59,6 @@ export function createLbfgs<I>(objective: Objective<I>, x0: Float32Array, opts: 
   }
 
   function direction(pg: Float32Array): Float32Array {
-    const q = Float64Array.from(pg);
     const k = s.length;
     if (k === 0 || restart) {
       const d = Float32Array.from(pg);
@@ -69,6 +68,7 @@ export function createLbfgs<I>(objective: Objective<I>, x0: Float32Array, opts: 
       const scale = maxAbs > 0 ? firstStep / maxAbs : 0;
       return d.map((v) => -v * scale);
     }
+    const q = Float64Array.from(pg);
     // The two-loop recursion, each update of q fused with the next product it feeds: 2 passes
     // over the pixels per curvature pair instead of 4 (at 512 px, history 20, that is 40 passes of
     // 0.5 M values saved on every step).

@@ -173,19 +173,18 @@ function chromaBin(yiq: Float32Array, i: number): number {
  * style's to change.
  */
 export function foreignColours(result: RgbImage, photo: RgbImage, style: RgbImage): number {
-  const held = new Uint8Array(FOREIGN_BINS * FOREIGN_BINS);
+  // Bins within one of a chroma either picture holds.
+  const near = new Uint8Array(FOREIGN_BINS * FOREIGN_BINS);
   for (const img of [photo, style]) {
     const yiq = rgbToYiq(img.data);
-    const counts = new Uint32Array(held.length);
+    const counts = new Uint32Array(near.length);
     for (let i = 0; i < yiq.length; i += 3) counts[chromaBin(yiq, i)]!++;
-    for (let b = 0; b < held.length; b++) if (counts[b]! > img.width * img.height * FOREIGN_MIN_SHARE) held[b] = 1;
-  }
-  const near = new Uint8Array(held.length);
-  for (let a = 0; a < FOREIGN_BINS; a++) {
-    for (let b = 0; b < FOREIGN_BINS; b++) {
-      if (!held[a * FOREIGN_BINS + b]) continue;
-      for (let da = Math.max(0, a - 1); da <= Math.min(FOREIGN_BINS - 1, a + 1); da++) {
-        for (let db = Math.max(0, b - 1); db <= Math.min(FOREIGN_BINS - 1, b + 1); db++) near[da * FOREIGN_BINS + db] = 1;
+    for (let a = 0; a < FOREIGN_BINS; a++) {
+      for (let b = 0; b < FOREIGN_BINS; b++) {
+        if (counts[a * FOREIGN_BINS + b]! <= img.width * img.height * FOREIGN_MIN_SHARE) continue;
+        for (let da = Math.max(0, a - 1); da <= Math.min(FOREIGN_BINS - 1, a + 1); da++) {
+          for (let db = Math.max(0, b - 1); db <= Math.min(FOREIGN_BINS - 1, b + 1); db++) near[da * FOREIGN_BINS + db] = 1;
+        }
       }
     }
   }
