@@ -20,6 +20,9 @@
  *               (bench/event-loop.ts in its own process, so its worker starts cold as the bot's does)
  *
  *   --backends onnx,wasm   --sizes 256,512   --step_count 5   --job_size 512
+ *   --job_content golden_gate.jpg   the default job's photo (default chicago.jpg, 3:2; golden_gate
+ *               and statue_of_liberty are square, and a square 512 px canvas is the largest that
+ *               the shared Winograd session serves)
  *   --onnx_conv winograd,direct   the onnx conv algorithms --steps times, each size's in turn
  *               (A/B interleaved, --rounds times), reported as backend onnx with its conv;
  *               the other parts use the first
@@ -69,6 +72,7 @@ const flags = new Command('bench')
   .option('--onnx_conv <list>', 'onnx conv algorithms to time in --steps', 'winograd,direct')
   .option('--rounds <n>', 'times each size is timed per engine in --steps', '1')
   .option('--job_size <px>', 'size of the default job', '512')
+  .option('--job_content <file>', 'photo of the default job (a file in ../shared/images)', 'chicago.jpg')
   .option('--job_iterations <n>', 'evaluation budget of the job (default: the engine default)')
   .option('--job_repeat <n>', 'default jobs run one after another on one engine (the 2nd has learnt its costs)', '2')
   .option('--quality_size <px>', 'size for --quality', '256')
@@ -144,7 +148,8 @@ async function defaultJob(engine: Engine, size: number, run: number): Promise<vo
   /** At the end of each scale: when the job said it would finish. */
   const predictions: { scale: number; at: number; finishAt: number }[] = [];
   const iterations = opt.job_iterations === undefined ? undefined : Number(opt.job_iterations);
-  const result = await engine.stylize(req({ size, iterations }), {
+  const jobContent = String(opt.job_content);
+  const result = await engine.stylize({ ...req({ size, iterations }), content: image(jobContent) }, {
     onProgress(e) {
       const now = performance.now();
       if (e.iteration === e.iterations && e.etaMs !== undefined && e.scale < e.scales && !predictions.some((p) => p.scale === e.scale)) predictions.push({ scale: e.scale, at: now, finishAt: now + e.etaMs });
@@ -167,6 +172,7 @@ async function defaultJob(engine: Engine, size: number, run: number): Promise<vo
     // 1: the engine's first job (ETA from the prior cost curve); 2+: with the costs it learnt.
     run,
     size,
+    content: jobContent,
     iterations: result.stats.scales.reduce((a, s) => a + s.iterations, 0),
     totalMs: Math.round(end - t0),
     // (predicted − actual) / actual time left, after each scale but the last.
@@ -314,12 +320,12 @@ ratios();
 if (all || flags.rss) {
   // A fresh process, so its peak RSS is the 1024 px job's alone.
   const [backend] = list(flags.backends);
-  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--job', '--job_size', '1024', '--job_repeat', '1', '--backends', backend!, '--weights', flags.weights], {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--job', '--job_size', '1024', '--job_repeat', '1', '--job_content', String(opt.job_content), '--backends', backend!, '--weights', flags.weights], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const job = JSON.parse(out.trim().split('\n').find((l) => l.includes('"part":"job"'))!) as Record<string, unknown>;
-  emit({ part: 'rss-1024', backend, totalMs: job.totalMs, childPeakRssMb: job.peakRssMb, targetMb: 4096 });
+  emit({ part: 'rss-1024', backend, content: String(opt.job_content), totalMs: job.totalMs, childPeakRssMb: job.peakRssMb, targetMb: 4096 });
 }
 
 if (all || opt.event_loop) {

@@ -4,7 +4,9 @@
  */
 import { expect, it } from 'vitest';
 import { EvaluationCosts } from '../../src/engine/eval-cost.js';
+import { marginFor, withMargin } from '../../src/engine/margin.js';
 import { onnxCostModel } from '../../src/engine/onnx/cost-model.js';
+import { convAlgorithmFor, servedBySymbolic } from '../../src/engine/onnx/size-policy.js';
 
 const P128 = 128 * 85;
 const P256 = 256 * 170;
@@ -49,6 +51,27 @@ it('prices onnx sizes by the convs they get: Winograd from 160² px, cheaper per
   // A job with the conv chosen as direct everywhere prices 512 px like the direct sizes.
   const direct = new EvaluationCosts(onnxCostModel({ conv: 'direct' }));
   expect(direct.evaluation(P512) / P512).toBeCloseTo(direct.evaluation(P128) / P128, 6);
+});
+
+it('computes and prices a square 512 px photo like a 3:2 one: Winograd convs on the shared session, margin included', () => {
+  // Each scale is optimised on its canvas (the picture and its mirrored margin): 520×520 for a
+  // square photo's 512 px scale. Past the old 512² limit it got direct convs, no arena and a
+  // session of its own shape, and its default job took ~1.8× as long as with them.
+  const costs = new EvaluationCosts(onnxCostModel({}));
+  const perPixel = (p: number) => costs.evaluation(p) / p;
+  const canvas = (w: number, h: number) => {
+    const c = withMargin({ width: w, height: h }, marginFor(Math.max(w, h)));
+    return c.width * c.height;
+  };
+  for (const pixels of [canvas(512, 512), canvas(512, 341), canvas(341, 512)]) {
+    expect(convAlgorithmFor(pixels)).toBe('winograd');
+    expect(servedBySymbolic(pixels)).toBe(true);
+    expect(costs.setupMs(pixels, 1)).toBeCloseTo(2 * costs.evaluation(pixels), 6);
+  }
+  expect(perPixel(canvas(512, 512))).toBeLessThan(perPixel(canvas(512, 341)));
+  // A larger picture is still direct and on a session of its own (memory first).
+  expect(convAlgorithmFor(canvas(640, 640))).toBe('direct');
+  expect(servedBySymbolic(canvas(640, 640))).toBe(false);
 });
 
 it('learns what setting a scale up costs: a fixed part (a session build) plus a few of its evaluations', () => {

@@ -171,7 +171,7 @@ describe('one session of symbolic size = a session per shape', () => {
     }
   });
 
-  it('Winograd convs: the same objective, and one session serves both orientations of a photo', async () => {
+  it('Winograd convs: the same objective, and one session serves both orientations of a photo and a square one', async () => {
     // 130 columns: the last 4×4 tiles hang over and are cropped; 128 rows: they fit exactly.
     const built: Record<'symbolic' | 'fixed', string[]> = { symbolic: [], fixed: [] };
     const [symbolic, fixed] = await Promise.all([
@@ -190,6 +190,9 @@ describe('one session of symbolic size = a session per shape', () => {
       } finally {
         turned.dispose();
       }
+      // A square photo's 512 px scale, on its canvas with the margin (520×520), takes the same
+      // session: no build of its own shape, no fall back to direct convs.
+      (await symbolic.prepare(images(520, 520), defaults)).dispose();
       expect(built.symbolic).toEqual(['symbolic/winograd']);
       expect(built.fixed).toEqual(['128x130/winograd']);
     } finally {

@@ -2,15 +2,15 @@
  * The onnx runtime: the objective of each scale is one generated graph (vgg-graph.ts) run by
  * onnxruntime-node, on its CPU provider (`onnx`) or CUDA (`onnx-cuda`).
  *
- * Objectives of up to 512² px (the arena's size) run on sessions of symbolic size, one per loss and
- * conv algorithm (size-policy.ts): direct below 160² px, Winograd from there. One session then
+ * Objectives of up to the arena's size (a square 512 px picture on its canvas, 520² px) run on
+ * sessions of symbolic size, one per loss and conv algorithm (size-policy.ts): direct below 160² px, Winograd from there. One session then
  * serves every aspect ratio: a bot's photos all differ in shape, and a Winograd session per shape
  * cost each new shape its build (in default jobs 2.3 s at 256×170 and 4.6-6.3 s at 512×341, with
  * the other sessions held) and ~1.2 GB while cached. Measured against a session per shape (same
  * process, interleaved, 8 step pairs; median ratio of symbolic to fixed, then mean ms):
  * 200×133 1.14 (292/285 ms), 256×170 1.04 (487/487), 341×512 0.97 (1906/2096), 512×341 1.04
  * (1822/2121); direct at 128×85, 85×128, 160×120: 1.01-1.02. Losses and gradients bit-identical.
- * Above 512² px each shape gets its own session, direct convs and no arena (memory first).
+ * Above the arena's size each shape gets its own session, direct convs and no arena (memory first).
  * Building a session costs 0.4-0.7 s with direct convs and ~1.6-3.4 s with Winograd ones
  * (kernels folded into their layouts and transforms, then pre-packed; 2 cores), so the last few
  * are kept (LRU). The features graph (targets) is symbolic: it runs a few times per scale, on
@@ -115,7 +115,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   const chosenConv = opts.conv ?? convFromEnv();
   const symbolicUpTo = opts.symbolicUpTo ?? SYMBOLIC_MAX_PIXELS;
   const convFor = (pixels: number) => convAlgorithmFor(pixels, chosenConv);
-  /** The shared session of symbolic size with these convs (direct: the small scales; Winograd: up to 512² px). */
+  /** The shared session of symbolic size with these convs (direct: the small scales; Winograd: up to the arena's size). */
   const symbolicSession = (loss: Omit<LossSpec, 'photoStyleDistance'>, conv: ConvAlgorithm) =>
     objectives.get(objectiveKey(loss, 'symbolic', 'symbolic', conv), conv === 'winograd' ? ARENA_MAX_PIXELS : WINOGRAD_MIN_PIXELS);
   const sessionFor = (loss: LossSpec, height: number, width: number) => {
