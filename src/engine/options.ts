@@ -8,8 +8,9 @@
  * block4_conv2, style weight 100 over block1..5_conv1, TV 1e-3, average pooling, content init.
  * The engine balances the style term per pair (stylize.ts, photoStyleDistanceAt): style weight
  * 100 means the reference's balance for chicago + udnie, and the same balance for any other pair.
- * `iterations` is the total over the automatic coarse-to-fine schedule (see schedule.ts); its
- * default is sized so a 512 px job fits in about 90 s on a 2-core machine with the wasm backend.
+ * `iterations` is the total over the automatic coarse-to-fine schedule (see schedule.ts), in
+ * objective evaluations; its default (120) makes a 512 px job take 1-1.5 minutes on a 2-core
+ * machine with the onnx backend (58 s for a 3:2 photo, 77-87 s for a square one, measured).
  */
 import { z } from 'zod';
 import { shown } from './errors.js';
@@ -70,7 +71,7 @@ export const OPTION_SPECS: { readonly [K in ScalarKey]: OptionSpec } = {
     min: 1,
     max: MAX_ITERATIONS,
     default: DEFAULT_ITERATIONS,
-    help: 'Optimisation steps over all scales; more refines detail but takes longer (40 ≈ 70 s at 512 px on 2 cores).',
+    help: 'Steps over all scales: more refine detail but take longer (120 ≈ 1–1.5 min at 512 px on 2 cores).',
   },
   contentWeight: { kind: 'number', min: 0, max: Number.MAX_VALUE, default: 5, help: 'How much the result must keep the photo’s shapes.' },
   styleWeight: {
