@@ -260,7 +260,9 @@ describe('a /stylize job', () => {
     await alice.submit(view, {
       content_image: fake.hostImage('statue_of_liberty.jpg'),
       style_image: fake.hostImage('chicago.jpg'),
-      size: '64',
+      // The job must still be running through the clicks below: at 64 px it took under a second
+      // on a fast machine and was done before the second submission reached the queue.
+      size: '256',
     });
     const message = await statusMessage();
     const uploadsBefore = fake.completedUploads('C0GENERAL').length;
