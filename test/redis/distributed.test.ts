@@ -156,7 +156,9 @@ describe('two workers', () => {
   });
 
   it('finish the job of a worker killed with -9 on the other one, and the user gets one picture', async () => {
-    const id = accepted(await queue.submit(tinyJob({ userId: 'eve' }, { size: 64, iterations: 16 })));
+    // Long enough to be still running when it is killed: at 64 px / 16 evaluations it sometimes
+    // finished first on a fast machine, and the survivor never had to take it over.
+    const id = accepted(await queue.submit(tinyJob({ userId: 'eve' }, { size: 128, iterations: 60 })));
     const { events, outcome } = follow(queue, id);
     await Promise.race([
       a.waitFor((l) => l.msg === 'job started' && l.jobId === id),
@@ -167,7 +169,7 @@ describe('two workers', () => {
     await stopWorker(victim, 'SIGKILL');
 
     const result = await outcome;
-    expectPicture(result, 64);
+    expectPicture(result, 128);
     expect(startedOn(survivor, id)).toBe(true);
     await sleep(1500);
     expect(events.filter((e) => e.type === 'settled')).toHaveLength(1);
