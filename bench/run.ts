@@ -89,6 +89,8 @@ const all = !flags.steps && !flags.job && !flags.quality && !opt.event_loop && !
 const list = (s: string) => s.split(',').map((v) => v.trim()).filter(Boolean);
 
 const content = image('chicago.jpg');
+/** The photo of the default job (--job, --rss). */
+const jobContent = String(opt.job_content);
 const style = image('udnie.jpg');
 const req = (options: StylizeRequest['options']): StylizeRequest => ({ content, styles: [{ bytes: style }], options });
 
@@ -148,7 +150,6 @@ async function defaultJob(engine: Engine, size: number, run: number): Promise<vo
   /** At the end of each scale: when the job said it would finish. */
   const predictions: { scale: number; at: number; finishAt: number }[] = [];
   const iterations = opt.job_iterations === undefined ? undefined : Number(opt.job_iterations);
-  const jobContent = String(opt.job_content);
   const result = await engine.stylize({ ...req({ size, iterations }), content: image(jobContent) }, {
     onProgress(e) {
       const now = performance.now();
@@ -320,12 +321,12 @@ ratios();
 if (all || flags.rss) {
   // A fresh process, so its peak RSS is the 1024 px job's alone.
   const [backend] = list(flags.backends);
-  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--job', '--job_size', '1024', '--job_repeat', '1', '--job_content', String(opt.job_content), '--backends', backend!, '--weights', flags.weights], {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--job', '--job_size', '1024', '--job_repeat', '1', '--job_content', jobContent, '--backends', backend!, '--weights', flags.weights], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const job = JSON.parse(out.trim().split('\n').find((l) => l.includes('"part":"job"'))!) as Record<string, unknown>;
-  emit({ part: 'rss-1024', backend, content: String(opt.job_content), totalMs: job.totalMs, childPeakRssMb: job.peakRssMb, targetMb: 4096 });
+  emit({ part: 'rss-1024', backend, content: jobContent, totalMs: job.totalMs, childPeakRssMb: job.peakRssMb, targetMb: 4096 });
 }
 
 if (all || opt.event_loop) {

@@ -7,8 +7,8 @@
  * (median of 6 evaluations per size, 2 threads, through the session process):
  *   direct (the symbolic session, < 160² px): 64×43 41.9 ms, 96×64 112, 128×85 165, 160×107 265:
  *     proportional to pixels, ~15 µs each, with no fixed part to speak of;
- *   Winograd (160² px to the arena's size, 520²): 200×133 395 ms, 256×170 519, 384×256 948, 512×341 1584: a fixed
- *     ~166 ms (its transforms and many small nodes) plus ~8.1 µs a pixel.
+ *   Winograd (160² px to the arena's size, 520²): 200×133 395 ms, 256×170 519, 384×256 948,
+ *     512×341 1584: a fixed ~166 ms (its transforms and many small nodes) plus ~8.1 µs a pixel.
  * So 512×341 costs 9.6× 128×85, where a single power law (fitted when both were direct) said
  * 14.8×, and a first job's ETA after its 128 px scale came out 31 % too long.
  * Inside jobs (the later half of each scale, five default jobs, canvases with their margins) the

@@ -3,10 +3,10 @@
  * onnxruntime-node, on its CPU provider (`onnx`) or CUDA (`onnx-cuda`).
  *
  * Objectives of up to the arena's size (a square 512 px picture on its canvas, 520² px) run on
- * sessions of symbolic size, one per loss and conv algorithm (size-policy.ts): direct below 160² px, Winograd from there. One session then
- * serves every aspect ratio: a bot's photos all differ in shape, and a Winograd session per shape
- * cost each new shape its build (in default jobs 2.3 s at 256×170 and 4.6-6.3 s at 512×341, with
- * the other sessions held) and ~1.2 GB while cached. Measured against a session per shape (same
+ * sessions of symbolic size, one per loss and conv algorithm (size-policy.ts): direct below 160²
+ * px, Winograd from there. One session then serves every aspect ratio: a bot's photos all differ
+ * in shape, and a Winograd session per shape cost each new shape its build (in default jobs 2.3 s
+ * at 256×170 and 4.6-6.3 s at 512×341, with the other sessions held) and ~1.2 GB while cached. Measured against a session per shape (same
  * process, interleaved, 8 step pairs; median ratio of symbolic to fixed, then mean ms):
  * 200×133 1.14 (292/285 ms), 256×170 1.04 (487/487), 341×512 0.97 (1906/2096), 512×341 1.04
  * (1822/2121); direct at 128×85, 85×128, 160×120: 1.01-1.02. Losses and gradients bit-identical.

@@ -23,7 +23,7 @@ export function convFromEnv(): ConvAlgorithm | undefined {
 export const WINOGRAD_MIN_PIXELS = 160 * 160;
 
 /** The largest square picture, in px a side, whose objective keeps onnxruntime's arena (and Winograd convs). */
-export const ARENA_MAX_SIDE = 512;
+const ARENA_MAX_SIDE = 512;
 
 /**
  * Largest objective (in pixels) whose session keeps onnxruntime's arena: a square picture of
