@@ -7,9 +7,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-export function forkModule(entry: URL, args: readonly string[] = []): ChildProcess {
+export function forkModule(entry: URL, args: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): ChildProcess {
   const execArgv = entry.pathname.endsWith('.ts') ? ['--import', tsxLoaderUrl()] : [];
-  return fork(fileURLToPath(entry), [...args], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return fork(fileURLToPath(entry), [...args], { execArgv, env, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 /** tsx's loader, found from this file, not the cwd. */
