@@ -140,7 +140,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
       const start = await evaluate(x0);
       const optimizer: Optimizer<Losses> =
         opts.optimizer === 'lbfgs'
-          ? createLbfgs(evaluate, x0, { bounds: BOUNDS, initial: start, precondition: dampChroma() })
+          ? createLbfgs(evaluate, x0, { bounds: BOUNDS, initial: start, precondition: dampChroma(), history: lbfgsHistory(x0.length) })
           : createAdam(evaluate, x0, { bounds: BOUNDS, learningRate: opts.learningRate });
       const view = (pixels: Float32Array) => {
         const picture = cropMargin(pixels, scale, margin);
@@ -429,6 +429,14 @@ interface ProgressReporter {
   step(index: number, iteration: number, losses: Losses, pixels: () => Float32Array): void;
   scaleEnd(index: number, losses: Losses, pixels: () => Float32Array): void;
 }
+
+/**
+ * L-BFGS keeps 20 curvature pairs (two Float32Arrays of the canvas each), fewer where that would
+ * hold more than HISTORY_MAX_BYTES: a 1024 px scale's 17 evaluations filled 16 pairs, 416 MB of a
+ * job whose peak RSS must stay within 4 GB. Up to 512 px nothing changes.
+ */
+const HISTORY_MAX_BYTES = 256 * 2 ** 20;
+export const lbfgsHistory = (values: number): number => Math.max(4, Math.min(20, Math.floor(HISTORY_MAX_BYTES / (8 * values))));
 
 /** Scoring the saved image (losses only, but an evaluation's forward pass and a PNG). */
 const FINAL_EVALUATIONS = 1;

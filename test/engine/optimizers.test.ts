@@ -3,6 +3,7 @@ import { createAdam } from '../../src/engine/optimizers/adam.js';
 import { createLbfgs } from '../../src/engine/optimizers/lbfgs.js';
 import { dampChroma } from '../../src/engine/chroma-steps.js';
 import type { Evaluation, Optimizer } from '../../src/engine/optimizers/types.js';
+import { lbfgsHistory } from '../../src/engine/stylize.js';
 
 /** The test objectives answer at once, so they can also be called directly. */
 type Objective<I> = (x: Float32Array) => Evaluation<I>;
@@ -100,6 +101,15 @@ describe('L-BFGS', () => {
     const unlimited = await createLbfgs(rosenbrock, new Float32Array([-1.2, 1, -1.2, 1]), { firstStep: 100 }).step();
     expect(unlimited.evaluations).toBeGreaterThan(3);
   });
+});
+
+it("keeps a 1024 px scale's curvature history within 256 MB, and 20 pairs up to 512 px", () => {
+  // Each pair is two Float32Arrays of the canvas (RGB): 26 MB at 1040². 20 of them were most of a
+  // 1024 px job's main-process memory, whose peak with the session process must stay within 4 GB.
+  const pairBytes = (w: number, h: number) => 2 * 4 * w * h * 3;
+  for (const [w, h] of [[1040, 1040], [1040, 700]]) expect(lbfgsHistory(w * h * 3) * pairBytes(w, h)).toBeLessThanOrEqual(256 * 2 ** 20);
+  expect(lbfgsHistory(1040 * 1040 * 3)).toBeGreaterThanOrEqual(8);
+  for (const [w, h] of [[132, 89], [520, 349], [520, 520]]) expect(lbfgsHistory(w * h * 3)).toBe(20);
 });
 
 describe('Adam', () => {

@@ -209,6 +209,8 @@ export function objectiveGraph(
   // Style: Σ w_l · mean((G − Gs)²), G = FFᵀ / (C·H·W), with F as [C, H·W] (NCHW needs no transpose).
   const styleTerms: string[] = [];
   const styleScale = b.input(STYLE_SCALE_INPUT, [1]);
+  /** Each style layer's ∂L/∂F, built where the backward pass needs it. */
+  const styleGrads: (() => string)[] = [];
   for (const { layer, weight } of loss.styleLayers) {
     const i = at.get(layer)!;
     const c = plan[i]!.cout;
@@ -220,8 +222,13 @@ export function objectiveGraph(
     const w = loss.styleWeight * weight;
     styleTerms.push(b.op('Mul', [b.op('ReduceSumSquare', [diff], { keepdims: 0 }), b.scalar(w / (c * c))]));
     if (gradient) {
-      const df = b.op('Mul', [b.op('Gemm', [diff, f], { alpha: { float: (4 * w) / (c * c) } }), b.op('Mul', [perN, styleScale])]);
-      grads[i]!.push(b.op('Reshape', [df, shapeOf(y)]));
+      // Scaled as [C, C] before the product, and built when the backward pass reaches the layer:
+      // a [C, H·W] product made early stays alive through the deeper layers' backward (block1's
+      // is 277 MB at 1040², and its scaled copy as much again).
+      styleGrads[i] = () => {
+        const scaledDiff = b.op('Mul', [diff, b.op('Mul', [perN, b.op('Mul', [styleScale, b.scalar((4 * w) / (c * c))])])]);
+        return b.op('Reshape', [b.op('MatMul', [scaledDiff, f]), shapeOf(y)]);
+      };
     }
   }
   const styleLoss = b.op('Mul', [styleTerms.length === 1 ? styleTerms[0]! : b.op('Sum', styleTerms), b.op('Squeeze', [styleScale])]);
@@ -244,6 +251,7 @@ export function objectiveGraph(
   for (let i = plan.length - 1; i >= 0; i--) {
     const p = plan[i]!;
     const parts = [...grads[i]!];
+    if (styleGrads[i]) parts.push(styleGrads[i]!());
     if (upstream !== undefined) parts.push(p.poolAfter ? poolBackward(b, upstream, outputs[i]!, loss.pooling, poolIndices[i], symbolic ? undefined : p) : upstream);
     const gy = parts.length === 1 ? parts[0]! : b.op('Sum', parts);
     const gz = b.op('Mul', [gy, b.op('Sign', [outputs[i]!])]);
