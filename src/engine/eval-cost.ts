@@ -12,10 +12,13 @@
  *
  * A scale's set-up is two parts: a fixed one (building the runtime's session for a new shape,
  * whatever the scale's size) and a few of its own evaluations (the targets' forward passes, the
- * start's score). The fixed part is the model's until that size has been set up once, then what
- * it measured there: a repeated job finds its sessions built. Counting it all in evaluations, as
- * once, took the 128 px scale's session build for 8 of its cheap evaluations and predicted 8 of
- * the 512 px scale's for its set-up: a first job's ETA 20 % too long.
+ * start's score). Counting it all in evaluations, as once, took the 128 px scale's session build
+ * for 8 of its cheap evaluations and predicted 8 of the 512 px scale's for its set-up: a first
+ * job's ETA 20 % too long. The fixed part is the model's until the session has been built, then
+ * what set-ups of that size measured with it built. Sizes may share a session (onnx: one of
+ * symbolic size serves 160² to 520² px), so a build is counted once, by the first scale that
+ * needs it: left out, the shared Winograd session's build (1.7 s, 6.5 s before huge pages) put a
+ * first job's ETA after its 128 px scale 13-24 % short.
  */
 import type { CostModel } from './runtime/types.js';
 
@@ -33,8 +36,10 @@ const LEARNING_RATE = 0.5;
 export class EvaluationCosts {
   /** ms per evaluation measured / prior, by pixels: the learnt correction of the prior's shape. */
   readonly #ratio = new Map<number, number>();
-  /** The fixed part of set-ups measured, in ms, by pixels. */
+  /** The fixed part of set-ups measured with their session built, in ms, by pixels. */
   readonly #setupFixedMs = new Map<number, number>();
+  /** The sessions set-ups have built so far. */
+  readonly #built = new Set<string>();
 
   constructor(private readonly model: CostModel = GENERIC_COSTS) {}
 
@@ -44,20 +49,42 @@ export class EvaluationCosts {
   }
 
   /**
-   * ms that setting a scale of this many pixels up will take, given the ms one unit of
-   * `evaluation` takes now.
+   * ms that setting up scales of these sizes, one after another, will take, given the ms one unit
+   * of `evaluation` takes now: a session they share is built by the first of them.
    */
+  setupsMs(sizes: readonly number[], msPerUnit: number): number {
+    const built = new Set(this.#built);
+    let ms = 0;
+    for (const pixels of sizes) {
+      const session = this.#sessionOf(pixels);
+      const measured = built.has(session) ? this.#setupFixedMs.get(pixels) : undefined;
+      // The model's set-up is in its own units, which the learnt correction turns into ours.
+      ms += measured ?? this.model.setup(pixels, built.has(session)) * this.#correction(pixels) * msPerUnit;
+      ms += SETUP_EVALUATIONS * this.evaluation(pixels) * msPerUnit;
+      built.add(session);
+    }
+    return ms;
+  }
+
+  /** ms that setting a scale of this many pixels up will take next (see setupsMs). */
   setupMs(pixels: number, msPerUnit: number): number {
-    // The model's set-up is in its own units, which the learnt correction turns into ours.
-    const fixed = this.#setupFixedMs.get(pixels) ?? this.model.setup(pixels) * this.#correction(pixels) * msPerUnit;
-    return fixed + SETUP_EVALUATIONS * this.evaluation(pixels) * msPerUnit;
+    return this.setupsMs([pixels], msPerUnit);
   }
 
   /** A scale's measured figures: ms per evaluation, and ms its set-up took (when known). */
   record(pixels: number, msPerEvaluation: number, setupMs?: number): void {
     if (!(msPerEvaluation > 0)) return;
     smooth(this.#ratio, pixels, msPerEvaluation / this.model.evaluation(pixels));
-    if (setupMs !== undefined && setupMs >= 0) smooth(this.#setupFixedMs, pixels, Math.max(0, setupMs - SETUP_EVALUATIONS * msPerEvaluation));
+    const session = this.#sessionOf(pixels);
+    // A set-up that built its session says nothing of the next one's, which finds it built.
+    if (setupMs !== undefined && setupMs >= 0 && this.#built.has(session)) {
+      smooth(this.#setupFixedMs, pixels, Math.max(0, setupMs - SETUP_EVALUATIONS * msPerEvaluation));
+    }
+    this.#built.add(session);
+  }
+
+  #sessionOf(pixels: number): string {
+    return this.model.session?.(pixels) ?? `${pixels}`;
   }
 
   /** The learnt ratio at these pixels: interpolated in log pixels between the nearest known sizes. */

@@ -484,11 +484,9 @@ function createProgressReporter(plan: readonly PlannedScale[], started: number, 
     if (msPerEvaluation !== undefined) {
       const msPerUnit = msPerEvaluation / costs.evaluation(pixelsOf(scale));
       let units = (scale.iterations - iteration) * costs.evaluation(pixelsOf(scale));
-      let setUpsMs = 0;
-      for (const s of plan.slice(index + 1)) {
-        units += s.iterations * costs.evaluation(pixelsOf(s));
-        setUpsMs += costs.setupMs(pixelsOf(s), msPerUnit);
-      }
+      const rest = plan.slice(index + 1);
+      for (const s of rest) units += s.iterations * costs.evaluation(pixelsOf(s));
+      const setUpsMs = costs.setupsMs(rest.map(pixelsOf), msPerUnit);
       units += FINAL_EVALUATIONS * costs.evaluation(pixelsOf(plan[plan.length - 1]!));
       // Time already spent on the step under way counts against what is left.
       etaMs = Math.max(0, Math.round(units * msPerUnit + setUpsMs - (now - current.at)));

@@ -58,8 +58,13 @@ export interface ScaleObjective {
 export interface CostModel {
   /** One objective evaluation at this many pixels. */
   evaluation(pixels: number): number;
-  /** Setting a scale of this many pixels up beyond its own evaluations (building a session), in the same unit. */
-  setup(pixels: number): number;
+  /**
+   * Setting a scale of this many pixels up beyond its own evaluations, in the same unit: building
+   * its session (and the first runs that size its memory) where `built` says that has not happened.
+   */
+  setup(pixels: number, built: boolean): number;
+  /** The session that computes this size, where sizes share one (its build is paid once per engine); default: each size its own. */
+  session?(pixels: number): string;
 }
 
 export interface Runtime {
