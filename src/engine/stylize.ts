@@ -435,7 +435,7 @@ interface ProgressReporter {
  * hold more than HISTORY_MAX_BYTES: a 1024 px scale's 17 evaluations filled 16 pairs, 416 MB of a
  * job whose peak RSS must stay within 4 GB. Up to 512 px nothing changes.
  */
-const HISTORY_MAX_BYTES = 256 * 2 ** 20;
+const HISTORY_MAX_BYTES = 128 * 2 ** 20;
 export const lbfgsHistory = (values: number): number => Math.max(4, Math.min(20, Math.floor(HISTORY_MAX_BYTES / (8 * values))));
 
 /** Scoring the saved image (losses only, but an evaluation's forward pass and a PNG). */

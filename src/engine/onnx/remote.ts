@@ -11,7 +11,7 @@ import type { Losses } from '../types.js';
 import type { LossSpec, Runtime, ScaleImages, ScaleObjective } from '../runtime/types.js';
 import { cudaRefusal } from './cuda.js';
 import { onnxCostModel } from './cost-model.js';
-import { withHugePageMalloc } from './huge-pages.js';
+import { withSessionMallocTunables } from './malloc-tunables.js';
 import type { OnnxProvider, OnnxRuntimeOptions } from './runtime.js';
 
 export type SessionRequest =
@@ -32,7 +32,7 @@ const asError = (e: { code: string; message: string }) => new StylizeError(e.cod
 
 function spawn(init: { provider: OnnxProvider; options: OnnxRuntimeOptions }): ChildProcess {
   const entry = new URL(import.meta.url.endsWith('.ts') ? './session-process.ts' : './session-process.js', import.meta.url);
-  return forkModule(entry, [JSON.stringify(init)], withHugePageMalloc(process.env));
+  return forkModule(entry, [JSON.stringify(init)], withSessionMallocTunables(process.env));
 }
 
 function exitReason(code: number | null, signal: NodeJS.Signals | null): string {
