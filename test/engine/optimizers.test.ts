@@ -98,18 +98,30 @@ describe('L-BFGS', () => {
     const opt = createLbfgs(rosenbrock, new Float32Array([-1.2, 1, -1.2, 1]), { firstStep: 100 });
     const first = await opt.step(3);
     expect(first.evaluations).toBe(3); // the start's evaluation and two trials
-    const unlimited = await createLbfgs(rosenbrock, new Float32Array([-1.2, 1, -1.2, 1]), { firstStep: 100 }).step();
+    const unlimited = await createLbfgs(rosenbrock, new Float32Array([-1.2, 1, -1.2, 1]), {
+      firstStep: 100,
+    }).step();
     expect(unlimited.evaluations).toBeGreaterThan(3);
   });
 });
 
 it("keeps a 1024 px scale's curvature history within 128 MB, and 20 pairs up to 512 px", () => {
-  // Each pair is two Float32Arrays of the canvas (RGB): 26 MB at 1040². 16 of them (all a 17-step scale makes) were most of a
-  // 1024 px job's main-process memory, whose peak with the session process must stay within 4 GB.
+  // Each pair is two Float32Arrays of the canvas (RGB): 26 MB at 1040². The 16 pairs a 17-step
+  // scale made were most of a 1024 px job's engine-process memory, whose peak with the session
+  // process must stay within 4 GB.
   const pairBytes = (w: number, h: number) => 2 * 4 * w * h * 3;
-  for (const [w, h] of [[1040, 1040], [1040, 700]] as const) expect(lbfgsHistory(w * h * 3) * pairBytes(w, h)).toBeLessThanOrEqual(128 * 2 ** 20);
+  for (const [w, h] of [
+    [1040, 1040],
+    [1040, 700],
+  ] as const)
+    expect(lbfgsHistory(w * h * 3) * pairBytes(w, h)).toBeLessThanOrEqual(128 * 2 ** 20);
   expect(lbfgsHistory(1040 * 1040 * 3)).toBeGreaterThanOrEqual(4);
-  for (const [w, h] of [[132, 89], [520, 349], [520, 520]] as const) expect(lbfgsHistory(w * h * 3)).toBe(20);
+  for (const [w, h] of [
+    [132, 89],
+    [520, 349],
+    [520, 520],
+  ] as const)
+    expect(lbfgsHistory(w * h * 3)).toBe(20);
 });
 
 describe('Adam', () => {

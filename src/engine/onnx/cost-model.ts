@@ -39,7 +39,8 @@ export function onnxCostModel(opts: Pick<OnnxRuntimeOptions, 'conv' | 'symbolicU
   const shared = (pixels: number) => servedBySymbolic(pixels, opts.symbolicUpTo);
   return {
     evaluation(pixels) {
-      if (convAlgorithmFor(pixels, chosen) === 'winograd') return WINOGRAD_FIXED_MS + WINOGRAD_MS_PER_PIXEL * pixels;
+      if (convAlgorithmFor(pixels, chosen) === 'winograd')
+        return WINOGRAD_FIXED_MS + WINOGRAD_MS_PER_PIXEL * pixels;
       return (pixels > ARENA_MAX_PIXELS ? LARGE_DIRECT_MS_PER_PIXEL : DIRECT_MS_PER_PIXEL) * pixels;
     },
     setup(pixels, built) {
