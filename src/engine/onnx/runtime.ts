@@ -107,12 +107,12 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
    * So they are on up to that size and off above it, where memory (1024 px: ≤ 4 GB) matters more.
    */
   const arenaUpTo = ARENA_MAX_PIXELS;
+  const noArena: Ort.InferenceSession.SessionOptions = { ...sessionOptions, enableCpuMemArena: false, enableMemPattern: false };
   /**
-   * Above it the NCHWc layout ('all' optimisations) is left out too: it keeps each large
+   * Objectives above it also leave out the NCHWc layout ('all' optimisations): it keeps each large
    * activation twice while reordering. One 1040² objective run (huge pages, one process): peak
    * RSS 3.74 GB and 5.9 s with it, 3.17 GB and 6.6 s without.
    */
-  const noArena: Ort.InferenceSession.SessionOptions = { ...sessionOptions, enableCpuMemArena: false, enableMemPattern: false };
   const optionsFor = (pixels: number): Ort.InferenceSession.SessionOptions =>
     pixels <= arenaUpTo ? sessionOptions : { ...noArena, graphOptimizationLevel: 'extended' };
   const raw = await readVggWeights(opts.weights);

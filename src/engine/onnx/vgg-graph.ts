@@ -222,9 +222,10 @@ export function objectiveGraph(
     const w = loss.styleWeight * weight;
     styleTerms.push(b.op('Mul', [b.op('ReduceSumSquare', [diff], { keepdims: 0 }), b.scalar(w / (c * c))]));
     if (gradient) {
-      // Scaled as [C, C] before the product, and built when the backward pass reaches the layer:
-      // a [C, H·W] product made early stays alive through the deeper layers' backward (block1's
-      // is 277 MB at 1040², and its scaled copy as much again).
+      // Scaled as [C, C] before the product, not as [C, H·W] after it (block1's is 277 MB at 1040²),
+      // and built when the backward pass reaches the layer, so it need not live through the deeper
+      // layers' backward. One 1040² run: 0.6 s less; peak RSS 3.78 → 3.74 GB only (onnxruntime
+      // had mostly ordered it late already).
       styleGrads[i] = () => {
         const scaledDiff = b.op('Mul', [diff, b.op('Mul', [perN, b.op('Mul', [styleScale, b.scalar((4 * w) / (c * c))])])]);
         return b.op('Reshape', [b.op('MatMul', [scaledDiff, f]), shapeOf(y)]);
