@@ -4,11 +4,12 @@
  * what a job stopped at once (cancelled past its grace, over its time limit, a shutdown) used to do
  * to the bot. If either test here brought that back, the test process itself would die.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startRuntime } from '../../src/engine/runtime/index.js';
 import { spawnModuleWorker } from '../../src/util/module-worker.js';
 import { refusal, sessionProcesses, until, WEIGHTS } from '../support/fixtures.js';
-import { stepping } from '../support/onnx-step.js';
+import { preparedStep, stepping } from '../support/onnx-step.js';
 
 describe.runIf(process.platform === 'linux')('stopping the onnx runtime mid-step', () => {
   it('refuses the step in flight with a sentence, and its process is gone at once', async () => {
@@ -32,5 +33,27 @@ describe.runIf(process.platform === 'linux')('stopping the onnx runtime mid-step
     await thread.terminate();
     // It notices its parent is gone when the step it is in returns (well under a second here).
     await until('the session process to go', () => sessionProcesses().length === 0, 20_000);
+  });
+
+  it('says the process was killed (most likely out of memory) when a message meets its dead pipe before Node has seen it exit', async () => {
+    const runtime = await startRuntime('onnx', { weights: WEIGHTS, threads: 2 });
+    try {
+      const { objective, step } = await preparedStep(runtime);
+      await step();
+      const [session] = sessionProcesses();
+      process.kill(session!.pid, 'SIGKILL');
+      // Busy-waiting keeps the event loop from reaping it. Once its last thread is gone the kernel
+      // has closed its end of the pipe, so the small message that follows fails there at once
+      // ('error', EPIPE), well before 'exit' can say why the process died.
+      const gone = () => readFileSync(`/proc/${session!.pid}/stat`, 'utf8').split(') ')[1]![0] === 'Z' && readdirSync(`/proc/${session!.pid}/task`).length <= 1;
+      const deadline = performance.now() + 10_000;
+      while (!gone() && performance.now() < deadline);
+      expect(gone()).toBe(true);
+      objective.dispose();
+      const next = step();
+      expect(await refusal(next)).toEqual({ code: 'internal', message: expect.stringMatching(/killed \(SIGKILL\).*out of memory/) });
+    } finally {
+      runtime.dispose();
+    }
   });
 });

@@ -3,7 +3,7 @@
  * running the real engine on tiny pictures, and chat-side queues talking to them through the port.
  * Each part uses its own key prefix, so one Redis serves them all without mixing their jobs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,17 @@ const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
   redis = await startRedis();
+});
+// A failure here is a race between processes: what each worker said last is how to find it.
+afterEach(({ task }) => {
+  if (task.result?.state !== 'fail') return;
+  for (const [i, w] of workers.entries()) {
+    const said = w.lines.slice(-15).map(({ time, msg, jobId, stalled }) => ({ time, msg, jobId, stalled }));
+    console.error(
+      `worker ${i} (pid ${w.child.pid}, ${w.child.exitCode ?? w.child.signalCode ?? 'running'}):`,
+      JSON.stringify(said),
+    );
+  }
 });
 afterAll(async () => {
   await Promise.allSettled(queues.map((q) => q.shutdown()));

@@ -1,5 +1,5 @@
 import { DEFAULT_OPTIONS } from '../../src/engine/defaults.js';
-import type { Runtime } from '../../src/engine/runtime/types.js';
+import type { Runtime, ScaleObjective } from '../../src/engine/runtime/types.js';
 import { lossSpec } from '../../src/engine/stylize.js';
 
 const W = 256;
@@ -7,11 +7,17 @@ const H = 170;
 const picture = (seed: number) => ({ width: W, height: H, data: Uint8Array.from({ length: W * H * 3 }, (_, i) => (i * seed) % 256) });
 const loss = lossSpec(DEFAULT_OPTIONS, W);
 
-/** Steps a default objective forever (until its runtime goes), calling `firstDone` after one step. */
-export async function stepping(runtime: Runtime, firstDone: () => void): Promise<never> {
+/** A default objective of a fixed picture, and a step that evaluates it once per call. */
+export async function preparedStep(runtime: Runtime): Promise<{ objective: ScaleObjective; step: () => Promise<unknown> }> {
   const objective = await runtime.prepare({ width: W, height: H, content: picture(37), styles: [{ image: picture(11), weight: 1 }] }, loss);
   const x = Float32Array.from(picture(37).data);
-  await objective.evaluate(x);
+  return { objective, step: () => objective.evaluate(x) };
+}
+
+/** Steps a default objective forever (until its runtime goes), calling `firstDone` after one step. */
+export async function stepping(runtime: Runtime, firstDone: () => void): Promise<never> {
+  const { step } = await preparedStep(runtime);
+  await step();
   firstDone();
-  for (;;) await objective.evaluate(x);
+  for (;;) await step();
 }

@@ -35,6 +35,9 @@ function spawn(init: { provider: OnnxProvider; options: OnnxRuntimeOptions }): C
   return forkModule(entry, [JSON.stringify(init)], withSessionMallocTunables(process.env));
 }
 
+/** How long a failed write waits for the process's exit to say why it died. */
+const EXIT_WAIT_MS = 2000;
+
 function exitReason(code: number | null, signal: NodeJS.Signals | null): string {
   // Nobody but the kernel's OOM killer sends SIGKILL to a process we still want.
   if (signal === 'SIGKILL') return 'it was killed (SIGKILL), most likely because it ran out of memory';
@@ -75,8 +78,14 @@ export async function startOnnxProcess(provider: OnnxProvider, options: OnnxRunt
     if (r.ok) p.resolve(r);
     else p.reject(asError(r.error));
   });
-  // 'error': the process could not be signalled or written to; 'exit': it is gone.
-  child.on('error', (e) => fail(dead ?? new StylizeError('internal', 'The onnx runtime stopped unexpectedly.', { cause: new RuntimeLostError(e.message, { cause: e }) })));
+  // 'error': the process could not be signalled or written to; 'exit': it is gone. A request that
+  // meets the pipe of a process the kernel just killed fails (EPIPE) before Node has seen it exit:
+  // wait for 'exit', which alone says why, so an out-of-memory kill is still told as such.
+  child.on('error', (e) => {
+    const lost = () => fail(dead ?? new StylizeError('internal', 'The onnx runtime stopped unexpectedly.', { cause: new RuntimeLostError(e.message, { cause: e }) }));
+    if (child.exitCode !== null || child.signalCode !== null) lost();
+    else setTimeout(lost, EXIT_WAIT_MS).unref();
+  });
   child.on('exit', (code, signal) => {
     const reason = exitReason(code, signal);
     fail(dead ?? new StylizeError('internal', `The onnx runtime stopped unexpectedly: ${reason}.`, { cause: new RuntimeLostError(reason) }));
