@@ -211,10 +211,12 @@ describe('two workers', () => {
   });
   it('on SIGTERM hand a job that does not finish in time back to the queue, and another worker takes it', async () => {
     const [other] = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
-    const leaving = await worker(prefix, 3, { SHUTDOWN_GRACE_S: '1' });
-    // The other worker is kept busy, so the new one takes the long job.
-    const busy = accepted(await queue.submit(tinyJob({ userId: 'gil' }, { size: 64, iterations: 1000 })));
+    // The other worker is kept busy before the new one starts, so the new one takes the long job
+    // (with both idle, either could take the first: the new one took it in one CI run).
+    // 128 px: still running, whatever the new worker's start-up takes (it is cancelled below).
+    const busy = accepted(await queue.submit(tinyJob({ userId: 'gil' }, { size: 128, iterations: 1000 })));
     await other!.waitFor((l) => l.msg === 'job started' && l.jobId === busy);
+    const leaving = await worker(prefix, 3, { SHUTDOWN_GRACE_S: '1' });
     const id = accepted(await queue.submit(tinyJob({ userId: 'hue' }, { size: 64, iterations: 1000 })));
     const { events, outcome } = follow(queue, id);
     await leaving.waitFor((l) => l.msg === 'job started' && l.jobId === id);

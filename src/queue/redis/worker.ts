@@ -221,8 +221,12 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Red
     name: id,
   });
   worker.on('error', (e) => log?.warn({ err: e.message }, 'worker: redis problem; retrying'));
+  // BullMQ puts a job that stalled too often back in the line too, marked to fail when taken.
   worker.on('stalled', (jobId) =>
-    log?.warn({ jobId }, 'a job stalled (its worker went silent); it runs again'),
+    log?.warn(
+      { jobId },
+      'a job stalled (its worker went silent); it runs again, or fails if it stalled before',
+    ),
   );
   // Whoever sees a job end frees its place in the limits; the chat side sweeps what is missed.
   const release = (jobId: string | undefined) => {
