@@ -3,9 +3,10 @@
  * each scored by the measures of issue 11 (test/engine/support/quality-measures.ts): luminance
  * correlation with the photo at 64 px, style loss as a fraction of the photo's, the border frame
  * (frameRatio, and frameLine beside lineInside, what lines 4-19 px in score), the roughness
- * (mean squared neighbour difference), the grain index beside the style's own, and the share of
- * foreign colours (chroma neither picture holds). One JSON line per pair on stdout;
- * the results and a contact sheet (photos down the left, styles along the top) go to --out.
+ * (mean squared neighbour difference), the grain index beside the style's own, the share of
+ * foreign colours (chroma neither picture holds) and the share of bare (untextured) tiles. One
+ * JSON line per pair on stdout; the results and a contact sheet (photos down the left, styles
+ * along the top) go to --out.
  *
  *   --size 256  --iterations <n> (engine default)  --strength <s>  --options '{"tvWeight":0.01}'
  *   --backend onnx  --out /work/scratch/quality/<name>  --pairs chicago:udnie,... (default all 9)
@@ -21,7 +22,7 @@ import { createEngine, type BackendChoice, type StylizeOptions } from '../src/en
 import { startRuntime } from '../src/engine/runtime/index.js';
 import { IMAGES_DIR, SHARED_DIR, WEIGHTS, image } from '../test/support/fixtures.js';
 import { decoded } from '../test/engine/support/picture-metrics.js';
-import { composition, foreignColours, frameLine, frameRatio, grainIndex, roughness, styleAtResultSize, styleFraction } from '../test/engine/support/quality-measures.js';
+import { bareShare, composition, foreignColours, frameLine, frameRatio, grainIndex, roughness, styleAtResultSize, styleFraction } from '../test/engine/support/quality-measures.js';
 
 /** Rows/columns from each side whose line score shows what the picture's own lines score. */
 const INSIDE_OFFSETS = Array.from({ length: 16 }, (_, i) => i + 4);
@@ -88,6 +89,7 @@ for (const [photoName, styleName] of pairs) {
     grain: +grainIndex(out).toFixed(3),
     styleGrain: +grainIndex(styleHere).toFixed(3),
     foreignColours: +foreignColours(out, photoHere, styleHere).toFixed(4),
+    bare: +bareShare(out).toFixed(3),
     losses: result.stats.finalLosses,
   };
   if (flags.reference) {

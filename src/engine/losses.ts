@@ -3,7 +3,8 @@
  *   content = w_c · mean((F − Fc)²) at the content layer,
  *   style   = w_s · Σ_layers weight · mean((G − Gs)²), G = FᵀF / (C·H·W),
  *   tv      = w_tv · 0.5 · (Σ dx² + Σ dy²).
- * With `photoStyleDistance` set, the style term is rescaled per scale (see runtime/types.ts).
+ * With `regionalStyle` set, a share of each layer's term compares each region's own Gram with Gs;
+ * with `photoStyleDistance` set, the style term is rescaled per scale (see runtime/types.ts).
  * Several styles are blended by averaging their target Grams with normalised weights, which is
  * what minimising the weighted sum of per-style losses amounts to up to a constant.
  */
@@ -21,6 +22,8 @@ export interface LossWeights {
   styleWeight: number;
   tvWeight: number;
   photoStyleDistance?: number;
+  regionalStyle?: number;
+  regionGrid?: number;
 }
 
 /** What the current image is compared with; one set per scale. */
@@ -62,10 +65,7 @@ export function computeTargets(
       }
     }
     // The photo's own style loss (before styleWeight), for the balance.
-    let photoDistance: tf.Tensor = tf.scalar(0);
-    for (const { layer, weight } of w.styleLayers) {
-      photoDistance = tf.add(photoDistance, tf.mul(weight, tf.mean(tf.squaredDifference(gram(photo.get(layer)!), grams[layer]!))));
-    }
+    const photoDistance = styleDistance(photo, new Map(Object.entries(grams)), w);
     return { content: contentFeatures, grams, photoDistance };
   });
   const grams = new Map(Object.entries(kept.grams));
@@ -87,15 +87,34 @@ export function lossVector(extractor: FeatureExtractor, rgb: tf.Tensor4D, target
   return tf.tidy(() => {
     const feats = extractor.extract(rgb);
     const content = tf.mul(w.contentWeight, tf.mean(tf.squaredDifference(feats.get(w.contentLayer)!, targets.content)));
-    let style: tf.Tensor = tf.scalar(0);
-    for (const { layer, weight } of w.styleLayers) {
-      const diff = tf.mean(tf.squaredDifference(gram(feats.get(layer)!), targets.grams.get(layer)!));
-      style = tf.add(style, tf.mul(weight, diff));
-    }
-    style = tf.mul(w.styleWeight * targets.styleScale, style);
+    const style = tf.mul(w.styleWeight * targets.styleScale, styleDistance(feats, targets.grams, w));
     const tv = tf.mul(w.tvWeight, totalVariation(rgb));
     return tf.stack([content, style, tv]) as tf.Tensor1D;
   });
+}
+
+/** Σ layers weight · mean((G − Gs)²), a share of it asked of each region when `regionalStyle` is set. */
+function styleDistance(feats: Map<string, tf.Tensor4D>, grams: Map<string, tf.Tensor2D>, w: LossWeights): tf.Tensor {
+  const regional = w.regionalStyle ?? 0;
+  const r = w.regionGrid ?? 2;
+  let style: tf.Tensor = tf.scalar(0);
+  for (const { layer, weight } of w.styleLayers) {
+    const f = feats.get(layer)!;
+    const target = grams.get(layer)!;
+    const distance = (region: tf.Tensor4D) => tf.mean(tf.squaredDifference(gram(region), target));
+    let d = tf.mul(1 - regional, distance(f));
+    // A region of a map one pixel high or wide may be empty: it counts for nothing.
+    if (regional > 0) for (const q of regionGrid(f, r)) if (q.size > 0) d = tf.add(d, tf.mul(regional / (r * r), distance(q)));
+    style = tf.add(style, tf.mul(weight, d));
+  }
+  return style;
+}
+
+/** An r×r grid of regions of NHWC features, as regionGrid in onnx/vgg-graph.ts cuts them. */
+function regionGrid(f: tf.Tensor4D, r: number): tf.Tensor4D[] {
+  const [, h, w] = f.shape;
+  const sizes = (n: number) => Array.from({ length: r }, (_, k) => Math.floor(((k + 1) * n) / r) - Math.floor((k * n) / r));
+  return tf.split(f, sizes(h), 1).flatMap((band) => tf.split(band, sizes(w), 2));
 }
 
 function toLosses(v: ArrayLike<number>): Losses {

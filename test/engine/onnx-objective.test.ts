@@ -69,6 +69,10 @@ const cases: [string, LossSpec, ScaleImages['styles']][] = [
     ],
   ],
   ['max pooling, two styles', { ...defaults, pooling: 'max' }, [{ image: picture(32, 26, 3), weight: 2 }, { image: picture(24, 34, 4), weight: 1 }]],
+  // At 23 px high, block5's map is one row: some of its regions are empty.
+  ['a share of the style asked of each quadrant (regionalStyle)', { ...defaults, regionalStyle: 0.5 }, [{ image: picture(32, 26, 3), weight: 1 }]],
+  ['a share of the style asked of each of 3×3 regions', { ...defaults, regionalStyle: 0.4, regionGrid: 3 }, [{ image: picture(32, 26, 3), weight: 1 }]],
+  ['regions and balance together', { ...defaults, regionalStyle: 0.5, photoStyleDistance: 3e4 }, [{ image: picture(32, 26, 3), weight: 1 }]],
   ['balanced style term (photoStyleDistance)', { ...defaults, photoStyleDistance: 3e4 }, [{ image: picture(32, 26, 3), weight: 1 }]],
 ];
 

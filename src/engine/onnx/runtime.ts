@@ -223,6 +223,13 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
       const run = async (pixels: Float32Array, fetch: string[]) => {
         return session.run({ ...feeds, [IMAGE_INPUT]: imageTensor(pixels, images.height, images.width) }, fetch);
       };
+      if (loss.regionalStyle && loss.photoStyleDistance !== undefined && loss.styleWeight > 0) {
+        // The balance under the loss's own definition: the photo's style loss with the regions'
+        // share, which only the graph computes (one forward pass).
+        feeds[STYLE_SCALE_INPUT] = new ort.Tensor('float32', Float32Array.of(1), [1]);
+        const own = Number((await run(Float32Array.from(images.content.data), [OUTPUTS.style]))[OUTPUTS.style]!.data[0]);
+        feeds[STYLE_SCALE_INPUT] = new ort.Tensor('float32', Float32Array.of(styleBalance(loss, own / loss.styleWeight)), [1]);
+      }
       const lossesOf = (out: Ort.InferenceSession.ReturnType) =>
         totalLosses(Number(out[OUTPUTS.content]!.data[0]), Number(out[OUTPUTS.style]!.data[0]), Number(out[OUTPUTS.tv]!.data[0]));
       return {
@@ -249,8 +256,8 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
 
 /** An objective session's cache key: what its graph depends on (photoStyleDistance is fed per scale, not built in). */
 function objectiveKey(loss: Omit<LossSpec, 'photoStyleDistance'>, height: number | 'symbolic', width: number | 'symbolic', conv: ConvAlgorithm): string {
-  const { contentLayer, styleLayers, contentWeight, styleWeight, tvWeight, pooling } = loss;
-  return JSON.stringify({ loss: { contentLayer, styleLayers: styleLayers.map(({ layer, weight }) => ({ layer, weight })), contentWeight, styleWeight, tvWeight, pooling }, height, width, conv });
+  const { contentLayer, styleLayers, contentWeight, styleWeight, tvWeight, pooling, regionalStyle, regionGrid } = loss;
+  return JSON.stringify({ loss: { contentLayer, styleLayers: styleLayers.map(({ layer, weight }) => ({ layer, weight })), contentWeight, styleWeight, tvWeight, pooling, regionalStyle, regionGrid }, height, width, conv });
 }
 
 type FeaturesLoss = Pick<LossSpec, 'contentLayer' | 'styleLayers' | 'pooling'>;

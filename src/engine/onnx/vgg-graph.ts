@@ -10,7 +10,8 @@
  *       ReLU        → × Sign(y) (y ≥ 0 after ReLU, so Sign is the 0/1 mask, 0 where y = 0 as in tfjs);
  *       avg pool    → nearest ×2 upsampling × ¼, zero-padded back over a dropped odd row/column;
  *       max pool    → the gradient scattered to the arg-max that MaxPool reports;
- *       Gram        → ∂/∂F of w·mean((FFᵀ/N − Gs)²) = 4w/(C²N) · (G − Gs) F, one Gemm;
+ *       Gram        → ∂/∂F of w·mean((FFᵀ/N − Gs)²) = 4w/(C²N) · (G − Gs) F, one Gemm; with
+ *                     regions, each region's own term the same way, concatenated back into place;
  *       content     → 2w/n · (F − Fc);
  *       TV          → differences of neighbours, padded back into place.
  *     The Caffe preprocessing (RGB→BGR, minus the mean) is folded in: the mean is subtracted in RGB
@@ -211,26 +212,44 @@ export function objectiveGraph(
   const styleScale = b.input(STYLE_SCALE_INPUT, [1]);
   /** Each style layer's ∂L/∂F, built where the backward pass needs it. */
   const styleGrads: (() => string)[] = [];
+  const regional = loss.regionalStyle ?? 0;
   for (const { layer, weight } of loss.styleLayers) {
     const i = at.get(layer)!;
     const c = plan[i]!.cout;
     const y = outputs[i]!;
-    const perN = perElement(y);
-    const f = b.op('Reshape', [y, b.int64([c, -1])]);
-    const g = b.op('Mul', [b.op('Gemm', [f, f], { transB: 1 }), perN]);
-    const diff = b.op('Sub', [g, b.input(gramInput(layer), [c, c])]);
+    const target = b.input(gramInput(layer), [c, c]);
     const w = loss.styleWeight * weight;
-    styleTerms.push(b.op('Mul', [b.op('ReduceSumSquare', [diff], { keepdims: 0 }), b.scalar(w / (c * c))]));
-    if (gradient) {
+    /** w·mean((G − Gs)²) over one region's features, and the builder of its ∂/∂(region). */
+    const gramTerm = (region: string, share: number, mayBeEmpty = false) => {
+      // A quadrant of a map one pixel high or wide is empty: it counts for nothing.
+      const count = mayBeEmpty ? b.op('ReduceProd', [b.op('Cast', [shapeOf(region)], { to: FLOAT })], { keepdims: 0 }) : undefined;
+      const perN = count ? b.op('Reciprocal', [b.op('Max', [count, b.scalar(1)])]) : perElement(region);
+      // [C, h·w]; Flatten, unlike Reshape to [C, -1], takes an empty quadrant too.
+      const f = b.op('Flatten', [region], { axis: 2 });
+      const diff = b.op('Sub', [b.op('Mul', [b.op('Gemm', [f, f], { transB: 1 }), perN]), target]);
+      const weighed = count ? b.op('Mul', [b.scalar((share * w) / (c * c)), b.op('Min', [count, b.scalar(1)])]) : b.scalar((share * w) / (c * c));
+      const term = b.op('Mul', [b.op('ReduceSumSquare', [diff], { keepdims: 0 }), weighed]);
       // Scaled as [C, C] before the product, not as [C, H·W] after it (block1's is 277 MB at 1040²),
       // and built when the backward pass reaches the layer, so it need not live through the deeper
       // layers' backward. One 1040² run: 0.6 s less; peak RSS 3.78 → 3.74 GB only (onnxruntime
       // had mostly ordered it late already).
-      styleGrads[i] = () => {
-        const scaledDiff = b.op('Mul', [diff, b.op('Mul', [perN, b.op('Mul', [styleScale, b.scalar((4 * w) / (c * c))])])]);
-        return b.op('Reshape', [b.op('MatMul', [scaledDiff, f]), shapeOf(y)]);
+      const grad = () => {
+        const scaledDiff = b.op('Mul', [diff, b.op('Mul', [perN, b.op('Mul', [styleScale, b.scalar((4 * share * w) / (c * c))])])]);
+        // allowzero: an empty quadrant's 0 is a size, not "copy this dimension".
+        return b.op('Reshape', [b.op('MatMul', [scaledDiff, f]), shapeOf(region)], mayBeEmpty ? { allowzero: 1 } : {});
       };
+      return { term, grad };
+    };
+    const whole = gramTerm(y, 1 - regional);
+    styleTerms.push(whole.term);
+    const parts = [whole.grad];
+    if (regional > 0) {
+      const r = loss.regionGrid ?? 2;
+      const terms = regionGrid(b, y, r).map((row) => row.map((q) => gramTerm(q, regional / (r * r), true)));
+      styleTerms.push(...terms.flat().map((t) => t.term));
+      parts.push(() => b.op('Concat', terms.map((row) => b.op('Concat', row.map((t) => t.grad()), { axis: 3 })), { axis: 2 }));
     }
+    if (gradient) styleGrads[i] = () => (parts.length === 1 ? parts[0]!() : b.op('Sum', parts.map((p) => p())));
   }
   const styleLoss = b.op('Mul', [styleTerms.length === 1 ? styleTerms[0]! : b.op('Sum', styleTerms), b.op('Squeeze', [styleScale])]);
 
@@ -293,6 +312,18 @@ const FLOAT = 1;
 const END = 2 ** 53;
 
 /** `v`[from:to] along `axis` (negative indices count from the end). */
+/** An r×r grid of regions of [1, C, H, W], by rows; region k along an axis of size n spans [⌊k·n/r⌋, ⌊(k+1)·n/r⌋). */
+function regionGrid(b: GraphBuilder, y: string, r: number): string[][] {
+  const cuts = (axis: number) => {
+    const n = b.op('Slice', [b.op('Shape', [y]), b.int64([axis]), b.int64([axis + 1])]);
+    return Array.from({ length: r + 1 }, (_, k) => (k === 0 ? b.int64([0]) : k === r ? b.int64([END]) : b.op('Div', [b.op('Mul', [n, b.int64([k])]), b.int64([r])])));
+  };
+  const split = (v: string, axis: number, at: string[]) => at.slice(0, -1).map((from, k) => b.op('Slice', [v, from, at[k + 1]!, b.int64([axis])]));
+  const rows = cuts(2);
+  const cols = cuts(3);
+  return split(y, 2, rows).map((band) => split(band, 3, cols));
+}
+
 function sliced(b: GraphBuilder, v: string, axis: number, from: number, to: number): string {
   return b.op('Slice', [v, b.int64([from]), b.int64([to]), b.int64([axis])]);
 }

@@ -23,6 +23,15 @@ export interface LossSpec {
    * reference definition, where a high-contrast style weighs several times more than a soft one.
    */
   photoStyleDistance?: number;
+  /**
+   * The share of each style layer's term asked of each region of a `regionGrid`² grid on its own
+   * (the rest of the picture as a whole): (1 − r)·mean((G − Gs)²) + r·mean over regions of
+   * mean((G_region − Gs)²), G_region from the region's own features. 0 (unset) = Gatys' one Gram
+   * of the whole picture. `photoStyleDistance` then balances the same mixed distance.
+   */
+  regionalStyle?: number;
+  /** Regions per side for `regionalStyle` (default 2). */
+  regionGrid?: number;
 }
 
 /**

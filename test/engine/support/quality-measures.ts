@@ -224,3 +224,40 @@ export function frameLine(img: RgbImage, photo?: RgbImage, offsets: readonly num
   };
   return { worst: Math.max(...Object.values(sides)), sides };
 }
+
+/** Tiles along the long side for `bareShare`. */
+export const BARE_TILES = 8;
+/** A tile is bare when its detail is below this share of the median tile's. */
+export const BARE_DETAIL = 0.3;
+
+/**
+ * Untextured patches (a stretch of sky the style never reached): the share of the picture's tiles
+ * (8 along the long side) whose detail — mean |Δ luminance| between neighbours — is below 0.3 of
+ * the median tile's. A picture with the style taken evenly has few; its photo's flat sky many.
+ */
+export function bareShare(img: RgbImage): number {
+  const { width: w, height: h } = img;
+  const y = toLuma(img);
+  const side = Math.max(w, h) / BARE_TILES;
+  const cols = Math.max(1, Math.round(w / side));
+  const rows = Math.max(1, Math.round(h / side));
+  const detail: number[] = [];
+  for (let tr = 0; tr < rows; tr++) {
+    for (let tc = 0; tc < cols; tc++) {
+      const [r0, r1] = [Math.floor((tr * h) / rows), Math.floor(((tr + 1) * h) / rows)];
+      const [c0, c1] = [Math.floor((tc * w) / cols), Math.floor(((tc + 1) * w) / cols)];
+      let sum = 0;
+      let n = 0;
+      for (let r = r0; r < r1 - 1; r++) {
+        for (let c = c0; c < c1 - 1; c++) {
+          const v = y[r * w + c]!;
+          sum += Math.abs(y[r * w + c + 1]! - v) + Math.abs(y[(r + 1) * w + c]! - v);
+          n += 2;
+        }
+      }
+      detail.push(sum / Math.max(n, 1));
+    }
+  }
+  const median = [...detail].sort((a, b) => a - b)[Math.floor(detail.length / 2)]!;
+  return detail.filter((d) => d < BARE_DETAIL * median).length / detail.length;
+}
