@@ -311,7 +311,6 @@ const FLOAT = 1;
 /** A Slice end past any size. */
 const END = 2 ** 53;
 
-/** `v`[from:to] along `axis` (negative indices count from the end). */
 /** An r×r grid of regions of [1, C, H, W], by rows; region k along an axis of size n spans [⌊k·n/r⌋, ⌊(k+1)·n/r⌋). */
 function regionGrid(b: GraphBuilder, y: string, r: number): string[][] {
   const cuts = (axis: number) => {
@@ -324,6 +323,7 @@ function regionGrid(b: GraphBuilder, y: string, r: number): string[][] {
   return split(y, 2, rows).map((band) => split(band, 3, cols));
 }
 
+/** `v`[from:to] along `axis` (negative indices count from the end). */
 function sliced(b: GraphBuilder, v: string, axis: number, from: number, to: number): string {
   return b.op('Slice', [v, b.int64([from]), b.int64([to]), b.int64([axis])]);
 }
