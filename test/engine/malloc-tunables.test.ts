@@ -10,7 +10,7 @@ import { DEFAULT_OPTIONS } from '../../src/engine/defaults.js';
 import { withSessionMallocTunables } from '../../src/engine/onnx/malloc-tunables.js';
 import { startRuntime } from '../../src/engine/runtime/index.js';
 import type { Runtime } from '../../src/engine/runtime/types.js';
-import { lossSpec } from '../../src/engine/stylize.js';
+import { lossSpec } from '../../src/engine/loss-spec.js';
 import { sessionProcesses, WEIGHTS } from '../support/fixtures.js';
 
 const OURS = 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1048576:glibc.malloc.arena_max=1';

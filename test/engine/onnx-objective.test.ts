@@ -12,7 +12,8 @@ import { setGradientMode } from '../../src/engine/ops.js';
 import { startRuntime } from '../../src/engine/runtime/index.js';
 import type { LossSpec, Runtime, ScaleImages } from '../../src/engine/runtime/types.js';
 import { mulberry32 } from '../../src/engine/stylize.js';
-import { DEFAULT_STYLE_LAYERS } from '../../src/engine/defaults.js';
+import { DEFAULT_OPTIONS, DEFAULT_STYLE_LAYERS } from '../../src/engine/defaults.js';
+import { lossSpec } from '../../src/engine/loss-spec.js';
 import { GraphBuilder } from '../../src/engine/onnx/graph-builder.js';
 import { startOnnxRuntime } from '../../src/engine/onnx/runtime.js';
 import { objectiveGraph, oihwKernel, type RawLayer } from '../../src/engine/onnx/vgg-graph.js';
@@ -146,10 +147,12 @@ describe('ONNX objective = tfjs autodiff (real weights, random images)', () => {
 });
 
 describe('one session of symbolic size = a session per shape', () => {
+  // What a default job asks at its 128 px scale: regions and balance included.
+  const jobLoss = lossSpec(DEFAULT_OPTIONS, 128);
   // The small scales of every job run on the symbolic one; the per-shape graph is the reference.
   it.each([
-    ['avg pooling', defaults],
-    ['max pooling', { ...defaults, pooling: 'max' } as LossSpec],
+    ['avg pooling', jobLoss],
+    ['max pooling', { ...jobLoss, pooling: 'max' } as LossSpec],
   ])('%s: the same losses and gradient at odd and even sizes', async (_, loss) => {
     const built: Record<'symbolic' | 'fixed', string[]> = { symbolic: [], fixed: [] };
     const [symbolic, fixed] = await Promise.all([
@@ -175,6 +178,20 @@ describe('one session of symbolic size = a session per shape', () => {
     }
   });
 
+  it("a default job's small scales (its regions and balance included) run on the session built at start", async () => {
+    const built: string[] = [];
+    const runtime = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, onObjectiveSession: (size) => built.push(size) });
+    try {
+      expect(built).toEqual(['symbolic/direct']);
+      expect(jobLoss.regionalStyle).toBeGreaterThan(0);
+      const objective = await runtime.prepare({ width: 132, height: 89, content: picture(132, 89, 6), styles: [{ image: picture(60, 50, 7), weight: 1 }] }, jobLoss);
+      objective.dispose();
+      expect(built).toEqual(['symbolic/direct']);
+    } finally {
+      runtime.dispose();
+    }
+  });
+
   it('Winograd convs: the same objective, and one session serves both orientations of a photo and a square one', async () => {
     // 130 columns: the last 4×4 tiles hang over and are cropped; 128 rows: they fit exactly.
     const built: Record<'symbolic' | 'fixed', string[]> = { symbolic: [], fixed: [] };
@@ -185,8 +202,8 @@ describe('one session of symbolic size = a session per shape', () => {
     try {
       const images = (width: number, height: number): ScaleImages => ({ width, height, content: picture(width, height, 3), styles: [{ image: picture(60, 50, 4), weight: 1 }] });
       const pixels = (width: number, height: number) => Float32Array.from(picture(width, height, 5).data, (v) => v + 0.25);
-      await expectSameObjective([symbolic, fixed], images(130, 128), defaults, pixels(130, 128), 1e-5, 1e-5);
-      const turned = await symbolic.prepare(images(128, 130), defaults);
+      await expectSameObjective([symbolic, fixed], images(130, 128), jobLoss, pixels(130, 128), 1e-5, 1e-5);
+      const turned = await symbolic.prepare(images(128, 130), jobLoss);
       try {
         const { grad, info } = await turned.evaluate(pixels(128, 130));
         expect(grad).toHaveLength(128 * 130 * 3);
@@ -196,7 +213,7 @@ describe('one session of symbolic size = a session per shape', () => {
       }
       // A square photo's 512 px scale, on its canvas with the margin (520×520), takes the same
       // session: no build of its own shape, no fall back to direct convs.
-      (await symbolic.prepare(images(520, 520), defaults)).dispose();
+      (await symbolic.prepare(images(520, 520), jobLoss)).dispose();
       expect(built.symbolic).toEqual(['symbolic/winograd']);
       expect(built.fixed).toEqual(['128x130/winograd']);
     } finally {

@@ -1,6 +1,6 @@
 import { DEFAULT_OPTIONS } from '../../src/engine/defaults.js';
 import type { Runtime, ScaleObjective } from '../../src/engine/runtime/types.js';
-import { lossSpec } from '../../src/engine/stylize.js';
+import { lossSpec } from '../../src/engine/loss-spec.js';
 
 const W = 256;
 const H = 170;

@@ -23,6 +23,7 @@ import { cudaRefusal } from './cuda.js';
 import { onnxCostModel } from './cost-model.js';
 import { ARENA_MAX_PIXELS, SYMBOLIC_MAX_PIXELS, WINOGRAD_MIN_PIXELS, convAlgorithmFor, convFromEnv, servedBySymbolic } from './size-policy.js';
 import { DEFAULT_OPTIONS } from '../options.js';
+import { lossSpec } from '../loss-spec.js';
 import type { BackendName } from '../types.js';
 import { readVggWeights } from '../weights/index.js';
 import { styleBalance, totalLosses, type LossSpec, type Runtime, type ScaleImages, type ScaleObjective } from '../runtime/types.js';
@@ -166,7 +167,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   // Built before the runtime says it is ready, so the first job's first scale starts at once. The
   // Winograd one is built by the first scale that needs it: onnxruntime builds a session on this
   // process's thread, so one built in the background would hold up the first job's first steps.
-  if (servedBySymbolic(1, symbolicUpTo)) await symbolicSession(DEFAULT_OPTIONS, convFor(1));
+  if (servedBySymbolic(1, symbolicUpTo)) await symbolicSession(lossSpec(DEFAULT_OPTIONS, 1), convFor(1));
 
   const imageTensor = (pixels: Float32Array | Uint8Array, h: number, w: number) =>
     new ort.Tensor('float32', pixels instanceof Float32Array ? pixels : Float32Array.from(pixels), [1, h, w, 3]);
