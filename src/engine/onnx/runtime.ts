@@ -172,7 +172,8 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   const imageTensor = (pixels: Float32Array | Uint8Array, h: number, w: number) =>
     new ort.Tensor('float32', pixels instanceof Float32Array ? pixels : Float32Array.from(pixels), [1, h, w, 3]);
 
-  async function targets(images: ScaleImages, loss: LossSpec): Promise<Record<string, Ort.Tensor>> {
+  /** The feeds of a scale's targets, and the photo's own style loss (one Gram per layer) for the balance. */
+  async function targets(images: ScaleImages, loss: LossSpec): Promise<{ feeds: Record<string, Ort.Tensor>; photoDistance: number }> {
     const session = await features.get(featuresKey(loss));
     const { content } = images;
     const contentOut = await session.run({ [IMAGE_INPUT]: imageTensor(content.data, content.height, content.width) });
@@ -206,8 +207,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
       for (let i = 0; i < g.length; i++) sum += (k * raw[i]! - g[i]!) ** 2;
       photoDistance += loss.styleLayers.find((l) => l.layer === layer)!.weight * (sum / g.length);
     }
-    feeds[STYLE_SCALE_INPUT] = new ort.Tensor('float32', Float32Array.of(styleBalance(loss, photoDistance)), [1]);
-    return feeds;
+    return { feeds, photoDistance };
   }
 
   return {
@@ -217,19 +217,22 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
     threads,
     ...(provider === 'cpu' ? { costModel: onnxCostModel(opts) } : {}),
     async prepare(images, loss): Promise<ScaleObjective> {
-      const [feeds, session] = await Promise.all([
+      const [{ feeds, photoDistance }, session] = await Promise.all([
         targets(images, loss),
         sessionFor(loss, images.height, images.width),
       ]);
       const run = async (pixels: Float32Array, fetch: string[]) => {
         return session.run({ ...feeds, [IMAGE_INPUT]: imageTensor(pixels, images.height, images.width) }, fetch);
       };
+      const setStyleScale = (k: number) => (feeds[STYLE_SCALE_INPUT] = new ort.Tensor('float32', Float32Array.of(k), [1]));
       if (loss.regionalStyle && loss.photoStyleDistance !== undefined && loss.styleWeight > 0) {
         // The balance under the loss's own definition: the photo's style loss with the regions'
-        // share, which only the graph computes (one forward pass).
-        feeds[STYLE_SCALE_INPUT] = new ort.Tensor('float32', Float32Array.of(1), [1]);
+        // share, which only the graph computes (one forward pass, unscaled).
+        setStyleScale(1);
         const own = Number((await run(Float32Array.from(images.content.data), [OUTPUTS.style]))[OUTPUTS.style]!.data[0]);
-        feeds[STYLE_SCALE_INPUT] = new ort.Tensor('float32', Float32Array.of(styleBalance(loss, own / loss.styleWeight)), [1]);
+        setStyleScale(styleBalance(loss, own / loss.styleWeight));
+      } else {
+        setStyleScale(styleBalance(loss, photoDistance));
       }
       const lossesOf = (out: Ort.InferenceSession.ReturnType) =>
         totalLosses(Number(out[OUTPUTS.content]!.data[0]), Number(out[OUTPUTS.style]!.data[0]), Number(out[OUTPUTS.tv]!.data[0]));

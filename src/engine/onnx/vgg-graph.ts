@@ -221,10 +221,10 @@ export function objectiveGraph(
     const w = loss.styleWeight * weight;
     /** w·mean((G − Gs)²) over one region's features, and the builder of its ∂/∂(region). */
     const gramTerm = (region: string, share: number, mayBeEmpty = false) => {
-      // A quadrant of a map one pixel high or wide is empty: it counts for nothing.
+      // A region of a map one pixel high or wide may be empty: it counts for nothing.
       const count = mayBeEmpty ? b.op('ReduceProd', [b.op('Cast', [shapeOf(region)], { to: FLOAT })], { keepdims: 0 }) : undefined;
       const perN = count ? b.op('Reciprocal', [b.op('Max', [count, b.scalar(1)])]) : perElement(region);
-      // [C, h·w]; Flatten, unlike Reshape to [C, -1], takes an empty quadrant too.
+      // [C, h·w]; Flatten, unlike Reshape to [C, -1], takes an empty region too.
       const f = b.op('Flatten', [region], { axis: 2 });
       const diff = b.op('Sub', [b.op('Mul', [b.op('Gemm', [f, f], { transB: 1 }), perN]), target]);
       const weighed = count ? b.op('Mul', [b.scalar((share * w) / (c * c)), b.op('Min', [count, b.scalar(1)])]) : b.scalar((share * w) / (c * c));
@@ -235,7 +235,7 @@ export function objectiveGraph(
       // had mostly ordered it late already).
       const grad = () => {
         const scaledDiff = b.op('Mul', [diff, b.op('Mul', [perN, b.op('Mul', [styleScale, b.scalar((4 * share * w) / (c * c))])])]);
-        // allowzero: an empty quadrant's 0 is a size, not "copy this dimension".
+        // allowzero: an empty region's 0 is a size, not "copy this dimension".
         return b.op('Reshape', [b.op('MatMul', [scaledDiff, f]), shapeOf(region)], mayBeEmpty ? { allowzero: 1 } : {});
       };
       return { term, grad };
