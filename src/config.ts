@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_LIMITS, DEFAULT_MAX_SIZE } from './engine/options.js';
 import { BACKEND_CHOICES } from './engine/types.js';
 import { scrub } from './log.js';
+import { redactUrl } from './util/redact.js';
 
 /** A configuration value that stops start-up; `message` is one line a person can act on. */
 export class ConfigError extends Error {
@@ -104,7 +105,8 @@ export function refusedCredential(name: keyof Env, platform: string, reason: str
 
 function describe(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const name = String(issue.path[0] ?? 'configuration');
-  const raw = env[name];
+  // A URL is shown without its credentials (REDIS_URL=redis://user:password@host).
+  const raw = env[name] === undefined ? undefined : redactUrl(env[name]);
   // A token pasted into the wrong variable must not be printed either: anything the log would
   // redact (a set secret's value, or a token's shape) is hidden, and the whole line is scrubbed.
   const secrets = SECRET_VARIABLES.map((n) => env[n]).filter((v): v is string => v !== undefined && v !== '');

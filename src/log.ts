@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { redactUrlsIn } from './util/redact.js';
 
 export type { Logger };
 
@@ -32,7 +33,8 @@ const SECRET_PATTERNS: RegExp[] = [
 
 /** Removes anything shaped like a secret from free text (error messages, URLs). */
 export function scrub(text: string, secrets: readonly string[] = []): string {
-  let out = text;
+  // URLs first: a signed URL's query or userinfo is a secret the patterns below do not know.
+  let out = redactUrlsIn(text);
   for (const secret of secrets) if (secret.length >= 8) out = out.split(secret).join('[redacted]');
   for (const pattern of SECRET_PATTERNS) {
     out = out.replace(pattern, (_m, prefix?: string) => (typeof prefix === 'string' ? `${prefix}[redacted]` : '[redacted]'));

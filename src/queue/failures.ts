@@ -85,14 +85,30 @@ export const stoppedAtShutdown = (): JobFailure => ({
   message: 'The bot is restarting and had to stop your picture before it finished; please send it again in a minute.',
 });
 
-/** What the engine (or the runtime under it) threw, as the user should hear it. */
+/**
+ * Engine errors only the operator can fix (weights, backend). Their sentences name files, URLs
+ * and settings, which are the operator's business and may hold credentials: users read
+ * operatorError's sentence, the operator's log reads the engine's.
+ */
+const OPERATOR_CODES = new Set(['weights-missing', 'weights-corrupt', 'backend-unavailable']);
+
+/** The bot is set up wrongly; the log has the detail (`code` is the engine's). */
+export const operatorError = (code?: string): JobFailure => ({
+  kind: 'engine',
+  message: 'The bot cannot paint right now; its operator has been told.',
+  ...(code === undefined ? {} : { code }),
+});
+
+/**
+ * What the engine (or the runtime under it) threw, as the user should hear it: only a sentence
+ * about the user's own input is passed on as the engine wrote it; every other error gets a fixed
+ * sentence, so nothing of the operator's set-up can reach a channel.
+ */
 export function failureFromError(error: WireError): JobFailure {
   if (error.code !== undefined && BAD_INPUT_CODES.has(error.code)) {
     return { kind: 'bad-input', message: error.message, code: error.code };
   }
-  if (error.name === 'StylizeError' && error.code !== 'internal') {
-    return { kind: 'engine', message: error.message, code: error.code };
-  }
+  if (error.name === 'StylizeError' && error.code !== undefined && OPERATOR_CODES.has(error.code)) return operatorError(error.code);
   if (error.code === 'ERR_WORKER_OUT_OF_MEMORY' || OUT_OF_MEMORY.test(error.message)) return outOfMemory();
   return internalError(error.code);
 }

@@ -31,11 +31,17 @@ export interface EngineWorkerOptions {
   entry?: URL;
 }
 
-/** The worker could not start the engine; `failure` says why, for the job that was waiting. */
+/**
+ * The worker could not start the engine; `failure` says why, for the job that was waiting, and
+ * the message is the engine's own sentence (for the operator) when it gave one.
+ */
 export class WorkerInitError extends Error {
   override name = 'WorkerInitError';
-  constructor(readonly failure: JobFailure) {
-    super(failure.message);
+  constructor(
+    readonly failure: JobFailure,
+    detail?: string,
+  ) {
+    super(detail ?? failure.message);
   }
 }
 
@@ -164,7 +170,7 @@ export class EngineWorker {
     const worker = spawnWorker(init, resourceLimits, entry);
     this.#worker = worker;
     let lastError: Error | undefined;
-    let initFailed: JobFailure | undefined;
+    let initFailed: { failure: JobFailure; detail: string } | undefined;
     let settleReady!: { resolve: (info: EngineInfo) => void; reject: (e: WorkerInitError) => void };
     let readySettled = false;
     this.#ready = new Promise<EngineInfo>((resolve, reject) => {
@@ -181,7 +187,7 @@ export class EngineWorker {
           settleReady.resolve({ backend: message.backend, threads: message.threads });
           break;
         case 'init-failed':
-          initFailed = failureFromError(message.error);
+          initFailed = { failure: failureFromError(message.error), detail: message.error.message };
           logger?.error({ err: message.error }, 'engine worker could not start the engine');
           void worker.terminate();
           break;
@@ -226,8 +232,8 @@ export class EngineWorker {
         this.#ready = undefined;
       }
       const oom = (lastError as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
-      const failure = initFailed ?? (oom ? outOfMemory() : workerCrash());
-      if (!readySettled) settleReady.reject(new WorkerInitError(failure));
+      const failure = initFailed?.failure ?? (oom ? outOfMemory() : workerCrash());
+      if (!readySettled) settleReady.reject(new WorkerInitError(failure, initFailed?.detail));
       const current = this.#current?.worker === worker ? this.#current : undefined;
       if (current) {
         current.finish(current.cancelRequested ? { status: 'cancelled' } : { status: 'failed', failure });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { redactUrl, redactUrlsIn } from '../../util/redact.js';
 import { formatBytes } from '../../util/units.js';
 import { StylizeError } from '../errors.js';
 
@@ -51,17 +52,18 @@ export async function downloadWeights(dest: string, opts: DownloadOptions = {}):
   await mkdir(path.dirname(dest), { recursive: true });
   const temp = `${dest}.${process.pid}.${Date.now()}.part`;
   const fix = 'Check the network (or proxy) and download them again.';
+  const from = redactUrl(url);
   try {
     let res: Response;
     try {
       res = await fetchImpl(url, { signal: opts.signal });
     } catch (e) {
-      throw new StylizeError('weights-missing', `Could not download the VGG19 weights from ${url}: ${(e as Error).message}. ${fix}`, { cause: e });
+      throw new StylizeError('weights-missing', `Could not download the VGG19 weights from ${from}: ${redactUrlsIn((e as Error).message)}. ${fix}`, { cause: e });
     }
     if (!res.ok || !res.body) {
       throw new StylizeError(
         'weights-missing',
-        `Could not download the VGG19 weights from ${url}: the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}. ${fix}`,
+        `Could not download the VGG19 weights from ${from}: the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}. ${fix}`,
       );
     }
     const lengthHeader = Number(res.headers.get('content-length'));
@@ -81,18 +83,18 @@ export async function downloadWeights(dest: string, opts: DownloadOptions = {}):
     } catch (e) {
       throw new StylizeError(
         'weights-missing',
-        `The VGG19 weights download from ${url} broke off after ${received} bytes (${(e as Error).message}). ${fix}`,
+        `The VGG19 weights download from ${from} broke off after ${received} bytes (${redactUrlsIn((e as Error).message)}). ${fix}`,
         { cause: e },
       );
     }
     if (total !== undefined && received !== total) {
-      throw new StylizeError('weights-corrupt', `The VGG19 weights download from ${url} is incomplete (${received} of ${total} bytes). ${fix}`);
+      throw new StylizeError('weights-corrupt', `The VGG19 weights download from ${from} is incomplete (${received} of ${total} bytes). ${fix}`);
     }
     const actual = hash.digest('hex');
     if (expected !== undefined && actual !== expected) {
       throw new StylizeError(
         'weights-corrupt',
-        `The file downloaded from ${url} has checksum md5 ${actual}, expected ${expected}, so it was deleted. Download it again; if it keeps failing, the URL serves a different file.`,
+        `The file downloaded from ${from} has checksum md5 ${actual}, expected ${expected}, so it was deleted. Download it again; if it keeps failing, the URL serves a different file.`,
       );
     }
     await rename(temp, dest);

@@ -17,6 +17,7 @@ import { mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { redactUrl, redactUrlsIn } from '../../util/redact.js';
 import { StylizeError } from '../errors.js';
 import { isHdf5, readKerasH5 } from './keras-h5.js';
 import { readLayersModelFile, readLayersModelUrl } from './tfjs-layers.js';
@@ -42,7 +43,7 @@ export interface LoadWeightsOptions {
 function missing(source: string, detail = ''): StylizeError {
   return new StylizeError(
     'weights-missing',
-    `VGG19 weights not found at ${source}${detail}.`,
+    `VGG19 weights not found at ${redactUrl(source)}${detail}.`,
   );
 }
 
@@ -86,13 +87,13 @@ async function readUrl(url: string, fetchImpl: typeof fetch): Promise<{ raw: Map
   // h5wasm reads from the file system, so a remote .h5 is staged in a private temp directory.
   const res = await fetchImpl(url);
   if (res.status === 404) throw missing(url, ' (HTTP 404)');
-  if (!res.ok) throw new StylizeError('weights-corrupt', `The server at ${url} answered HTTP ${res.status} for the VGG19 weights; check the URL.`);
+  if (!res.ok) throw new StylizeError('weights-corrupt', `The server at ${redactUrl(url)} answered HTTP ${res.status} for the VGG19 weights; check the URL.`);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vgg19-'));
   try {
     const file = path.join(dir, 'weights.h5');
     await writeFile(file, new Uint8Array(await res.arrayBuffer()));
     if (!isHdf5(await readHead(file))) {
-      throw new StylizeError('weights-corrupt', `The file at ${url} is not an HDF5 (.h5) file, so it is not the Keras VGG19 weights.`);
+      throw new StylizeError('weights-corrupt', `The file at ${redactUrl(url)} is not an HDF5 (.h5) file, so it is not the Keras VGG19 weights.`);
     }
     return { raw: await readKerasH5(file), format: 'keras-h5' };
   } finally {
@@ -134,13 +135,13 @@ export async function readVggWeights(source: string, opts: LoadWeightsOptions = 
       if (e instanceof StylizeError) throw e;
       throw new StylizeError(
         'weights-missing',
-        `VGG19 weights could not be fetched from ${source} (${(e as Error).message}); check the URL and the network.`,
+        `VGG19 weights could not be fetched from ${redactUrl(source)} (${redactUrlsIn((e as Error).message)}); check the URL and the network.`,
         { cause: e },
       );
     }
   } else {
     read = await readLocal(source);
   }
-  checkVggShapes(read.raw, source);
+  checkVggShapes(read.raw, redactUrl(source));
   return { source, format: read.format, layers: read.raw };
 }

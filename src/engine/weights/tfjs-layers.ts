@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { redactUrl, redactUrlsIn } from '../../util/redact.js';
 import { StylizeError } from '../errors.js';
 import type { RawConv } from './vgg-layers.js';
 
@@ -23,7 +24,7 @@ interface ManifestGroup {
 const BYTES: Record<string, number> = { float32: 4, int32: 4, uint8: 1, int8: 1, uint16: 2, int16: 2, float16: 2, bool: 1 };
 
 function corrupt(where: string, what: string, cause?: unknown): StylizeError {
-  return new StylizeError('weights-corrupt', `The VGG19 weights at ${where} are damaged: ${what}. ${FIX}`, { cause });
+  return new StylizeError('weights-corrupt', `The VGG19 weights at ${redactUrl(where)} are damaged: ${redactUrlsIn(what)}. ${FIX}`, { cause });
 }
 
 function parseManifest(jsonText: string, where: string): ManifestGroup[] {
@@ -124,7 +125,7 @@ export async function readLayersModelUrl(url: string, fetchImpl: typeof fetch): 
   if (res.status === 404) {
     throw new StylizeError(
       'weights-missing',
-      `VGG19 weights not found at ${url} (HTTP 404).`,
+      `VGG19 weights not found at ${redactUrl(url)} (HTTP 404).`,
     );
   }
   if (!res.ok) throw corrupt(url, `the server answered HTTP ${res.status} for model.json`);
@@ -132,7 +133,7 @@ export async function readLayersModelUrl(url: string, fetchImpl: typeof fetch): 
   return readLayersModel(text, url, async (p) => {
     const shardUrl = new URL(p, url).toString();
     const r = await fetchImpl(shardUrl);
-    if (!r.ok) throw new Error(`HTTP ${r.status} for ${shardUrl}`);
+    if (!r.ok) throw new Error(`HTTP ${r.status} for ${redactUrl(shardUrl)}`);
     return new Uint8Array(await r.arrayBuffer());
   });
 }

@@ -5,16 +5,11 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConfigError } from '../../config.js';
+import { redactUrl } from '../../util/redact.js';
 
-/** The URL without its password, for messages and logs. */
+/** The URL without its credentials, for messages and logs. */
 export function shownUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(not a URL)';
-  }
+  return URL.canParse(url) ? redactUrl(url) : '(not a URL)';
 }
 
 /** Reconnect quickly at first, then every 2 s: an outage of a few seconds costs about that. */
