@@ -3,8 +3,9 @@
  * `GET /metrics` (Prometheus text: queue length, job durations, failures by kind).
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOn } from './listen.js';
 import type { Metrics } from './ops/metrics.js';
+import { hasBody, refuse } from './request-body.js';
 
 export { createMetrics, type Metrics } from './ops/metrics.js';
 
@@ -25,6 +26,11 @@ export async function startHttpServer(opts: {
   health: () => HealthReport | Promise<HealthReport>;
 }): Promise<HttpServer> {
   const server = http.createServer((req, res) => {
+    // These endpoints take no body: refused before a byte of it is read.
+    if (hasBody(req)) {
+      refuse(res, 413, '/healthz and /metrics take no request body.');
+      return;
+    }
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -46,12 +52,9 @@ export async function startHttpServer(opts: {
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found. Try /healthz or /metrics.\n');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
-  });
+  const port = await listenOn(server, opts.port, 'HTTP_PORT', opts.host);
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

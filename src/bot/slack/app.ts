@@ -1,6 +1,4 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { App, SocketModeReceiver, webApi, type BlockAction, type ButtonAction } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, webApi, type BlockAction, type ButtonAction } from '@slack/bolt';
 import PQueue from 'p-queue';
 import type { AttachmentRef } from '../../commands/attachments.js';
 import { cancelJob } from '../../commands/cancel.js';
@@ -18,6 +16,7 @@ import type { Logger } from '../../log.js';
 import type { JobQueuePort } from '../../queue/port.js';
 import { PendingWork, raceTimeout } from '../../util/pending-work.js';
 import { boltLogger } from './bolt-logger.js';
+import { startEventsServer } from './events-server.js';
 import { SlackJobView, type SlackViewOptions } from './job-view.js';
 import { CANCEL_ACTION, PARAMS_ACTION, REROLL_ACTION } from './messages.js';
 import { buildModal, CONTENT_BLOCK, MODAL_CALLBACK_ID, readMetadata, readSubmission, SubmissionErrors, type Submission, type SubmittedFile, type ViewStateValues } from './modal.js';
@@ -114,9 +113,11 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
         installerOptions: { clientOptions },
       })
     : undefined;
+  // HTTP mode: Bolt's listener only, served by startEventsServer, which bounds the body.
+  const httpReceiver = socketReceiver ? undefined : new HTTPReceiver({ signingSecret: env.SLACK_SIGNING_SECRET ?? '', logger: boltLog });
   const app = new App({
     token: botToken,
-    ...(socketReceiver ? { receiver: socketReceiver } : { signingSecret: env.SLACK_SIGNING_SECRET }),
+    receiver: socketReceiver ?? httpReceiver,
     clientOptions,
     logger: boltLog,
   });
@@ -281,13 +282,12 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     // SocketModeReceiver.stop() does not wait for the socket to close; disconnect() does.
     return { stop: drainThen(() => socketReceiver.client.disconnect()) };
   }
-  const server = (await app.start(env.SLACK_PORT)) as Server;
-  const port = (server.address() as AddressInfo).port;
+  const { server, port } = await startEventsServer(httpReceiver!, env.SLACK_PORT);
   log.info({ port }, 'Slack app listening for events on /slack/events');
   return {
     port,
     stop: drainThen(async () => {
-      const closed = app.stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Idle keep-alive sockets would hold close() open; nothing more is coming on them.
       server.closeIdleConnections();
       await raceTimeout(closed, 5000);

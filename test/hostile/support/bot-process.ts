@@ -1,0 +1,94 @@
+/**
+ * `npm start` as an operator runs it: the real process (one node process, so its pid is the
+ * bot's), from an empty directory with only the given environment.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export const baseEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.tmpdir(), LOG_LEVEL: 'info' });
+
+export interface BotProcess {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** The first JSON log line whose msg matches. */
+  logLine(msg: RegExp, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Exit code once it has exited. */
+  exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+export function startBot(env: Record<string, string>, opts: { uid?: number; gid?: number } = {}): BotProcess {
+  const cwd = mkdtempSync(path.join(os.tmpdir(), 'stylize-bot-'));
+  const child = spawn(process.execPath, ['--import', path.join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs'), path.join(root, 'src', 'main.ts')], {
+    cwd,
+    env,
+    ...opts,
+  });
+  let out = '';
+  let err = '';
+  const waiters = new Set<() => void>();
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (const w of [...waiters]) w();
+  });
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      rmSync(cwd, { recursive: true, force: true });
+      for (const w of [...waiters]) w();
+      resolve(code);
+    }),
+  );
+  const logLine = (msg: RegExp, timeoutMs = 120_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const check = () => {
+        for (const line of out.split('\n')) {
+          if (!line.startsWith('{')) continue;
+          const parsed = JSON.parse(line) as Record<string, unknown>;
+          if (typeof parsed.msg === 'string' && msg.test(parsed.msg)) {
+            done();
+            resolve(parsed);
+            return;
+          }
+        }
+        if (child.exitCode !== null) {
+          done();
+          reject(new Error(`the bot exited (${child.exitCode}) before logging ${msg}: ${err}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no log line ${msg} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    logLine,
+    exited,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Resident memory of a process, in bytes. */
+export async function rssOf(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
