@@ -13,6 +13,7 @@ export type StylizeErrorCode =
   | 'bad-option'
   | 'weights-missing'
   | 'weights-corrupt'
+  | 'weights-cache-unusable'
   | 'cancelled'
   | 'backend-unavailable'
   | 'internal';

@@ -90,7 +90,7 @@ export const stoppedAtShutdown = (): JobFailure => ({
  * and settings, which are the operator's business and may hold credentials: users read
  * operatorError's sentence, the operator's log reads the engine's.
  */
-const OPERATOR_CODES = new Set(['weights-missing', 'weights-corrupt', 'backend-unavailable']);
+const OPERATOR_CODES = new Set(['weights-missing', 'weights-corrupt', 'weights-cache-unusable', 'backend-unavailable']);
 
 /** The bot is set up wrongly; the log has the detail (`code` is the engine's). */
 export const operatorError = (code?: string): JobFailure => ({

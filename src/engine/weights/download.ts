@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,6 +8,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { redactUrl, redactUrlsIn } from '../../util/redact.js';
 import { formatBytes } from '../../util/units.js';
 import { StylizeError } from '../errors.js';
+import { checkCacheReadable, makeDirectory, prepareCacheDir } from './cache-dir.js';
 
 /** The official Keras Applications VGG19 (no top) weights; Keras publishes this md5 as file_hash. */
 export const OFFICIAL_VGG19_H5 = {
@@ -49,7 +50,7 @@ export async function downloadWeights(dest: string, opts: DownloadOptions = {}):
   const url = opts.url ?? OFFICIAL_VGG19_H5.url;
   const expected = (opts.md5 ?? (opts.url === undefined ? OFFICIAL_VGG19_H5.md5 : undefined))?.toLowerCase();
   const fetchImpl = opts.fetch ?? globalThis.fetch;
-  await mkdir(path.dirname(dest), { recursive: true });
+  await makeDirectory(path.dirname(path.resolve(dest)));
   const temp = `${dest}.${process.pid}.${Date.now()}.part`;
   const fix = 'Check the network (or proxy) and download them again.';
   const from = redactUrl(url);
@@ -123,8 +124,13 @@ export async function ensureWeights(
   const dir = config.WEIGHTS_CACHE_DIR ?? '.cache/weights';
   const dest = path.resolve(dir, opts.fileName ?? OFFICIAL_VGG19_H5.fileName);
   const expected = (opts.md5 ?? (opts.url === undefined ? OFFICIAL_VGG19_H5.md5 : undefined))?.toLowerCase();
-  if (await exists(dest)) {
-    if (expected === undefined || (await md5File(dest)) === expected) return dest;
+  // A read-only cache holding good weights is fine; one that cannot be read, or written when a
+  // download is due, ends start-up here in one sentence.
+  await checkCacheReadable(dir);
+  const cached = await exists(dest);
+  if (cached && (expected === undefined || (await md5File(dest)) === expected)) return dest;
+  await prepareCacheDir(dir);
+  if (cached) {
     opts.log?.(`The cached VGG19 weights at ${dest} fail their checksum; downloading them again.`);
     await rm(dest, { force: true });
   } else {

@@ -3,7 +3,7 @@
  * bot's), from an empty directory with only the given environment.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,8 @@ export interface BotProcess {
 
 export function startBot(env: Record<string, string>, opts: { uid?: number; gid?: number } = {}): BotProcess {
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'stylize-bot-'));
+  // Another user (opts.uid) must be able to work in it.
+  if (opts.uid !== undefined) chmodSync(cwd, 0o777);
   const child = spawn(process.execPath, ['--import', path.join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs'), path.join(root, 'src', 'main.ts')], {
     cwd,
     env,
