@@ -1,5 +1,6 @@
 /**
- * Health and metrics over HTTP: `GET /healthz` (JSON, 200 while serving, 503 while stopping) and
+ * Health and metrics over HTTP: `GET /healthz` (JSON, 200 while serving; 503 while stopping, or
+ * when the engine cannot make pictures) and
  * `GET /metrics` (Prometheus text: queue length, job durations, failures by kind).
  */
 import http from 'node:http';
