@@ -1,5 +1,5 @@
 /** /cancel and the Cancel button on every platform: the requester (or a moderator) stops a job. */
-import type { CancelRequester, JobOwner } from '../queue/types.js';
+import type { CancelRefusalCode, CancelRequester, JobOwner } from '../queue/types.js';
 import type { CommandContext } from './context.js';
 import { cancelFor } from './job-actions.js';
 import { noJobToCancelText } from './texts.js';
@@ -16,7 +16,11 @@ export async function cancelMine(ctx: CommandContext, who: Pick<JobOwner, 'userI
 }
 
 /** The Cancel button of one job. */
-export async function cancelJob(ctx: CommandContext, jobId: string, by: CancelRequester): Promise<{ ok: boolean; message: string }> {
+export async function cancelJob(
+  ctx: CommandContext,
+  jobId: string,
+  by: CancelRequester,
+): Promise<{ ok: boolean; message: string; code?: CancelRefusalCode }> {
   const result = await cancelFor(ctx.queue, jobId, by);
   ctx.logger.info({ jobId, userId: by.userId, ok: result.ok }, 'cancel asked');
   return result;

@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import type { StylizeOptions } from '../engine/types.js';
 import type { JobQueuePort } from '../queue/port.js';
-import type { CancelRequester } from '../queue/types.js';
+import type { CancelRefusalCode, CancelRequester } from '../queue/types.js';
 import { IMAGE_INPUTS, optionsFor, type Surface } from './options.js';
 import type { RerollInputs } from './reroll-store.js';
 import { cancelDoneText, parametersText } from './texts.js';
@@ -37,10 +37,10 @@ export async function cancelFor(
   queue: Pick<JobQueuePort, 'cancel'>,
   jobId: string,
   requester: CancelRequester,
-): Promise<{ ok: boolean; message: string }> {
+): Promise<{ ok: boolean; message: string; code?: CancelRefusalCode }> {
   const result = await queue.cancel(jobId, requester);
   if (result.ok) return { ok: true, message: cancelDoneText(result.was) };
-  return { ok: false, message: result.message };
+  return { ok: false, message: result.message, code: result.code };
 }
 
 /** "size: 96 · strength: 0.7 · seed: 123" lines, in schema order; adapter-only options are left out. */

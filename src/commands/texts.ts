@@ -60,9 +60,14 @@ export function notPostedText(requestId: string, hadPicture: boolean): string {
     : `This job's last message could not be posted in full (request ${requestId}).`;
 }
 
+/** Said to someone else who clicks Cancel where the platform has no moderators the bot can see (Slack). */
+export function onlyRequesterCancelsText(): string {
+  return 'Only the person who asked for this picture can cancel it.';
+}
+
 export function rerollExpiredText(keepMin: number): string {
   return keepMin > 0
-    ? `The pictures for this job are no longer kept (they are kept for ${keepMin} minutes). Run /stylize again with the same attachments.`
+    ? `The pictures for this job are no longer kept (they are kept for ${keepMin} minute${keepMin === 1 ? '' : 's'}). Run /stylize again with the same attachments.`
     : 'This bot does not keep pictures for rerolls. Run /stylize again with the same attachments.';
 }
 

@@ -42,13 +42,18 @@ export function isStylizeError(e: unknown): e is StylizeError {
   return e instanceof StylizeError;
 }
 
+/** Longest value echoed back in a sentence; a longer one (a pasted essay) is cut with an ellipsis. */
+const SHOWN_MAX = 40;
+const cut = (text: string): string => (text.length > SHOWN_MAX ? `${text.slice(0, SHOWN_MAX - 1)}…` : text);
+
 /** A value as the user wrote it: JSON would print NaN and Infinity as "null". */
 export function shown(v: unknown): string {
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'number' || typeof v === 'bigint') return cut(String(v));
   if (v === undefined) return 'nothing';
+  if (typeof v === 'string') return JSON.stringify(cut(v));
   try {
-    return JSON.stringify(v) ?? String(v);
+    return cut(JSON.stringify(v) ?? String(v));
   } catch {
-    return String(v);
+    return cut(String(v));
   }
 }

@@ -9,7 +9,7 @@ import { parametersMessage } from '../../commands/job-actions.js';
 import { newRequestId } from '../../commands/request-id.js';
 import { RerollStore } from '../../commands/reroll-store.js';
 import { reroll, storedInputs, stylize } from '../../commands/stylize.js';
-import { formExpiredText, formNotOpenedText, internalErrorText, rerollExpiredText } from '../../commands/texts.js';
+import { formExpiredText, formNotOpenedText, internalErrorText, onlyRequesterCancelsText, rerollExpiredText } from '../../commands/texts.js';
 import { refusedCredential, type Env } from '../../config.js';
 import type { StylizeOptions } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
@@ -224,7 +224,9 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     // Slack has no per-channel moderator role the app can see cheaply: only the requester cancels.
     const result = await cancelJob(ctx, action.value ?? '', { userId: body.user.id, moderator: false });
     // The clicker hears the outcome (as on Discord); on success the job message's last edit follows.
-    await clickContext(body, client).answer(result.ok ? result.message : `:no_entry: ${result.message}`);
+    // The queue's refusal offers a moderator, a path Slack does not have here.
+    const refusal = result.code === 'not-allowed' ? onlyRequesterCancelsText() : result.message;
+    await clickContext(body, client).answer(result.ok ? result.message : `:no_entry: ${refusal}`);
   });
 
   app.action<BlockAction<ButtonAction>>(PARAMS_ACTION, async ({ ack, body, action, client }) => {
