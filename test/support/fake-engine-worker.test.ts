@@ -83,3 +83,14 @@ it('refuses bad input with the engine’s sentence, and fails a runtime fault al
   expect(fault.outcome).toMatchObject({ status: 'failed', failure: { kind: 'engine' } });
   expect((await run(job({ size: 64, iterations: 2 }))).outcome.status).toBe('done');
 });
+
+it('makes the same picture for the same seed and another for another seed', async () => {
+  const bytes = async (seed: number) => {
+    const { outcome } = await run(job({ size: 64, iterations: 1, seed }));
+    if (outcome.status !== 'done') throw new Error(`job ${outcome.status}`);
+    return Buffer.from(outcome.result.image);
+  };
+  const [a, again, other] = [await bytes(1), await bytes(1), await bytes(2)];
+  expect(a.equals(again)).toBe(true);
+  expect(a.equals(other)).toBe(false);
+});

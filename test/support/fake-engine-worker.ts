@@ -5,7 +5,8 @@
  * waits for each step of the request's schedule (its `iterations` over its scales), a step
  * costing as the engine's do, by its pixels, so a job's length is set by its size and iterations. It sends progress at each scale and every progress interval,
  * the previews asked for, stops between steps when cancelled, and delivers a real picture made
- * with sharp (the content at the asked size, tinted with the first style's mean colour).
+ * with sharp (the content at the asked size, tinted with the first style's mean colour, grained by
+ * the seed).
  *
  * A job whose seed is FAULT_SEED meets a real WebAssembly trap at its first step (a runtime
  * fault: the host must replace this worker); one whose seed is STUCK_SEED ignores cancel, as a
@@ -51,14 +52,27 @@ function wireError(e: unknown, fatal = false): Extract<FromWorker, { type: 'fail
   return { name: error.name, message: error.message, code: typeof code === 'string' ? code : undefined, stack: error.stack, ...(fatal ? { fatal } : {}) };
 }
 
-/** The content at the output size, tinted with the style's mean colour: a real, distinct picture. */
-async function picture(run: Run, size: number, format: 'png' | 'jpeg'): Promise<{ bytes: Uint8Array; width: number; height: number }> {
+/**
+ * The content at the output size, tinted with the style's mean colour and grained by the seed: a
+ * real picture, the same for the same seed and another for another (as Reroll expects).
+ */
+async function picture(run: Run, seed: number, size: number, format: 'png' | 'jpeg'): Promise<{ bytes: Uint8Array; width: number; height: number }> {
   const { channels } = await sharp(run.request.styles[0]!.bytes).stats();
   const [r, g, b] = channels.map((c) => Math.round(c.mean));
-  const image = sharp(run.request.content).rotate().resize(size, size, { fit: 'inside' }).removeAlpha().tint({ r: r ?? 128, g: g ?? 128, b: b ?? 128 });
-  const { data, info } = await (format === 'png' ? image.png() : image.jpeg()).toBuffer({ resolveWithObject: true });
+  const tinted = sharp(run.request.content).rotate().resize(size, size, { fit: 'inside' }).removeAlpha().tint({ r: r ?? 128, g: g ?? 128, b: b ?? 128 });
+  const { data, info } = await tinted.raw().toBuffer({ resolveWithObject: true });
+  let state = seed >>> 0 || 1;
+  for (let k = 0; k < data.length; k++) {
+    // xorshift32: ±8 levels of grain per value.
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    data[k] = Math.min(255, Math.max(0, data[k]! + ((state >>> 0) % 17) - 8));
+  }
+  const raw = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+  const encoded = await (format === 'png' ? raw.png() : raw.jpeg()).toBuffer();
   // A fresh buffer of its own: Node's pooled Buffers cannot be transferred.
-  return { bytes: new Uint8Array(data), width: info.width, height: info.height };
+  return { bytes: new Uint8Array(encoded), width: info.width, height: info.height };
 }
 
 /** The long side fitted to `size`, as the engine sizes each scale. */
@@ -107,7 +121,7 @@ function main(): void {
           }
           if (!crossed && i > 0 && elapsedMs - lastSent < intervalMs) continue;
           lastSent = elapsedMs;
-          const shown = crossed ? await picture(run, scale.size, 'png') : { bytes: undefined, ...fit(content, scale.size) };
+          const shown = crossed ? await picture(run, opts.seed, scale.size, 'png') : { bytes: undefined, ...fit(content, scale.size) };
           const loss = 1000 / step;
           const progress: JobProgress = {
             scale: index + 1,
@@ -124,7 +138,7 @@ function main(): void {
           post({ type: 'progress', id, progress }, shown.bytes ? [shown.bytes.buffer as ArrayBuffer] : []);
         }
       }
-      const out = await picture(run, opts.size, opts.format);
+      const out = await picture(run, opts.seed, opts.size, opts.format);
       const ms = performance.now() - started;
       const losses = { content: 1, style: 1, tv: 0, total: 2 };
       post(
