@@ -11,6 +11,7 @@ import { createLogger } from '../../src/log.js';
 import type { JobSpec } from '../../src/queue/types.js';
 import { startQueue, submit, tinyJob, type TestQueue } from '../queue/helpers.js';
 import { WEIGHTS } from '../support/fixtures.js';
+import { fakeEngineWorker } from '../support/fake-engine-worker.js';
 import { FAULT_SEED } from './support/faulting-worker.js';
 import { stretched } from './support/pictures.js';
 
@@ -79,7 +80,7 @@ describe('a runtime fault in the engine (a real wasm trap)', () => {
   });
 });
 
-describe('health', () => {
+describe('health (the fake engine, trapping on the same seed)', () => {
   let app: App | undefined;
   afterEach(async () => {
     await app?.stop();
@@ -88,7 +89,7 @@ describe('health', () => {
 
   it('turns 503 when the worker keeps dying, and 200 again once a job succeeds', async () => {
     const env = loadEnv({ VGG19_WEIGHTS: WEIGHTS, HTTP_PORT: '0', LOG_LEVEL: 'silent' });
-    app = await startApp(env, createLogger({ level: 'silent' }), { queue: { workerEntry: FAULTING_WORKER, shutdownGraceMs: 0 } });
+    app = await startApp(env, createLogger({ level: 'silent' }), { queue: { workerEntry: fakeEngineWorker(), shutdownGraceMs: 0 } });
     const health = async () => {
       const res = await fetch(`http://127.0.0.1:${app!.httpPort}/healthz`);
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
