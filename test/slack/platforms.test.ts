@@ -88,8 +88,7 @@ it('with only Slack credentials runs Slack alone; stop() tells the user before i
 
   await fake.close();
   // Nothing of the app's network is left open (the Bolt server, keep-alive sockets, the fake).
-  await new Promise((r) => setTimeout(r, 100));
-  expect(netHandles()).toBeLessThanOrEqual(handlesBefore);
+  await expect.poll(netHandles, { timeout: 2000 }).toBeLessThanOrEqual(handlesBefore);
 }, 120_000);
 
 it('with Discord and Slack credentials serves both from one process: a /stylize from each ends with its picture', async () => {
