@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isAllowedHost } from '../../src/commands/attachments.js';
 import { fitToLimit } from '../../src/commands/fit-result.js';
 import { commandLine, rerolled, withSeed } from '../../src/commands/job-actions.js';
@@ -20,6 +20,15 @@ describe('texts', () => {
 });
 
 describe('EditPacer', () => {
+  // Fake timers: the pacing is checked on the clock the pacer reads, so a loaded machine's late
+  // timers cannot reorder the pushes.
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('sends at most once per interval, skips unchanged text, keeps the newest state, and always sends the final one', async () => {
     const sent: { text: string; at: number }[] = [];
     const t0 = Date.now();
@@ -31,17 +40,24 @@ describe('EditPacer', () => {
       },
     });
     pacer.push('a');
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.advanceTimersByTimeAsync(20);
     pacer.push('b');
     pacer.push('c');
-    await new Promise((r) => setTimeout(r, 300));
+    await vi.advanceTimersByTimeAsync(300);
     pacer.push('c');
-    await new Promise((r) => setTimeout(r, 300));
-    await pacer.finish('c');
-    expect(sent.map((s) => s.text)).toEqual(['a', 'c', 'c']);
-    for (let k = 1; k < sent.length; k++) expect(sent[k]!.at - sent[k - 1]!.at).toBeGreaterThanOrEqual(195);
+    await vi.advanceTimersByTimeAsync(300);
+    const finished = pacer.finish('c');
+    await vi.runAllTimersAsync();
+    await finished;
+    expect(sent).toEqual([
+      { text: 'a', at: 0 },
+      { text: 'c', at: 200 },
+      { text: 'c', at: 620 },
+    ]);
+    // After the final state nothing more goes out: not now, and nothing is left waiting to.
     pacer.push('late');
-    await new Promise((r) => setTimeout(r, 250));
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.runAllTimersAsync();
     expect(sent).toHaveLength(3);
   });
 
@@ -58,11 +74,13 @@ describe('EditPacer', () => {
     // States every 20 ms, as progress from inside long steps comes, for 900 ms.
     for (let i = 0; i < 45; i++) {
       pacer.push(i);
-      await new Promise((r) => setTimeout(r, 20));
+      await vi.advanceTimersByTimeAsync(20);
     }
-    await pacer.finish(99);
+    const finished = pacer.finish(99);
+    await vi.runAllTimersAsync();
+    await finished;
     expect(sent.length).toBeGreaterThanOrEqual(3);
-    for (let k = 1; k < sent.length; k++) expect(sent[k]! - sent[k - 1]!).toBeGreaterThanOrEqual(195);
+    for (let k = 1; k < sent.length; k++) expect(sent[k]! - sent[k - 1]!).toBeGreaterThanOrEqual(200);
   });
 });
 

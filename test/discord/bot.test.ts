@@ -1,6 +1,8 @@
 /**
- * The real bot (startApp: queue, engine worker, real weights, discord.js) against the loopback
- * Discord emulator, as a user sees it. Tiny pictures keep each job to a few seconds.
+ * The real bot (startApp: queue, engine worker, discord.js) against the loopback Discord emulator,
+ * as a user sees it. The engine worker is the fake one (test/support/fake-engine-worker.ts): a
+ * 96 px step takes 56 ms, so the 240-step job runs ~13 s, long enough for paced edits and previews;
+ * real-engine.test.ts runs /stylize on the real engine.
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +17,7 @@ let h: Harness;
 let failedKind = '';
 
 beforeAll(async () => {
-  h = await startHarness({ MAX_INPUT_BYTES: String(1024 * 1024), QUEUE_MAX_LENGTH: '2', QUEUE_MAX_PER_USER: '1' });
+  h = await startHarness({ MAX_INPUT_BYTES: String(1024 * 1024), QUEUE_MAX_LENGTH: '2', QUEUE_MAX_PER_USER: '1' }, {}, { stepMs: 100 });
   // Registering first also tells the emulator the option types, as Discord knows them.
   await register(h.env);
 }, 120_000);

@@ -1,7 +1,7 @@
 /**
  * Failures that happen while a job runs reach the user in its message as a sentence with the
- * request id, and the log has that request id with the kind of failure. Real worker, real engine,
- * a 3-second job time limit so the time-limit case is quick.
+ * request id, and the log has that request id with the kind of failure. A real worker thread
+ * running the fake engine, a 3-second job time limit so the time-limit case is quick.
  */
 import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, expect, it } from 'vitest';

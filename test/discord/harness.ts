@@ -1,12 +1,14 @@
 /**
- * Starts the real bot (startApp: queue, engine worker with the real weights, HTTP server, discord.js
- * client) against the loopback Discord emulator.
+ * Starts the real bot (startApp: queue, engine worker, HTTP server, discord.js client) against the
+ * loopback Discord emulator. The engine worker is the fake one (jobs take time by their size and
+ * iterations, send progress and previews, deliver a picture) unless a test asks for the real one.
  */
 import { startApp, type App, type AppOverrides } from '../../src/app.js';
 import { loadEnv } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startDiscordEmulator, type DiscordEmulator, type EmuInteraction } from '../emulator/discord/emulator.js';
 import type { EmuMessage } from '../emulator/discord/payloads.js';
+import { fakeEngineWorker, type FakeEngineSettings } from '../support/fake-engine-worker.js';
 import { IMAGES_DIR, WEIGHTS } from '../support/fixtures.js';
 
 export interface Harness {
@@ -37,7 +39,10 @@ export function emulatorEnv(emu: DiscordEmulator): Record<string, string> {
   };
 }
 
-export async function startHarness(envOverrides: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<Harness> {
+/** The real engine (real weights and kernels), or the fake worker with these settings. */
+export type HarnessEngine = 'real' | FakeEngineSettings;
+
+export async function startHarness(envOverrides: Record<string, string> = {}, overrides: AppOverrides = {}, engine: HarnessEngine = {}): Promise<Harness> {
   // Heartbeats every second, so a test run sees the gateway's heartbeat/ACK cycle many times.
   const emu = await startDiscordEmulator({ imagesDir: IMAGES_DIR, heartbeatIntervalMs: 1000 });
   const env = loadEnv({ ...emulatorEnv(emu), HTTP_PORT: '0', LOG_LEVEL: 'info', ...envOverrides });
@@ -53,7 +58,8 @@ export async function startHarness(envOverrides: Record<string, string> = {}, ov
     },
   );
   // The engine sends progress every 2 s by default; tiny test jobs need it more often.
-  const app = await startApp(env, logger, { ...overrides, queue: { progressIntervalMs: 400, ...overrides.queue } });
+  const workerEntry = engine === 'real' ? undefined : fakeEngineWorker(engine);
+  const app = await startApp(env, logger, { ...overrides, queue: { progressIntervalMs: 400, workerEntry, ...overrides.queue } });
   const live = { length: 0, running: 0 };
   const started = new Set<string>();
   app.queue.subscribe((event) => {

@@ -3,9 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 import { expect, it } from 'vitest';
 import { startDiscordEmulator } from '../emulator/discord/emulator.js';
-import { IMAGES_DIR, WEIGHTS } from '../support/fixtures.js';
+import { IMAGES_DIR, WEIGHTS, image, meanDifference } from '../support/fixtures.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -50,7 +51,7 @@ it('a bad value is one line too, naming the variable and its value but never a s
   expect(stderr).not.toContain('super.secret');
 });
 
-it('npm start connects with the configured token, and SIGTERM lets the running job finish, then exits 0', async () => {
+it('npm start connects with the configured token, and SIGTERM lets the running job (real engine) finish with its stylised picture, then exits 0', async () => {
   const emu = await startDiscordEmulator({ imagesDir: IMAGES_DIR });
   try {
     let child: ReturnType<typeof spawn> | undefined;
@@ -75,8 +76,14 @@ it('npm start connects with the configured token, and SIGTERM lets the running j
     child!.kill('SIGTERM');
     const { code, stdout } = await exited;
     expect(code).toBe(0);
-    expect(emu.original(i)!.content).toMatch(/Done in/);
+    const done = emu.original(i)!;
+    expect(done.content).toMatch(/Done in/);
     expect(stdout).toContain('shutting down');
+    // The real engine's picture: the asked size, and the photo changed towards the painting.
+    const picture = done.attachments.find((a) => a.filename === 'stylized.png')!;
+    const meta = await sharp(picture.bytes).metadata();
+    expect([meta.format, Math.max(meta.width!, meta.height!)]).toEqual(['png', 64]);
+    expect(await meanDifference(picture.bytes, image('golden_gate.jpg'))).toBeGreaterThan(8);
   } finally {
     await emu.close();
   }

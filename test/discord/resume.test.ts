@@ -9,6 +9,7 @@ import { loadEnv } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startDiscordEmulator, USERS, type DiscordEmulator } from '../emulator/discord/emulator.js';
 import { IMAGES_DIR, image } from '../support/fixtures.js';
+import { fakeEngineWorker } from '../support/fake-engine-worker.js';
 import { keptQueue } from '../support/kept-queue.js';
 import { emulatorEnv } from './harness.js';
 
@@ -48,7 +49,11 @@ it('finishes a job from before the restart in the interaction reply it was start
     },
   };
   const env = loadEnv({ ...emulatorEnv(emu), HTTP_ENABLED: 'false' });
-  app = await startApp(env, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), { openQueue: keptQueue(spec), discord: { editIntervalMs: 500 } });
+  app = await startApp(env, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), {
+    openQueue: keptQueue(spec),
+    discord: { editIntervalMs: 500 },
+    queue: { workerEntry: fakeEngineWorker() },
+  });
 
   const done = await emu.waitFor(
     'the kept reply to be finished',

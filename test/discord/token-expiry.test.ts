@@ -1,6 +1,7 @@
 /**
  * Interaction tokens die after 15 minutes. Here they die after 7 s (in the emulator and in the bot's
- * tuning alike) so a job of 120 evaluations outlives its token, as a large job would in production.
+ * tuning alike) so a job of 120 steps (the fake engine's, ~10 s at 96 px) outlives its token, as a
+ * large job would in production.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CHANNEL_FORBIDDEN, MOVED_TO_CHANNEL } from '../../src/commands/texts.js';
@@ -12,7 +13,7 @@ const LIFETIME_MS = 7000;
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({}, { discord: { tokenLifetimeMs: LIFETIME_MS, tokenMarginMs: 3000, editIntervalMs: 1000 } });
+  h = await startHarness({}, { discord: { tokenLifetimeMs: LIFETIME_MS, tokenMarginMs: 3000, editIntervalMs: 1000 } }, { stepMs: 150 });
   h.emu.tokenLifetimeMs = LIFETIME_MS;
   await register(h.env);
 }, 120_000);

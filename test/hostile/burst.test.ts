@@ -1,17 +1,18 @@
 /**
- * Issue 12, the burst: 100 jobs through the real queue and a real engine worker, every tenth one
+ * Issue 12, the burst: 100 jobs through the real queue and a real worker thread, every tenth one
  * hostile. Every good job finishes, every bad one gets its own sentence, the worker is replaced
- * once per runtime fault and never otherwise, and nothing is left waiting or running.
+ * once per runtime fault and never otherwise, and nothing is left waiting or running. The burst is
+ * about the queue: the worker runs the fake engine, which refuses with the engine's own checks and
+ * meets a real WebAssembly trap on FAULT_SEED (thin-style.test faults inside the real engine).
  */
 import sharp from 'sharp';
 import { expect, it } from 'vitest';
 import type { JobOutcome, JobSpec } from '../../src/queue/types.js';
 import { startQueue, submit, tinyJob, type Tracked } from '../queue/helpers.js';
+import { FAULT_SEED, fakeEngineWorker } from '../support/fake-engine-worker.js';
 import { image, WEIGHTS } from '../support/fixtures.js';
-import { FAULT_SEED } from './support/faulting-worker.js';
 import { stretched } from './support/pictures.js';
 
-const FAULTING_WORKER = new URL('./support/faulting-worker.ts', import.meta.url);
 /** Low for this queue, so a picture over it costs a few kilobytes to make. */
 const MAX_PIXELS = 1_000_000;
 const SHALLOW = { styleLayers: [{ layer: 'block1_conv1', weight: 1 }, { layer: 'block2_conv1', weight: 1 }], contentLayer: 'block2_conv1' };
@@ -56,7 +57,7 @@ it('100 jobs, every tenth hostile: all good ones finish, each bad one gets its s
   const faults = hostile.filter((h) => h.name.startsWith('runtime fault')).length;
   const { queue, workers } = await startQueue({
     engine: { weights: WEIGHTS, limits: { maxPixels: MAX_PIXELS } },
-    workerEntry: FAULTING_WORKER,
+    workerEntry: fakeEngineWorker(),
     maxLength: 100,
     maxPerUser: 100,
     maxPerServer: 100,
@@ -64,8 +65,8 @@ it('100 jobs, every tenth hostile: all good ones finish, each bad one gets its s
   });
   // Thumbnails of the usual fixtures: decoding a full photo 90 times would be most of the work.
   const [content, style] = await Promise.all(['chicago.jpg', 'udnie.jpg'].map(async (f) => new Uint8Array(await sharp(image(f)).resize(96).jpeg().toBuffer())));
-  // Good jobs read only VGG's first two blocks: real jobs, a fraction of the work. The hostile ones
-  // keep the default layers, whose poolings are what a thin style must fit.
+  // Good jobs ask for VGG's first two blocks only; the hostile ones keep the default layers, whose
+  // poolings are what a thin style must fit (the engine's check, which the fake runs).
   const small = (spec: JobSpec): JobSpec => ({
     ...spec,
     request: {
@@ -85,7 +86,7 @@ it('100 jobs, every tenth hostile: all good ones finish, each bad one gets its s
   try {
     const jobs: { handle: Tracked; bad?: Hostile }[] = [];
     for (let i = 0; i < 100; i++) {
-      // Tiny real jobs (32 px, one step), so the burst is about the queue, not the painting.
+      // Tiny jobs (32 px, one step), so the burst is about the queue, not the painting.
       const spec = tinyJob({ userId: `user${i % 7}`, serverId: `guild${i % 3}` }, { size: 32, iterations: 1 });
       // Jobs 4, 14, … 94: good jobs come after the last fault too.
       const bad = i % 10 === 4 ? hostile[(i - 4) / 10]! : undefined;

@@ -1,7 +1,8 @@
 /**
  * Issue 12 through the chat platforms' real paths (discord.js against the Discord emulator, Bolt
  * against the fake Slack): a style too thin for the poolings gets its sentence in the job message
- * and the next job is done; a plain-http attachment is refused before anything is fetched.
+ * and the next job is done; a plain-http attachment is refused before anything is fetched. The jobs
+ * run on the fake engine worker, which refuses with the engine's own checks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register } from '../../src/cli/register.js';
@@ -12,6 +13,7 @@ import { createInProcessQueue, type JobQueuePort } from '../../src/queue/index.j
 import { ephemeralFollowUp, startHarness, type Harness } from '../discord/harness.js';
 import { FakeSlack } from '../emulator/slack/fake-slack.js';
 import { SlackUser } from '../emulator/slack/slack-user.js';
+import { fakeEngineWorker } from '../support/fake-engine-worker.js';
 import { WEIGHTS } from '../support/fixtures.js';
 import { stretched } from './support/pictures.js';
 
@@ -64,7 +66,7 @@ describe('Slack', () => {
   let alice: SlackUser;
   beforeAll(async () => {
     fake = await FakeSlack.start();
-    queue = createInProcessQueue({ engine: { weights: WEIGHTS, maxSize: 256 }, progressIntervalMs: 250 });
+    queue = createInProcessQueue({ engine: { weights: WEIGHTS, maxSize: 256 }, workerEntry: fakeEngineWorker(), progressIntervalMs: 250 });
     await queue.ready();
     const env = loadEnv({ SLACK_BOT_TOKEN: fake.botToken, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl, SLACK_PORT: '0', MAX_IMAGE_SIZE: '256' });
     app = await startSlackApp({ env, queue, logger: createLogger({ level: 'silent' }), updateIntervalMs: 500, jobDefaults: { iterations: 2 } });

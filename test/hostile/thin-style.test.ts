@@ -3,7 +3,7 @@
  * take the shared worker (and the jobs after it) down. Now such a style is refused with a sentence
  * before any tensor exists, and any runtime fault retires the worker that had it.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '../../src/config.js';
 import { startApp, type App } from '../../src/app.js';
 import { WORKER_DEATHS_UNHEALTHY } from '../../src/bot/ops/health.js';
@@ -11,6 +11,7 @@ import { createLogger } from '../../src/log.js';
 import type { JobSpec } from '../../src/queue/types.js';
 import { startQueue, submit, tinyJob, type TestQueue } from '../queue/helpers.js';
 import { WEIGHTS } from '../support/fixtures.js';
+import { fakeEngineWorker } from '../support/fake-engine-worker.js';
 import { FAULT_SEED } from './support/faulting-worker.js';
 import { stretched } from './support/pictures.js';
 
@@ -30,9 +31,17 @@ afterEach(async () => {
 });
 
 describe('a style too thin for the poolings', () => {
+  // One queue (one load of the real engine) for both: the second also shows the worker survived.
+  let shared: TestQueue;
+  beforeAll(async () => {
+    shared = await startQueue({ jobTimeLimitMs: 20_000 });
+  });
+  afterAll(async () => {
+    await shared?.queue.shutdown({ graceMs: 0 });
+  });
+
   it('is refused with a sentence, the worker survives, and the next jobs run at once', async () => {
-    open = await startQueue({ jobTimeLimitMs: 20_000 });
-    const { queue, workers } = open;
+    const { queue, workers } = shared;
     // 10:1 at 64 px: 64×6 px, where the old engine read out of bounds.
     const banner = await submit(queue, withStyle(tinyJob({ userId: 'ann' }, { size: 64 }), await stretched(1000, 100)));
     const next = [await submit(queue, tinyJob({ userId: 'bob' })), await submit(queue, tinyJob({ userId: 'cat' }))];
@@ -50,8 +59,7 @@ describe('a style too thin for the poolings', () => {
   });
 
   it('counts the style scale: 3:1 at style scale 0.1 is refused, the same picture at 1 runs', async () => {
-    open = await startQueue();
-    const { queue } = open;
+    const { queue } = shared;
     const style = await stretched(300, 100);
     const small = await (await submit(queue, withStyle(tinyJob({ userId: 'dan' }, { size: 64 }), style, { styleScale: 0.1 }))).settled;
     expect(small).toMatchObject({ status: 'failed', failure: { kind: 'bad-input', message: expect.stringMatching(/^The style image is 300×100, too elongated: at 64 px it would be scaled to 32×11/) } });
@@ -79,7 +87,7 @@ describe('a runtime fault in the engine (a real wasm trap)', () => {
   });
 });
 
-describe('health', () => {
+describe('health (the fake engine, trapping on the same seed)', () => {
   let app: App | undefined;
   afterEach(async () => {
     await app?.stop();
@@ -88,7 +96,7 @@ describe('health', () => {
 
   it('turns 503 when the worker keeps dying, and 200 again once a job succeeds', async () => {
     const env = loadEnv({ VGG19_WEIGHTS: WEIGHTS, HTTP_PORT: '0', LOG_LEVEL: 'silent' });
-    app = await startApp(env, createLogger({ level: 'silent' }), { queue: { workerEntry: FAULTING_WORKER, shutdownGraceMs: 0 } });
+    app = await startApp(env, createLogger({ level: 'silent' }), { queue: { workerEntry: fakeEngineWorker(), shutdownGraceMs: 0 } });
     const health = async () => {
       const res = await fetch(`http://127.0.0.1:${app!.httpPort}/healthz`);
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };

@@ -3,15 +3,18 @@ import { afterEach, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { loadEnv } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
+import sharp from 'sharp';
 import { startDiscordEmulator, type DiscordEmulator } from '../emulator/discord/emulator.js';
 import { FakeSlack } from '../emulator/slack/fake-slack.js';
 import { SlackUser } from '../emulator/slack/slack-user.js';
 import { IMAGES_DIR, WEIGHTS, image } from '../support/fixtures.js';
+import { fakeEngineWorker } from '../support/fake-engine-worker.js';
 import { keptQueue } from '../support/kept-queue.js';
 
 /**
  * The bot process (src/app.ts) with Slack credentials: Slack alone, or Slack beside Discord, and a
- * stop() that lets the last Slack messages go out before it closes the endpoint.
+ * stop() that lets the last Slack messages go out before it closes the endpoint. The engine worker
+ * is the fake one (test/support/fake-engine-worker.ts); real-engine.test.ts runs the real one.
  */
 
 const SIGNING_SECRET = 'platforms-signing-secret';
@@ -63,7 +66,8 @@ it('with only Slack credentials runs Slack alone; stop() tells the user before i
   const port = await freePort();
   // No grace: the running job is stopped at once, and its message must still say so.
   const app: App = await startApp(loadEnv({ ...slackEnv(fake, port), SHUTDOWN_GRACE_S: '0' }), logger, {
-    queue: { progressIntervalMs: 250 },
+    // A 64 px job of the form's default 120 steps runs ~6 s on the fake engine.
+    queue: { progressIntervalMs: 250, workerEntry: fakeEngineWorker({ stepMs: 200 }) },
   });
   cleanup.push(() => app.stop());
   expect(app.discord).toBeUndefined();
@@ -84,11 +88,10 @@ it('with only Slack credentials runs Slack alone; stop() tells the user before i
 
   await fake.close();
   // Nothing of the app's network is left open (the Bolt server, keep-alive sockets, the fake).
-  await new Promise((r) => setTimeout(r, 100));
-  expect(netHandles()).toBeLessThanOrEqual(handlesBefore);
+  await expect.poll(netHandles, { timeout: 2000 }).toBeLessThanOrEqual(handlesBefore);
 }, 120_000);
 
-it('with Discord and Slack credentials serves both from one process', async () => {
+it('with Discord and Slack credentials serves both from one process: a /stylize from each ends with its picture', async () => {
   const emu: DiscordEmulator = await startDiscordEmulator({ imagesDir: IMAGES_DIR });
   cleanup.push(() => emu.close());
   const fake = await FakeSlack.start();
@@ -101,7 +104,7 @@ it('with Discord and Slack credentials serves both from one process', async () =
     DISCORD_API_URL: emu.apiUrl,
     DISCORD_CDN_HOSTS: emu.cdnHost,
   });
-  const app = await startApp(env, logger);
+  const app = await startApp(env, logger, { queue: { workerEntry: fakeEngineWorker() } });
   cleanup.push(() => app.stop());
 
   await emu.ready;
@@ -110,6 +113,23 @@ it('with Discord and Slack credentials serves both from one process', async () =
   const erin = new SlackUser(fake, { eventsUrl, signingSecret: SIGNING_SECRET }, 'U0ERIN');
   const view = await erin.openModal();
   expect(view.blocks.filter((b) => b.element?.type === 'file_input')).toHaveLength(3);
+
+  // One job from each platform through the one queue.
+  await erin.submit(view, { content_image: fake.hostImage('golden_gate.jpg'), style_image: fake.hostImage('udnie.jpg'), size: '64' });
+  const i = emu.runCommand({
+    name: 'stylize',
+    options: { content: await emu.uploadImage('golden_gate.jpg'), style: await emu.uploadImage('udnie.jpg'), size: 64, iterations: 10 },
+  });
+  const slackPicture = (await fake.waitUntil(() => fake.completedUploads('C0GENERAL')[0], 'the Slack upload', 90_000)).bytes!;
+  const discordDone = await emu.waitFor('the Discord result', () => {
+    const m = emu.original(i);
+    return m && /Done in/.test(m.content) && m.attachments.length > 0 ? m : undefined;
+  }, 90_000);
+  const discordPicture = discordDone.attachments.find((a) => a.filename === 'stylized.png')!.bytes;
+  for (const picture of [slackPicture, discordPicture]) {
+    const meta = await sharp(picture).metadata();
+    expect([meta.format, Math.max(meta.width!, meta.height!)]).toEqual(['png', 64]);
+  }
 
   await app.stop();
   expect(await refused(eventsUrl)).toBe(true);
@@ -134,7 +154,7 @@ it('after a restart, answers a job the queue kept, in the message the job was st
     request: { content: image('golden_gate.jpg'), styles: [{ bytes: image('udnie.jpg') }], options: { size: 64, iterations: 6, seed: 5 } },
     reply: { platform: 'slack' as const, data: { channel: 'C0GENERAL', userId: 'U0FRAN', ts: posted.ts, adapter: {} } },
   };
-  const app = await startApp(loadEnv(slackEnv(fake, port)), logger, { openQueue: keptQueue(spec) });
+  const app = await startApp(loadEnv(slackEnv(fake, port)), logger, { openQueue: keptQueue(spec), queue: { workerEntry: fakeEngineWorker() } });
   cleanup.push(() => app.stop());
 
   const upload = await fake.waitUntil(() => fake.completedUploads('C0GENERAL')[0], 'the result upload', 90_000);

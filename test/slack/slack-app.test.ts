@@ -7,10 +7,11 @@ import { CANCEL_ACTION, PARAMS_ACTION, REROLL_ACTION } from '../../src/bot/slack
 import { optionsFor } from '../../src/commands/options.js';
 import { loadEnv } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { createInProcessQueue, type JobQueuePort } from '../../src/queue/index.js';
+import { createInProcessQueue, type JobOutcome, type JobQueuePort } from '../../src/queue/index.js';
 import { FakeSlack, type PostedMessage } from '../emulator/slack/fake-slack.js';
 import { interactiveBody, postSigned, slashCommandBody } from '../emulator/slack/signing.js';
 import { SlackUser, type OpenedView } from '../emulator/slack/slack-user.js';
+import { fakeEngineWorker } from '../support/fake-engine-worker.js';
 import { IMAGES_DIR, WEIGHTS } from '../support/fixtures.js';
 
 const SIGNING_SECRET = 'test-signing-secret-8f2a';
@@ -29,7 +30,14 @@ let bob: SlackUser;
 
 beforeAll(async () => {
   fake = await FakeSlack.start();
-  queue = createInProcessQueue({ engine: { weights: WEIGHTS, maxSize: 256 }, progressIntervalMs: 250, maxPerUser: 1 });
+  // The fake engine (test/support/fake-engine-worker.ts): a job of 12 steps runs 1.5 s at 64 px,
+  // 8 s at 192 px and 15 s at 256 px. platforms.test runs the real one through Slack.
+  queue = createInProcessQueue({
+    engine: { weights: WEIGHTS, maxSize: 256 },
+    workerEntry: fakeEngineWorker({ stepMs: 500 }),
+    progressIntervalMs: 250,
+    maxPerUser: 1,
+  });
   await queue.ready();
   const env = loadEnv({
     SLACK_BOT_TOKEN: fake.botToken,
@@ -45,7 +53,7 @@ beforeAll(async () => {
     logger,
     updateIntervalMs: UPDATE_INTERVAL_MS,
     updatesPerMinute: UPDATES_PER_MINUTE,
-    // Few steps keep a job to seconds on two cores; Slack users cannot set iterations.
+    // Few steps keep a job to seconds; Slack users cannot set iterations.
     jobDefaults: { iterations: 12 },
   });
   eventsUrl = `http://127.0.0.1:${app.port}/slack/events`;
@@ -113,9 +121,12 @@ describe('/stylize modal', () => {
     expect(stale.status).toBe(401);
     const payload = interactiveBody({ type: 'block_actions', user: { id: 'U0ALICE' }, actions: [] });
     expect((await postSigned(eventsUrl, payload, SIGNING_SECRET, { signature: 'v0=deadbeef' })).status).toBe(401);
-    // Give a handler that wrongly ran time to call out.
-    await new Promise((r) => setTimeout(r, 300));
-    expect(fake.calls.slice(callsBefore)).toEqual([]);
+    // The same command, signed: its form opening is the event after which a handler that wrongly
+    // ran for the forged ones would have called out too (they reached the app first).
+    const signed = slashCommandBody({ userId: 'U0ALICE', channelId: 'C0GENERAL', teamId: fake.teamId, triggerId: 'genuine' });
+    expect((await postSigned(eventsUrl, signed, SIGNING_SECRET)).status).toBe(200);
+    await fake.waitForCall('views.open', (c) => fake.calls.indexOf(c) >= callsBefore);
+    expect(fake.calls.slice(callsBefore).map((c) => [c.method, c.args.trigger_id])).toEqual([['views.open', 'genuine']]);
   });
 
   it('marks an out-of-range option on the form and queues nothing', async () => {
@@ -187,6 +198,17 @@ function previewIds(message: PostedMessage): string[] {
 function contextText(blocks: unknown[], blockId: string): string | undefined {
   const context = (blocks as { block_id?: string; elements?: { text?: string }[] }[]).find((b) => b.block_id === blockId);
   return context?.elements?.[0]?.text;
+}
+
+/** The outcome of the next job the queue settles. */
+function nextOutcome(): Promise<JobOutcome> {
+  return new Promise((resolve) => {
+    const stop = queue.subscribe((event) => {
+      if (event.type !== 'settled') return;
+      stop();
+      resolve(event.outcome);
+    });
+  });
 }
 
 function hasCancelButton(blocks: unknown[]): boolean {
@@ -265,6 +287,7 @@ describe('a /stylize job', () => {
       size: '256',
     });
     const message = await statusMessage();
+    const settled = nextOutcome();
     const uploadsBefore = fake.completedUploads('C0GENERAL').length;
     const ephemeralTo = (user: string) => callsSince('chat.postEphemeral').filter((c) => c.args.user === user);
 
@@ -293,7 +316,8 @@ describe('a /stylize job', () => {
     // Alice heard that it worked (the shared sentence), and no picture was uploaded.
     const confirm = await fake.waitUntil(() => ephemeralTo('U0ALICE')[1], 'the confirmation to Alice');
     expect(String(confirm.args.text)).toMatch(/^(Stopping your picture|Taken out of the queue)\.$/);
-    await new Promise((r) => setTimeout(r, 500));
+    // The job ended cancelled, so no picture exists that could still be on its way.
+    expect((await settled).status).toBe('cancelled');
     expect(fake.completedUploads('C0GENERAL').length).toBe(uploadsBefore);
   });
 
@@ -301,7 +325,8 @@ describe('a /stylize job', () => {
     // Two users' jobs at once: one runs while the other waits, then the other runs.
     const [viewA, viewB] = [await alice.openModal(), await bob.openModal()];
     const uploadsBefore = fake.completedUploads('C0GENERAL').length;
-    await alice.submit(viewA, { content_image: fake.hostImage('golden_gate.jpg'), style_image: fake.hostImage('chicago.jpg'), size: '64' });
+    // Alice's is larger, so Bob's is sure to wait behind it.
+    await alice.submit(viewA, { content_image: fake.hostImage('golden_gate.jpg'), style_image: fake.hostImage('chicago.jpg'), size: '128' });
     await bob.submit(viewB, { content_image: fake.hostImage('statue_of_liberty.jpg'), style_image: fake.hostImage('udnie.jpg'), size: '64' });
     await fake.waitUntil(() => fake.completedUploads('C0GENERAL').length >= uploadsBefore + 2, 'both uploads', 120_000);
     const posted = callsSince('chat.postMessage');

@@ -40,3 +40,14 @@ export async function until(what: string, check: () => boolean, timeoutMs = 30_0
 
 /** This process's onnx session processes (the runtime's children, seen in /proc). */
 export const sessionProcesses = () => childProcesses().filter((c) => c.command.includes('session-process'));
+
+/** Mean absolute difference per channel value (0..255) between two pictures, at the first one's size. */
+export async function meanDifference(a: Uint8Array, b: Uint8Array): Promise<number> {
+  const { default: sharp } = await import('sharp');
+  const { width, height } = await sharp(a).metadata();
+  const raw = (bytes: Uint8Array) => sharp(bytes).resize(width, height, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+  const [x, y] = await Promise.all([raw(a), raw(b)]);
+  let sum = 0;
+  for (let k = 0; k < x.length; k++) sum += Math.abs(x[k]! - y[k]!);
+  return sum / x.length;
+}
