@@ -46,7 +46,8 @@ export type JobOutcome =
   | { status: 'failed'; failure: JobFailure }
   | { status: 'cancelled'; by: string };
 
-export type RejectionCode = 'queue-full' | 'user-limit' | 'server-limit' | 'shutting-down';
+/** `unreachable`: the distributed queue's store is out of reach (a while, not a restart). */
+export type RejectionCode = 'queue-full' | 'user-limit' | 'server-limit' | 'shutting-down' | 'unreachable';
 
 /* ---- Queue API (added by the queue module; the shapes above are the shared contract) ---- */
 

@@ -4,6 +4,7 @@
  */
 import type { StylizeRequest, StylizeResult } from '../../engine/types.js';
 import type { DurableJobSpec, ReplyTarget } from '../port.js';
+import { resultExpired } from '../failures.js';
 import type { JobFailure, JobOutcome, JobOwner, JobProgress, JobSpec } from '../types.js';
 
 interface WireRequest {
@@ -55,11 +56,11 @@ const b64 = (bytes: Uint8Array): string =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));
 
-export function encodeJob(spec: DurableJobSpec, chat: string, work: number, previewAt: number[]): JobData {
+export function encodeJob(spec: DurableJobSpec, chat: string, work: number): JobData {
   return {
     owner: spec.owner,
     requestId: spec.requestId,
-    previewAt,
+    previewAt: spec.previewAt ?? [],
     request: {
       content: b64(spec.request.content),
       styles: spec.request.styles.map((s) => ({
@@ -107,20 +108,20 @@ export function decodeOutcome(stored: StoredOutcome, image: Uint8Array | undefin
   }
 }
 
-export const resultExpired = (): JobFailure => ({
-  kind: 'engine',
-  message:
-    'Your picture was made, but it was kept too long without being delivered and has expired; please ask for it again.',
-});
-
-/** BullMQ failed the job itself: its worker died (or stopped answering) on every try. */
-export const stalledTooOften = (): JobFailure => ({
-  kind: 'worker-crash',
-  message:
-    'The image workers stopped twice while working on your picture, so it was not tried a third time; please try again, perhaps smaller.',
-});
-
-export const lostJob = (): JobFailure => ({
-  kind: 'engine',
-  message: 'Your picture is no longer in the queue and its result was not kept; please ask for it again.',
-});
+/** What a worker stores for an outcome: the picture goes to `resultKey`, the rest to BullMQ. */
+export function storedOutcome(
+  outcome: JobOutcome,
+  run: { workerId: string; runMs: number; work: number; resultKey: string },
+): StoredOutcome {
+  const { workerId, runMs } = run;
+  switch (outcome.status) {
+    case 'done': {
+      const { image: _image, ...result } = outcome.result;
+      return { status: 'done', result, ...run };
+    }
+    case 'failed':
+      return { status: 'failed', failure: outcome.failure, workerId, runMs };
+    case 'cancelled':
+      return { status: 'cancelled', by: outcome.by, workerId };
+  }
+}
