@@ -1,11 +1,18 @@
 /**
  * What every implementation of the job-queue port must do, as commands and bots rely on it. Run
- * for the in-process queue (in-process-port.test.ts) and the Redis one (redis-port.test.ts).
+ * for the in-process queue (in-process-port.test.ts) and the Redis one (redis-port.test.ts), with
+ * the fake engine worker (`CONTRACT_ENGINE`): the contract is about the queue, not the engine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelRefusal } from '../../src/queue/failures.js';
 import type { JobEvent, JobQueuePort, QueueEvent } from '../../src/queue/port.js';
+import { fakeEngineWorker } from '../support/fake-engine-worker.js';
 import { longJob, tinyJob } from './helpers.js';
+
+/** Jobs take time (a 128 px step 40 ms) and send progress and previews, as the engine's do. */
+export const CONTRACT_ENGINE = fakeEngineWorker({ stepMs: 40 });
+
+const PNG = [0x89, 0x50, 0x4e, 0x47];
 
 export function describePortContract(name: string, open: (limits: { maxPerUser: number }) => Promise<JobQueuePort>): void {
   describe(`${name}: the job-queue port`, () => {
@@ -41,6 +48,24 @@ export function describePortContract(name: string, open: (limits: { maxPerUser: 
       expect(mine).toContain('started');
       expect(mine.at(-1)).toBe('settled');
       expect(seen.find((e) => e.type === 'submitted' && e.jobId === submitted.jobId)).toMatchObject({ owner: spec.owner });
+    });
+
+    it('sends a watcher progress in order, the previews asked for, and the picture', async () => {
+      const submitted = await queue.submit({ ...tinyJob({ userId: 'uma' }, { size: 128, iterations: 12 }), previewAt: [0.75, 0.5, 0.75, 2] });
+      if (!submitted.accepted) throw new Error(submitted.message);
+      const events: JobEvent[] = [];
+      queue.watch(submitted.jobId, (e) => events.push(e));
+      const outcome = await queue.outcome(submitted.jobId);
+      if (outcome.status !== 'done') throw new Error(`the job ended ${outcome.status}`);
+      expect([...outcome.result.image.subarray(0, 4)]).toEqual(PNG);
+      const progress = events.flatMap((e) => (e.type === 'progress' ? [e.progress] : []));
+      const steps = progress.map((p) => p.step);
+      expect(steps).toEqual([...steps].sort((a, b) => a - b));
+      expect(steps.at(-1)).toBe(12);
+      // 0.5 and 0.75 once each, in order (repeats and points past the end are dropped), as PNGs.
+      const previews = progress.filter((p) => p.preview !== undefined);
+      expect(previews.map((p) => p.step)).toEqual([6, 9]);
+      for (const p of previews) expect([...p.preview!.subarray(0, 4)]).toEqual(PNG);
     });
 
     it('refuses with a code and a sentence (and says so to subscribers); cancel is for the owner or a moderator', async () => {

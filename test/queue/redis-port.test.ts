@@ -1,13 +1,13 @@
 /**
  * The port contract on the distributed queue: a real redis-server on a free loopback port (its own
- * temporary directory), a chat-side queue and a Redis worker in this process, with the real engine.
+ * temporary directory), a chat-side queue and a Redis worker in this process.
  */
 import { afterAll } from 'vitest';
 import { createRedisJobQueue } from '../../src/queue/redis/queue.js';
 import { startRedisWorker } from '../../src/queue/redis/worker.js';
 import { startRedis, type TestRedis } from '../redis/support.js';
 import { WEIGHTS } from '../support/fixtures.js';
-import { describePortContract } from './port-contract.js';
+import { CONTRACT_ENGINE, describePortContract } from './port-contract.js';
 
 let redis: TestRedis | undefined;
 afterAll(async () => {
@@ -26,6 +26,7 @@ describePortContract('Redis queue', async (limits) => {
     cancelKillAfterMs: 5000,
     resultTtlS: 600,
     progressIntervalMs: 0,
+    workerEntry: CONTRACT_ENGINE,
   });
   return createRedisJobQueue({
     url: redis.url,
