@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import PQueue from 'p-queue';
 import { raceTimeout } from '../util/pending-work.js';
+import { boundPort } from './bound-port.js';
 import { resolveQueueConfig, type QueueConfig, type QueueOptions } from './config.js';
 import { EtaModel, jobWork } from './eta.js';
 import { cancelRefusal, droppedAtShutdown } from './failures.js';
@@ -27,7 +28,7 @@ interface Job extends LineJob {
 }
 
 export function createInProcessQueue(options: QueueOptions): JobQueuePort {
-  return new InProcessQueue(resolveQueueConfig(options));
+  return boundPort<JobQueuePort>(new InProcessQueue(resolveQueueConfig(options)));
 }
 
 class InProcessQueue implements JobQueuePort {

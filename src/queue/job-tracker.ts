@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.js';
+import { DEFAULT_JOB_WORK } from './line.js';
 import type { JobEvent, QueueEvent } from './port.js';
 import type { JobOutcome } from './types.js';
 
@@ -158,7 +159,8 @@ export class JobTracker extends EventEmitter<JobTrackerEvents> {
    * Returns the function that stops listening.
    */
   watch(jobId: string, listener: JobListener): () => void {
-    const job = this.track(jobId, false, this.#jobs.get(jobId)?.work ?? 0);
+    // A job not followed yet (another process's, or from before a restart) is sized as a default one.
+    const job = this.track(jobId, false, DEFAULT_JOB_WORK);
     let stopped = false;
     const once: JobListener = (event) => {
       if (!stopped) listener(event);

@@ -92,6 +92,10 @@ export function describePortContract(name: string, open: (limits: { maxPerUser: 
     it('lists what it can resume as an array, and says whether it accepts jobs', async () => {
       expect(Array.isArray(await queue.resumable())).toBe(true);
       expect(queue.accepting).toBe(true);
+      // Callers may wrap a port (Object.create, one method replaced); it still answers from its own state.
+      const wrapped = Object.create(queue) as JobQueuePort;
+      expect(wrapped.accepting).toBe(true);
+      expect((await wrapped.snapshot()).concurrency).toBeGreaterThanOrEqual(1);
     });
   });
 }

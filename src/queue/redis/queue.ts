@@ -13,6 +13,7 @@ import { EventEmitter } from 'node:events';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../log.js';
+import { boundPort } from '../bound-port.js';
 import { jobWork } from '../eta.js';
 import { cancelRefusal, refusal } from '../failures.js';
 import { JobTracker } from '../job-tracker.js';
@@ -74,7 +75,8 @@ export async function createRedisJobQueue(options: RedisQueueOptions): Promise<R
   const events = new QueueEvents(keys.queueName, { connection: eventsConnection, prefix: keys.bullPrefix });
   events.on('error', () => undefined);
   await events.waitUntilReady();
-  return new RedisQueue(options, keys, redis, bull, events, eventsConnection);
+  const queue = new RedisQueue(options, keys, redis, bull, events, eventsConnection);
+  return Object.assign(boundPort<RedisJobQueue>(queue), { instanceId: queue.instanceId });
 }
 
 class RedisQueue implements RedisJobQueue {
