@@ -222,13 +222,14 @@ class RedisQueue implements RedisJobQueue {
     for (const jobId of await this.redis.smembers(this.#owned)) {
       const raw = await this.redis.hget(this.#states.jobKey(jobId), 'data');
       const data = raw ? (JSON.parse(raw) as JobData) : undefined;
-      if (!data?.reply) {
+      const spec = data && decodeSpec(data.spec);
+      if (!data || !spec?.reply) {
         // Gone (expired or cancelled while waiting) or nowhere to answer: nothing to resume.
         await this.redis.srem(this.#owned, jobId);
         continue;
       }
       this.#tracker.track(jobId, true, data.work);
-      jobs.push({ jobId, requestId: data.requestId, owner: data.owner, reply: data.reply, spec: decodeSpec(data) });
+      jobs.push({ jobId, requestId: spec.requestId, owner: spec.owner, reply: spec.reply, spec });
     }
     this.#log?.info({ jobs: jobs.length }, 'jobs to resume');
     return jobs;

@@ -13,7 +13,7 @@ import { raceTimeout } from '../../util/pending-work.js';
 import { JobRunner } from '../job-runner.js';
 import type { EngineInfo } from '../worker-host.js';
 import { AdmissionControl } from './admission.js';
-import { decodeRequest, storedOutcome, type JobData, type StoredOutcome, type WireProgress } from './codec.js';
+import { decodeSpec, storedOutcome, type JobData, type StoredOutcome, type WireProgress } from './codec.js';
 import { connectOrExplain, redisClient } from './connection.js';
 import { redisKeys } from './keys.js';
 
@@ -98,12 +98,13 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Red
 
   async function processJob(job: Job<JobData, StoredOutcome>, token?: string): Promise<StoredOutcome> {
     const jobId = job.id!;
-    const log1 = log?.child({ jobId, requestId: job.data.requestId });
+    const spec = decodeSpec(job.data.spec);
+    const log1 = log?.child({ jobId, requestId: spec.requestId });
     log1?.info({ attempt: job.attemptsStarted, stalled: job.stalledCounter }, 'job started');
     let previews = 0;
     // Progress goes out in order; an outage delays it, and the job does not wait for it.
     let outbox: Promise<unknown> = Promise.resolve();
-    const report = await runner.run(jobId, decodeRequest(job.data.request), job.data.previewAt, {
+    const report = await runner.run(jobId, spec.request, spec.previewAt, {
       beforeStart: () => checkCancelled(jobId),
       onProgress: (progress) => {
         outbox = outbox
