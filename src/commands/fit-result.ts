@@ -3,28 +3,22 @@
  * decreasing quality, else JPEG at smaller sizes. The user is told when the picture was changed.
  */
 import sharp from 'sharp';
+import type { Picture } from './job-view.js';
 import { fittedNote } from './texts.js';
 
-export interface FittedImage {
-  bytes: Uint8Array;
-  mime: 'image/png' | 'image/jpeg';
-  fileName: string;
-  width: number;
-  height: number;
-  /** A sentence when the picture had to be re-encoded or shrunk. */
-  note?: string;
-}
+/** The picture as the platform will show it; `note` is a sentence when it had to be re-encoded or shrunk. */
+export type FittedImage = Picture & { note?: string };
 
 const QUALITIES = [90, 80, 70, 55, 40];
 
 export async function fitToLimit(
-  image: { bytes: Uint8Array; mime: 'image/png' | 'image/jpeg'; width: number; height: number },
+  image: Omit<Picture, 'name'>,
   limitBytes: number,
   baseName = 'stylized',
 ): Promise<FittedImage> {
   const ext = image.mime === 'image/png' ? 'png' : 'jpg';
   if (image.bytes.length <= limitBytes) {
-    return { bytes: image.bytes, mime: image.mime, fileName: `${baseName}.${ext}`, width: image.width, height: image.height };
+    return { ...image, name: `${baseName}.${ext}` };
   }
   let width = image.width;
   let height = image.height;
@@ -37,7 +31,7 @@ export async function fitToLimit(
       smallest = out;
       if (out.length <= limitBytes) {
         const note = shrink === 0 ? fittedNote({ quality }) : fittedNote({ width, height });
-        return { bytes: out, mime: 'image/jpeg', fileName: `${baseName}.jpg`, width, height, note };
+        return { bytes: out, mime: 'image/jpeg', name: `${baseName}.jpg`, width, height, note };
       }
     }
     width = Math.max(1, Math.round(width * 0.75));

@@ -90,11 +90,11 @@ export class JobFlow {
     }
     const submit = this.options.queue.submit({
       owner: run.owner,
+      // The queue hands the bytes to the worker (detaching them); the reroll store keeps its own.
       request: {
-        // The queue hands the bytes to the worker (detaching them); the reroll store keeps its own.
-        content: new Uint8Array(inputs.content),
-        styles: inputs.styles.map((bytes) => ({ bytes: new Uint8Array(bytes) })),
-        options: { ...inputs.engine, format: 'png' },
+        ...inputs.request,
+        content: new Uint8Array(inputs.request.content),
+        styles: inputs.request.styles.map((s) => ({ ...s, bytes: new Uint8Array(s.bytes) })),
       },
       requestId,
       previewAt: this.options.previewAt ?? DEFAULT_PREVIEW_AT,
@@ -128,16 +128,8 @@ export class JobFlow {
       return Promise.resolve();
     }
     const adapter = (job.reply.data as StoredReply).adapter ?? {};
-    const engine = { ...job.spec.request.options };
-    delete engine.format;
-    const inputs: RerollInputs = {
-      content: job.spec.request.content,
-      styles: job.spec.request.styles.map((s) => s.bytes),
-      engine,
-      given: givenFrom(engine, adapter),
-      adapter,
-      requesterId: job.owner.userId,
-    };
+    const request = { ...job.spec.request, options: job.spec.request.options ?? {} };
+    const inputs: RerollInputs = { request, given: givenFrom(request.options, adapter), adapter, requesterId: job.owner.userId };
     log.info('following a job from before the restart');
     const work = this.#follow(job.jobId, build(job.reply), inputs, job.requestId, log).catch((err: unknown) =>
       log.error({ err }, 'could not follow the resumed job'),
@@ -241,8 +233,8 @@ async function showFinal(view: JobView, screen: Screen, fallback: Screen, log: L
 
 async function fitPicture(bytes: Uint8Array, mime: Picture['mime'], limit: number, baseName: string): Promise<Picture> {
   const meta = await sharp(bytes).metadata();
-  const image = await fitToLimit({ bytes, mime, width: meta.width ?? 1, height: meta.height ?? 1 }, limit, baseName);
-  return { name: image.fileName, bytes: image.bytes, mime: image.mime, width: image.width, height: image.height };
+  const { note: _note, ...picture } = await fitToLimit({ bytes, mime, width: meta.width ?? 1, height: meta.height ?? 1 }, limit, baseName);
+  return picture;
 }
 
 async function finalScreen(
@@ -257,10 +249,9 @@ async function finalScreen(
   switch (outcome.status) {
     case 'done': {
       const r = outcome.result;
-      const image = await fitToLimit({ bytes: r.image, mime: r.mime, width: r.width, height: r.height }, limit);
-      const picture: Picture = { name: image.fileName, bytes: image.bytes, mime: image.mime, width: image.width, height: image.height };
-      const text = [doneText(r.stats.ms / 1000, r.stats.backend), image.note].filter(Boolean).join('\n');
-      return { ...end, text, result: { picture, facts: resultFacts(r.stats, image.width, image.height), requestId } };
+      const { note, ...picture } = await fitToLimit({ bytes: r.image, mime: r.mime, width: r.width, height: r.height }, limit);
+      const text = [doneText(r.stats.ms / 1000, r.stats.backend), note].filter(Boolean).join('\n');
+      return { ...end, text, result: { picture, facts: resultFacts(r.stats, picture.width, picture.height), requestId } };
     }
     case 'failed':
       return { ...end, text: failedText(outcome.failure, requestId) };

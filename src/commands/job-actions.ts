@@ -28,8 +28,9 @@ export function withSeed(
 /** Reroll: the same inputs with a seed different from the last one. */
 export function rerolled(inputs: RerollInputs): RerollInputs {
   let seed = randomSeed();
-  if (seed === inputs.engine.seed) seed = (seed + 1) % (2 ** 31 - 1);
-  return { ...inputs, ...withSeed(inputs.engine, inputs.given, seed) };
+  if (seed === inputs.request.options.seed) seed = (seed + 1) % (2 ** 31 - 1);
+  const { engine, given } = withSeed(inputs.request.options, inputs.given, seed);
+  return { ...inputs, request: { ...inputs.request, options: engine }, given };
 }
 
 /** Asks the queue to cancel; the queue decides who may. Returns the sentence for the one who asked. */
@@ -60,6 +61,6 @@ export function commandLine(given: Record<string, unknown>, surface: Surface, at
 
 /** What the Parameters button answers: the options used and the command that makes the picture again. */
 export function parametersMessage(inputs: RerollInputs, surface: Surface, bold: (s: string) => string): string {
-  const attachments = IMAGE_INPUTS.slice(0, 1 + inputs.styles.length).map((o) => `${o.name}:${o.placeholder}`);
+  const attachments = IMAGE_INPUTS.slice(0, 1 + inputs.request.styles.length).map((o) => `${o.name}:${o.placeholder}`);
   return parametersText(parameterLines(inputs.given, surface), commandLine(inputs.given, surface, attachments), bold);
 }

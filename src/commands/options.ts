@@ -6,7 +6,7 @@
  * Slack's form, the CLI flags and /help are all derived from `STYLIZE_OPTIONS` and `IMAGE_INPUTS`.
  */
 import { z } from 'zod';
-import { OPTION_SPECS, specSchema, type OptionSpec } from '../engine/options.js';
+import { maxOf, OPTION_SPECS, specSchema, type OptionSpec } from '../engine/options.js';
 import type { StylizeOptions } from '../engine/types.js';
 import { optionErrorText, unknownOptionText } from './texts.js';
 
@@ -24,8 +24,8 @@ interface Base {
 export interface NumberOption extends Base {
   kind: 'number' | 'integer';
   min: number;
-  /** `'size-cap'` = the configured MAX_IMAGE_SIZE. */
-  max: number | 'size-cap';
+  /** `'max-size'` = the configured MAX_IMAGE_SIZE (the engine's word: `maxOf` reads both). */
+  max: number | 'max-size';
   default?: number;
 }
 export interface BooleanOption extends Base {
@@ -49,14 +49,14 @@ function offer(
   name: string,
   engineKey: EngineKey,
   surfaces: readonly Surface[],
-  extra: { example?: string; min?: number; max?: number | 'size-cap' } = {},
+  extra: { example?: string; min?: number; max?: number | 'max-size' } = {},
 ): OptionDef {
   const spec: OptionSpec = OPTION_SPECS[engineKey];
   const base = { name, help: spec.help, surfaces, engineKey, ...(extra.example ? { example: extra.example } : {}) };
   switch (spec.kind) {
     case 'number':
     case 'integer': {
-      const max = extra.max ?? (spec.max === 'max-size' ? 'size-cap' : spec.max);
+      const max = extra.max ?? spec.max;
       return { ...base, kind: spec.kind, min: extra.min ?? spec.min, max, ...(spec.default === undefined ? {} : { default: spec.default }) };
     }
     case 'boolean':
@@ -69,7 +69,7 @@ function offer(
 export const STYLIZE_OPTIONS: readonly OptionDef[] = [
   offer('strength', 'strength', ALL, { example: '0.7' }),
   // Below 64 px a picture says little; the engine itself goes down to 32 (tests, previews).
-  offer('size', 'size', ALL, { example: '768', min: 64, max: 'size-cap' }),
+  offer('size', 'size', ALL, { example: '768', min: 64, max: 'max-size' }),
   // People share one accelerator: the bot offers fewer steps and saner weights than the engine takes.
   offer('iterations', 'iterations', CHAT_AND_CLI, { min: 10, max: 2000 }),
   offer('content_weight', 'contentWeight', CHAT_AND_CLI, { max: 1e6 }),
@@ -105,9 +105,8 @@ export function optionsFor(surface: Surface): OptionDef[] {
   return STYLIZE_OPTIONS.filter((o) => o.surfaces.includes(surface));
 }
 
-export function maxOf(def: NumberOption, sizeCap: number): number {
-  return def.max === 'size-cap' ? sizeCap : def.max;
-}
+/** An option's largest value, given MAX_IMAGE_SIZE: the engine's rule, shared by every surface. */
+export { maxOf } from '../engine/options.js';
 
 /** An option value a user gave that the bot refuses; `message` is the sentence shown to them. */
 export class OptionError extends Error {

@@ -4,13 +4,12 @@
  * count, oldest out first.
  */
 import { randomBytes } from 'node:crypto';
-import type { StylizeOptions } from '../engine/types.js';
+import type { StylizeOptions, StylizeRequest } from '../engine/types.js';
 
+/** A job as the user asked for it: its request goes to the queue as is, and Reroll repeats it. */
 export interface RerollInputs {
-  content: Uint8Array;
-  styles: Uint8Array[];
-  /** Validated engine options, seed included. */
-  engine: Partial<StylizeOptions>;
+  /** The photo, the paintings and the validated engine options (seed included), as the engine takes them. */
+  request: StylizeRequest & { options: Partial<StylizeOptions> };
   /** Values by option name as the user gave them (plus the seed that was used). */
   given: Record<string, unknown>;
   /** Adapter-only options (e.g. `private`). */

@@ -48,12 +48,13 @@ export async function stylize(ctx: CommandContext, run: StylizeRun): Promise<voi
     return;
   }
   const [content, ...styles] = images.map((i) => i.bytes);
-  const engine = { ...ctx.jobDefaults, ...run.options.engine };
-  const seeded = withSeed(engine, run.options.given);
+  // PNG: the flow fits the picture to the platform's upload limit itself.
+  const { engine, given } = withSeed({ ...ctx.jobDefaults, ...run.options.engine, format: 'png' }, run.options.given);
+  const request = { content: content!, styles: styles.map((bytes) => ({ bytes })), options: engine };
   await ctx.flow.start({
     view: run.view,
     owner: run.owner,
-    inputs: { content: content!, styles, ...seeded, adapter: run.options.adapter, requesterId: run.owner.userId },
+    inputs: { request, given, adapter: run.options.adapter, requesterId: run.owner.userId },
     requestId: run.requestId,
     logger: run.logger,
   });

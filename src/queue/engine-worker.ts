@@ -42,20 +42,10 @@ async function runJob(engine: Engine, message: Extract<ToWorker, { type: 'run' }
   let outbox: Promise<void> = Promise.resolve();
   let queued = 0;
   const crossed = previewCrossing(previewAt);
-  const onProgress = (event: ProgressEvent): void => {
-    const progress: JobProgress = {
-      scale: event.scale,
-      scales: event.scales,
-      width: event.width,
-      height: event.height,
-      step: event.step,
-      totalSteps: event.totalSteps,
-      losses: event.losses,
-      elapsedMs: event.elapsedMs,
-      etaMs: event.etaMs,
-    };
+  const onProgress = ({ preview: encode, iteration: _iteration, iterations: _iterations, ...event }: ProgressEvent): void => {
+    const progress: JobProgress = event;
     // Asked for now, while the engine still holds this step's image.
-    const preview = event.totalSteps > 0 && crossed(event.step / event.totalSteps) ? event.preview() : undefined;
+    const preview = event.totalSteps > 0 && crossed(event.step / event.totalSteps) ? encode() : undefined;
     // Events from inside a long step arrive while this thread is busy and the chain cannot run:
     // with nothing waiting ahead, post at once so the main thread hears from us every interval.
     if (!preview && queued === 0) {

@@ -1,8 +1,8 @@
 /**
  * Every sentence the queue says: why a job was refused or could not be cancelled, and every way a
  * job can end badly, as a kind or code for programs and a sentence for the person waiting. (The
- * port carries these sentences, so they live below the commands' texts; the distributed queue
- * uses the same ones.)
+ * port carries these sentences, so they live below the commands' texts; both queues use these
+ * and no others.)
  */
 import { formatDuration } from '../util/units.js';
 import type { WireError } from './protocol.js';
@@ -19,6 +19,8 @@ export function refusal(code: RejectionCode, limits: { maxLength: number; maxPer
   switch (code) {
     case 'shutting-down':
       return { code, message: 'The bot is restarting and is not taking new pictures right now; please try again in a minute.' };
+    case 'unreachable':
+      return { code, message: 'The picture queue cannot be reached right now; please try again in a minute.' };
     case 'user-limit':
       return {
         code,
@@ -74,6 +76,25 @@ export function timeLimit(limitMs: number): JobFailure {
     message: `Your picture took longer than the limit of ${formatDuration(limitMs)} and was stopped; try a smaller size or fewer iterations.`,
   };
 }
+
+/** Distributed: the picture was made but expired in Redis before its chat process delivered it. */
+export const resultExpired = (): JobFailure => ({
+  kind: 'engine',
+  message: 'Your picture was made, but it was kept too long without being delivered and has expired; please ask for it again.',
+});
+
+/** Distributed: BullMQ failed the job itself; its worker died (or stopped answering) on every try. */
+export const stalledTooOften = (): JobFailure => ({
+  kind: 'worker-crash',
+  message:
+    'The image workers stopped twice while working on your picture, so it was not tried a third time; please try again, perhaps smaller.',
+});
+
+/** Distributed: the job and its outcome are gone from Redis (expired, or lost with its data). */
+export const lostJob = (): JobFailure => ({
+  kind: 'engine',
+  message: 'Your picture is no longer in the queue and its result was not kept; please ask for it again.',
+});
 
 export const droppedAtShutdown = (): JobFailure => ({
   kind: 'shutdown',

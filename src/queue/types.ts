@@ -1,4 +1,4 @@
-import type { Losses, StylizeRequest, StylizeResult } from '../engine/types.js';
+import type { ProgressEvent, StylizeRequest, StylizeResult } from '../engine/types.js';
 
 /** Who asked and where: the queue needs this for limits and fairness, not to answer anyone. */
 export interface JobOwner {
@@ -17,20 +17,11 @@ export interface JobSpec {
   previewAt?: number[];
 }
 
-/** Serialisable progress (crosses the worker boundary). */
-export interface JobProgress {
-  scale: number;
-  scales: number;
-  width: number;
-  height: number;
-  step: number;
-  totalSteps: number;
-  losses: Losses;
-  elapsedMs: number;
-  etaMs?: number;
-  /** Present when this event crossed one of `previewAt`. */
-  preview?: Uint8Array;
-}
+/**
+ * The engine's progress event as it crosses the worker boundary, Redis and the port: the same
+ * fields, with the preview encoded (present when this event crossed one of `previewAt`).
+ */
+export type JobProgress = Omit<ProgressEvent, 'preview' | 'iteration' | 'iterations'> & { preview?: Uint8Array };
 
 export type FailureKind = 'bad-input' | 'engine' | 'worker-crash' | 'out-of-memory' | 'time-limit' | 'shutdown';
 
@@ -46,7 +37,8 @@ export type JobOutcome =
   | { status: 'failed'; failure: JobFailure }
   | { status: 'cancelled'; by: string };
 
-export type RejectionCode = 'queue-full' | 'user-limit' | 'server-limit' | 'shutting-down';
+/** `unreachable`: the distributed queue's store is out of reach (a while, not a restart). */
+export type RejectionCode = 'queue-full' | 'user-limit' | 'server-limit' | 'shutting-down' | 'unreachable';
 
 /* ---- Queue API (added by the queue module; the shapes above are the shared contract) ---- */
 

@@ -85,9 +85,7 @@ describe('EditPacer', () => {
 });
 
 const inputs = (seed: number): RerollInputs => ({
-  content: new Uint8Array([1]),
-  styles: [new Uint8Array([2])],
-  engine: { seed, size: 96 },
+  request: { content: new Uint8Array([1]), styles: [{ bytes: new Uint8Array([2]) }], options: { seed, size: 96 } },
   given: { size: 96, seed },
   adapter: {},
   requesterId: 'u',
@@ -99,7 +97,7 @@ describe('RerollStore', () => {
     const store = new RerollStore({ keepMinutes: 2, maxEntries: 2, now: () => now });
     const a = store.put(inputs(1))!;
     now = 60_000;
-    expect(store.get(a)?.engine.seed).toBe(1);
+    expect(store.get(a)?.request.options.seed).toBe(1);
     now = 120_001;
     expect(store.get(a)).toBeUndefined();
     const b = store.put(inputs(2))!;
@@ -122,8 +120,8 @@ describe('seeds and the command to copy', () => {
     expect(withSeed({ size: 96 }, { size: 96 }).engine.seed).toEqual(expect.any(Number));
     expect(withSeed({ seed: 7 }, { seed: 7 }).engine.seed).toBe(7);
     const next = rerolled(inputs(5));
-    expect(next.engine.seed).not.toBe(5);
-    expect(next.given).toEqual({ size: 96, seed: next.engine.seed });
+    expect(next.request.options.seed).not.toBe(5);
+    expect(next.given).toEqual({ size: 96, seed: next.request.options.seed });
     expect(commandLine({ seed: 3, size: 96, private: true }, 'discord', ['content:<photo>'])).toBe('/stylize content:<photo> size:96 seed:3 private:true');
   });
 });

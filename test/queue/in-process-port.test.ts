@@ -1,5 +1,7 @@
 import { createInProcessQueue } from '../../src/queue/index.js';
 import { WEIGHTS } from '../support/fixtures.js';
-import { describePortContract } from './port-contract.js';
+import { CONTRACT_ENGINE, describePortContract } from './port-contract.js';
 
-describePortContract('in-process queue', async (limits) => createInProcessQueue({ engine: { weights: WEIGHTS }, progressIntervalMs: 0, ...limits }));
+describePortContract('in-process queue', async (limits) =>
+  createInProcessQueue({ engine: { weights: WEIGHTS }, workerEntry: CONTRACT_ENGINE, progressIntervalMs: 0, ...limits }),
+);

@@ -393,7 +393,7 @@ describe('Redis stopped for 5 s while a job runs and another waits', () => {
     await sleep(1000);
     expect(queue.accepting).toBe(false);
     const refused = await queue.submit(tinyJob({ userId: 'lou' }));
-    expect(refused).toMatchObject({ accepted: false, message: expect.stringMatching(/cannot be reached/) });
+    expect(refused).toMatchObject({ accepted: false, code: 'unreachable', message: expect.stringMatching(/cannot be reached/) });
     await sleep(4000);
     await redis.start();
 

@@ -3,22 +3,18 @@
  * and as raw strings in their own keys (results, previews) so that the event stream stays small.
  */
 import type { StylizeRequest, StylizeResult } from '../../engine/types.js';
-import type { DurableJobSpec, ReplyTarget } from '../port.js';
-import type { JobFailure, JobOutcome, JobOwner, JobProgress, JobSpec } from '../types.js';
+import type { DurableJobSpec } from '../port.js';
+import { resultExpired } from '../failures.js';
+import type { JobFailure, JobOutcome, JobOwner, JobProgress } from '../types.js';
 
-interface WireRequest {
-  content: string;
-  styles: { bytes: string; weight?: number }[];
-  options?: StylizeRequest['options'];
-}
+/** The spec as the user asked for it, in its one wire form: the same fields, pictures in base64. */
+export type WireSpec = Omit<DurableJobSpec, 'request'> & {
+  request: Omit<StylizeRequest, 'content' | 'styles'> & { content: string; styles: { bytes: string; weight?: number }[] };
+};
 
-/** BullMQ job data. */
+/** BullMQ job data: the spec, who answers it and how big it is. */
 export interface JobData {
-  owner: JobOwner;
-  requestId: string;
-  previewAt: number[];
-  request: WireRequest;
-  reply?: ReplyTarget;
+  spec: WireSpec;
   /** The chat process that accepted it and answers it. */
   chat: string;
   /** Megapixel-steps (eta.ts), for ETAs and the time limit's report. */
@@ -55,43 +51,15 @@ const b64 = (bytes: Uint8Array): string =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));
 
-export function encodeJob(spec: DurableJobSpec, chat: string, work: number, previewAt: number[]): JobData {
-  return {
-    owner: spec.owner,
-    requestId: spec.requestId,
-    previewAt,
-    request: {
-      content: b64(spec.request.content),
-      styles: spec.request.styles.map((s) => ({
-        bytes: b64(s.bytes),
-        ...(s.weight === undefined ? {} : { weight: s.weight }),
-      })),
-      ...(spec.request.options === undefined ? {} : { options: spec.request.options }),
-    },
-    ...(spec.reply === undefined ? {} : { reply: spec.reply }),
-    chat,
-    work,
-  };
+export function encodeJob(spec: DurableJobSpec, chat: string, work: number): JobData {
+  const { content, styles } = spec.request;
+  const request = { ...spec.request, content: b64(content), styles: styles.map((s) => ({ ...s, bytes: b64(s.bytes) })) };
+  return { spec: { ...spec, request }, chat, work };
 }
 
-export function decodeRequest(wire: WireRequest): StylizeRequest {
-  return {
-    content: unb64(wire.content),
-    styles: wire.styles.map((s) => ({
-      bytes: unb64(s.bytes),
-      ...(s.weight === undefined ? {} : { weight: s.weight }),
-    })),
-    ...(wire.options === undefined ? {} : { options: wire.options }),
-  };
-}
-
-export function decodeSpec(data: JobData): JobSpec {
-  return {
-    owner: data.owner,
-    requestId: data.requestId,
-    previewAt: data.previewAt,
-    request: decodeRequest(data.request),
-  };
+export function decodeSpec(wire: WireSpec): DurableJobSpec {
+  const { content, styles } = wire.request;
+  return { ...wire, request: { ...wire.request, content: unb64(content), styles: styles.map((s) => ({ ...s, bytes: unb64(s.bytes) })) } };
 }
 
 /** The user-facing outcome, given the stored one and the picture read from its key. */
@@ -107,20 +75,20 @@ export function decodeOutcome(stored: StoredOutcome, image: Uint8Array | undefin
   }
 }
 
-export const resultExpired = (): JobFailure => ({
-  kind: 'engine',
-  message:
-    'Your picture was made, but it was kept too long without being delivered and has expired; please ask for it again.',
-});
-
-/** BullMQ failed the job itself: its worker died (or stopped answering) on every try. */
-export const stalledTooOften = (): JobFailure => ({
-  kind: 'worker-crash',
-  message:
-    'The image workers stopped twice while working on your picture, so it was not tried a third time; please try again, perhaps smaller.',
-});
-
-export const lostJob = (): JobFailure => ({
-  kind: 'engine',
-  message: 'Your picture is no longer in the queue and its result was not kept; please ask for it again.',
-});
+/** What a worker stores for an outcome: the picture goes to `resultKey`, the rest to BullMQ. */
+export function storedOutcome(
+  outcome: JobOutcome,
+  run: { workerId: string; runMs: number; work: number; resultKey: string },
+): StoredOutcome {
+  const { workerId, runMs } = run;
+  switch (outcome.status) {
+    case 'done': {
+      const { image: _image, ...result } = outcome.result;
+      return { status: 'done', result, ...run };
+    }
+    case 'failed':
+      return { status: 'failed', failure: outcome.failure, workerId, runMs };
+    case 'cancelled':
+      return { status: 'cancelled', by: outcome.by, workerId };
+  }
+}

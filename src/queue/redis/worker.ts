@@ -10,10 +10,10 @@ import { WaitingError, Worker, type Job } from 'bullmq';
 import type { EngineConfig } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import { raceTimeout } from '../../util/pending-work.js';
-import { internalError, timeLimit } from '../failures.js';
-import { EngineWorker, type EngineInfo, type RunEnd } from '../worker-host.js';
+import { JobRunner } from '../job-runner.js';
+import type { EngineInfo } from '../worker-host.js';
 import { AdmissionControl } from './admission.js';
-import { decodeRequest, type JobData, type StoredOutcome, type WireProgress } from './codec.js';
+import { decodeSpec, storedOutcome, type JobData, type StoredOutcome, type WireProgress } from './codec.js';
 import { connectOrExplain, redisClient } from './connection.js';
 import { redisKeys } from './keys.js';
 
@@ -36,6 +36,8 @@ export interface RedisWorkerOptions {
   resultTtlS: number;
   progressIntervalMs?: number;
   heartbeatMs?: number;
+  /** The engine worker module, when not the engine's (tests: a fake engine). */
+  workerEntry?: URL;
   logger?: Logger;
 }
 
@@ -61,13 +63,6 @@ export interface RedisWorker {
   close(graceMs?: number): Promise<void>;
 }
 
-type StopReason = { kind: 'cancel'; by: string } | { kind: 'time-limit' } | { kind: 'hand-back' };
-
-interface Running {
-  engine: EngineWorker;
-  stop?: StopReason;
-}
-
 export async function startRedisWorker(options: RedisWorkerOptions): Promise<RedisWorker> {
   const keys = redisKeys(options.prefix);
   const id = options.workerId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
@@ -83,128 +78,66 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Red
     c.on('error', (e: Error) => log?.warn({ err: e.message }, 'redis connection problem; retrying'));
   const admission = new AdmissionControl(redis, keys);
 
-  const engines = Array.from(
-    { length: options.concurrency },
-    () =>
-      new EngineWorker({
-        init: { engine: options.engine, progressIntervalMs: options.progressIntervalMs },
-        logger: log,
-      }),
-  );
-  const idle = [...engines];
-  const running = new Map<string, Running>();
+  const runner = new JobRunner({ ...options, logger: log });
   let info: EngineInfo | undefined;
-  const ready = Promise.all(engines.map((e) => e.ready())).then(([first]) => (info = first!));
+  const ready = runner.ready().then((first) => (info = first));
   ready.catch((e: unknown) => log?.error({ err: e }, 'engine did not load'));
   const loaded = await ready;
-  log?.info(
-    { backend: loaded.backend, threads: loaded.threads, concurrency: options.concurrency },
-    'worker ready',
-  );
-
-  function requestStop(jobId: string, reason: StopReason): void {
-    const job = running.get(jobId);
-    if (!job) return;
-    job.stop ??= reason;
-    job.engine.cancel(jobId, options.cancelKillAfterMs);
-  }
+  log?.info({ backend: loaded.backend, threads: loaded.threads, concurrency: options.concurrency }, 'worker ready');
 
   await subscriber.subscribe(keys.cancelChannel);
   subscriber.on('message', (_channel: string, message: string) => {
     const { jobId, by } = JSON.parse(message) as { jobId: string; by: string };
-    if (running.has(jobId)) {
-      log?.info({ jobId, by }, 'cancel received');
-      requestStop(jobId, { kind: 'cancel', by });
-    }
+    if (runner.stop(jobId, { kind: 'cancel', by })) log?.info({ jobId, by }, 'cancel received');
   });
 
   async function checkCancelled(jobId: string): Promise<void> {
     const by = await redis.get(keys.cancelled(jobId));
-    if (by !== null) requestStop(jobId, { kind: 'cancel', by });
-  }
-
-  function outcomeOf(
-    job: Running,
-    end: RunEnd,
-    runMs: number,
-    work: number,
-    resultKey: string,
-  ): StoredOutcome {
-    if (end.status === 'done') {
-      const { image: _image, ...result } = end.result;
-      return { status: 'done', result, resultKey, workerId: id, runMs, work };
-    }
-    switch (job.stop?.kind) {
-      case 'cancel':
-        return { status: 'cancelled', by: job.stop.by, workerId: id };
-      case 'time-limit':
-        return { status: 'failed', failure: timeLimit(options.jobTimeLimitMs), workerId: id, runMs };
-      default:
-        return end.status === 'failed'
-          ? { status: 'failed', failure: end.failure, workerId: id, runMs }
-          : { status: 'failed', failure: internalError(), workerId: id, runMs };
-    }
+    if (by !== null) runner.stop(jobId, { kind: 'cancel', by });
   }
 
   async function processJob(job: Job<JobData, StoredOutcome>, token?: string): Promise<StoredOutcome> {
     const jobId = job.id!;
-    const engine = idle.pop();
-    if (!engine) throw new Error('BullMQ started more jobs than this worker has engine threads');
-    const current: Running = { engine };
-    running.set(jobId, current);
-    const log1 = log?.child({ jobId, requestId: job.data.requestId });
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      log1?.info({ attempt: job.attemptsStarted, stalled: job.stalledCounter }, 'job started');
-      await checkCancelled(jobId);
-      const started = Date.now();
-      timer = setTimeout(() => requestStop(jobId, { kind: 'time-limit' }), options.jobTimeLimitMs);
-      let previews = 0;
-      // Progress goes out in order; an outage delays it, and the job does not wait for it.
-      let outbox: Promise<unknown> = Promise.resolve();
-      const end: RunEnd = current.stop
-        ? { status: 'cancelled' }
-        : await engine.run(jobId, decodeRequest(job.data.request), job.data.previewAt, (progress) => {
-            outbox = outbox
-              .then(async () => {
-                const { preview, ...rest } = progress;
-                const wire: WireProgress = rest;
-                if (preview) {
-                  const key = keys.preview(jobId, ++previews);
-                  await redis.set(key, Buffer.from(preview), 'EX', options.resultTtlS);
-                  wire.previewKey = key;
-                }
-                await job.updateProgress(wire);
-                // Pub/sub misses what was sent during an outage; the key does not.
-                await checkCancelled(jobId);
-              })
-              .catch((e: unknown) => log1?.warn({ err: e }, 'progress not sent'));
-          });
-      const runMs = Date.now() - started;
-      await raceTimeout(outbox, 5000);
-      // A job that finished while being asked to stop is delivered, not run again.
-      if (current.stop?.kind === 'hand-back' && end.status !== 'done') {
-        log1?.info('handing the job back to the queue');
-        await job.moveToWait(token);
-        throw new WaitingError();
-      }
-      const resultKey = keys.result(jobId);
-      if (end.status === 'done') {
-        await redis.set(resultKey, Buffer.from(end.result.image), 'EX', options.resultTtlS);
-        await redis
-          .multi()
-          .lpush(keys.etaSamples, `${job.data.work}:${runMs}`)
-          .ltrim(keys.etaSamples, 0, 9)
-          .exec();
-      }
-      const outcome = outcomeOf(current, end, runMs, job.data.work, resultKey);
-      log1?.info({ status: outcome.status, runMs }, 'job ended');
-      return outcome;
-    } finally {
-      clearTimeout(timer);
-      running.delete(jobId);
-      idle.push(engine);
+    const spec = decodeSpec(job.data.spec);
+    const log1 = log?.child({ jobId, requestId: spec.requestId });
+    log1?.info({ attempt: job.attemptsStarted, stalled: job.stalledCounter }, 'job started');
+    let previews = 0;
+    // Progress goes out in order; an outage delays it, and the job does not wait for it.
+    let outbox: Promise<unknown> = Promise.resolve();
+    const report = await runner.run(jobId, spec.request, spec.previewAt, {
+      beforeStart: () => checkCancelled(jobId),
+      onProgress: (progress) => {
+        outbox = outbox
+          .then(async () => {
+            const { preview, ...rest } = progress;
+            const wire: WireProgress = rest;
+            if (preview) {
+              const key = keys.preview(jobId, ++previews);
+              await redis.set(key, Buffer.from(preview), 'EX', options.resultTtlS);
+              wire.previewKey = key;
+            }
+            await job.updateProgress(wire);
+            // Pub/sub misses what was sent during an outage; the key does not.
+            await checkCancelled(jobId);
+          })
+          .catch((e: unknown) => log1?.warn({ err: e }, 'progress not sent'));
+      },
+    });
+    await raceTimeout(outbox, 5000);
+    const { outcome, runMs } = report;
+    // A job that finished while being asked to stop is delivered, not run again.
+    if (report.stop?.kind === 'hand-back' && outcome.status !== 'done') {
+      log1?.info('handing the job back to the queue');
+      await job.moveToWait(token);
+      throw new WaitingError();
     }
+    const resultKey = keys.result(jobId);
+    if (outcome.status === 'done') {
+      await redis.set(resultKey, Buffer.from(outcome.result.image), 'EX', options.resultTtlS);
+      await redis.multi().lpush(keys.etaSamples, `${job.data.work}:${runMs}`).ltrim(keys.etaSamples, 0, 9).exec();
+    }
+    log1?.info({ status: outcome.status, runMs }, 'job ended');
+    return storedOutcome(outcome, { workerId: id, runMs, work: job.data.work, resultKey });
   }
 
   const bullConnection = redis.duplicate({ connectionName: `${id}:bullmq`, maxRetriesPerRequest: null });
@@ -246,7 +179,7 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Red
       backend: info!.backend,
       threads: info!.threads,
       concurrency: options.concurrency,
-      running: running.size,
+      running: runner.running,
       until: Date.now() + 3 * heartbeatMs,
     };
     await redis.hset(keys.workers, id, JSON.stringify(heartbeat));
@@ -260,14 +193,14 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Red
     ready: () => ready,
     close(graceMs = 60_000) {
       closed ??= (async () => {
-        log?.info({ running: running.size, graceMs }, 'worker stopping');
+        log?.info({ running: runner.running, graceMs }, 'worker stopping');
         const closing = worker.close();
         await raceTimeout(closing, graceMs);
-        for (const jobId of running.keys()) requestStop(jobId, { kind: 'hand-back' });
+        for (const jobId of runner.runningIds()) runner.stop(jobId, { kind: 'hand-back' });
         await raceTimeout(closing, options.cancelKillAfterMs + 2000);
         clearInterval(heartbeat);
         await redis.hdel(keys.workers, id).catch(() => undefined);
-        await Promise.all(engines.map((e) => e.stop()));
+        await runner.close();
         subscriber.disconnect();
         bullConnection.disconnect();
         await redis.quit().catch(() => undefined);
