@@ -43,7 +43,8 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
   const closeRedisMetrics = isRedisJobQueue(queue) ? registerRedisQueueMetrics(metrics.registry, queue) : undefined;
   const rerolls = new RerollStore({ keepMinutes: env.REROLL_KEEP_MIN });
   const flow = new JobFlow({ queue, rerolls, logger, previewAt: overrides.previewAt });
-  const commands: CommandContext = { queue, flow, logger, sizeCap: env.MAX_IMAGE_SIZE, rerollKeepMin: env.REROLL_KEEP_MIN };
+  const limits = { maxLength: env.QUEUE_MAX_LENGTH, maxPerUser: env.QUEUE_MAX_PER_USER, maxPerServer: env.QUEUE_MAX_PER_GUILD };
+  const commands: CommandContext = { queue, flow, logger, sizeCap: env.MAX_IMAGE_SIZE, rerollKeepMin: env.REROLL_KEEP_MIN, limits };
 
   let discord: DiscordBot | undefined;
   let slackStop: (() => Promise<void>) | undefined;

@@ -18,12 +18,13 @@ export interface FittedImage {
 const QUALITIES = [90, 80, 70, 55, 40];
 
 export async function fitToLimit(
-  image: { bytes: Uint8Array; mime: 'image/png' | 'image/jpeg'; width: number; height: number },
+  image: { bytes: Uint8Array; mime: 'image/png' | 'image/jpeg' | 'image/webp'; width: number; height: number },
   limitBytes: number,
   baseName = 'stylized',
 ): Promise<FittedImage> {
   const ext = image.mime === 'image/png' ? 'png' : 'jpg';
-  if (image.bytes.length <= limitBytes) {
+  // Chat jobs ask for PNG (flow.ts); a WebP result would be re-encoded as JPEG like an oversized one.
+  if (image.bytes.length <= limitBytes && image.mime !== 'image/webp') {
     return { bytes: image.bytes, mime: image.mime, fileName: `${baseName}.${ext}`, width: image.width, height: image.height };
   }
   let width = image.width;

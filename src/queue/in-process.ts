@@ -40,8 +40,6 @@ interface Settled {
   listeners: Set<(event: JobEvent) => void>;
 }
 
-/** A job with the engine's default options: the guess for one not yet asked for. */
-const DEFAULT_JOB_WORK = jobWork({ content: new Uint8Array(), styles: [] });
 /** How long a settled job's outcome stays for a late `watch` or `outcome`. */
 const KEEP_SETTLED_MS = 60_000;
 
@@ -53,6 +51,8 @@ export function createInProcessQueue(options: QueueOptions): JobQueuePort {
   const config: QueueConfig = resolveQueueConfig(options);
   const log = config.logger?.child({ module: 'queue' });
   const eta = new EtaModel(config.etaPriorMsPerUnit);
+  /** A job with the engine's default options: the guess for one not yet asked for. */
+  const defaultJobWork = jobWork({}, config.engine.maxSize);
   const workers = Array.from(
     { length: config.concurrency },
     () =>
@@ -252,7 +252,7 @@ export function createInProcessQueue(options: QueueOptions): JobQueuePort {
         id,
         spec,
         state: 'queued',
-        work: jobWork(spec.request),
+        work: jobWork(spec.request, config.engine.maxSize),
         previewAt: validPreviewPoints(spec.previewAt),
         dequeue: new AbortController(),
         listeners: new Set(),
@@ -328,7 +328,7 @@ export function createInProcessQueue(options: QueueOptions): JobQueuePort {
         running: running.length,
         concurrency: config.concurrency,
         jobs: allInfo(running, waiting, t),
-        etaForNewJobMs: Math.round(t.extra[0]! + eta.estimateMs(DEFAULT_JOB_WORK)),
+        etaForNewJobMs: Math.round(t.extra[0]! + eta.estimateMs(defaultJobWork)),
       };
     },
 

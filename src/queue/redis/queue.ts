@@ -44,6 +44,8 @@ export interface RedisQueueOptions {
   /** How often the jobs followed here are checked directly, in case an event was missed. */
   reconcileMs?: number;
   etaPriorMsPerUnit?: number;
+  /** MAX_IMAGE_SIZE: a job that names no size gets the default within it (for the ETAs). */
+  maxSize?: number;
   /**
    * Redis out of reach this long: everyone following one of this process's jobs is told it is
    * held up (a `delayed` event), so a long outage is not mistaken for a hung job. Default 15 s.
@@ -86,7 +88,6 @@ const FORGET_SETTLED_MS = 60_000;
 /** An admission record this old whose job BullMQ does not have (a crash between the two) is freed. */
 const ORPHAN_AFTER_MS = 30_000;
 
-const DEFAULT_JOB_WORK = jobWork({ content: new Uint8Array(), styles: [] });
 
 const validPreviewPoints = (points: number[] | undefined): number[] =>
   [...new Set(points ?? [])].filter((p) => Number.isFinite(p) && p > 0 && p <= 1).sort((a, b) => a - b);
@@ -113,6 +114,7 @@ export async function createRedisJobQueue(options: RedisQueueOptions): Promise<R
   const keys: RedisKeys = redisKeys(options.prefix);
   const log = options.logger?.child({ module: 'redis-queue', instance: options.instanceId });
   const ttl = options.resultTtlS ?? 3600;
+  const defaultJobWork = jobWork({}, options.maxSize);
   const reconcileMs = options.reconcileMs ?? 2000;
   const outageNoticeMs = options.outageNoticeMs ?? 15_000;
 
@@ -179,7 +181,7 @@ export async function createRedisJobQueue(options: RedisQueueOptions): Promise<R
     }
   }
 
-  function track(jobId: string, owner: boolean, work = DEFAULT_JOB_WORK): Tracker {
+  function track(jobId: string, owner: boolean, work = defaultJobWork): Tracker {
     let tracker = trackers.get(jobId);
     if (!tracker) {
       tracker = {
@@ -332,10 +334,10 @@ export async function createRedisJobQueue(options: RedisQueueOptions): Promise<R
     const now = Date.now();
     const startedAt = await Promise.all(active.map((id) => redis.hget(jobKey(id), 'processedOn')));
     const runningMs = active.map((id, i) => {
-      const work = recordOf(id)?.work ?? DEFAULT_JOB_WORK;
+      const work = recordOf(id)?.work ?? defaultJobWork;
       return Math.max(0, eta.estimateMs(work) - (now - Number(startedAt[i] ?? now)));
     });
-    const waitingMs = waiting.map((id) => eta.estimateMs(recordOf(id)?.work ?? DEFAULT_JOB_WORK));
+    const waitingMs = waiting.map((id) => eta.estimateMs(recordOf(id)?.work ?? defaultJobWork));
     const all = scheduleEtas(runningMs, concurrency, [...waitingMs, 0]);
     const info = (id: string, position: number, etaMs: number): JobInfo | undefined => {
       const record = recordOf(id);
@@ -359,7 +361,7 @@ export async function createRedisJobQueue(options: RedisQueueOptions): Promise<R
       running: active.length,
       concurrency,
       jobs,
-      etaForNewJobMs: Math.round(all[waiting.length]! + eta.estimateMs(DEFAULT_JOB_WORK)),
+      etaForNewJobMs: Math.round(all[waiting.length]! + eta.estimateMs(defaultJobWork)),
     };
     return lastSnapshot;
   }
@@ -562,7 +564,7 @@ export async function createRedisJobQueue(options: RedisQueueOptions): Promise<R
       if (shuttingDown) return refused('shutting-down', SHUTTING_DOWN, spec.owner);
       if (!queue.accepting) return refused('shutting-down', UNREACHABLE, spec.owner);
       const jobId = randomUUID();
-      const work = jobWork(spec.request);
+      const work = jobWork(spec.request, options.maxSize);
       const fields = { jobId, requestId: spec.requestId };
       try {
         const admitted = await admission.admit(jobId, spec.owner, options.instanceId, spec.requestId, work);
