@@ -4,7 +4,7 @@
  * CLI's words are its own (no chat "Send", no "tfjs backend", the digits the user typed).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -74,13 +74,35 @@ describe('operating-system errors are sentences with a fix', () => {
     expect(line).not.toMatch(/EIO|i\/o error/);
   });
 
-  it('an unreadable input says how to fix it', () => {
-    if (process.getuid?.() === 0) return; // root reads anything
+  it('permission denied on an input or on the output folder says how to fix it', () => {
+    // As root every file is readable: the CLI then runs as nobody, as the hostile run did.
+    const asNobody =
+      process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+    chmodSync(dir, 0o777);
     const locked = path.join(dir, 'locked.jpg');
     writeFileSync(locked, 'x', { mode: 0o000 });
-    const line = refusedEarly(cli({}, locked, style));
-    expect(line).toMatch(
-      /permission denied; choose a file or folder your user may use, or change its permissions/,
+    const closed = path.join(dir, 'closed');
+    mkdirSync(closed, { mode: 0o555 });
+    const run = (...args: string[]) => {
+      const [cmd, ...rest] = [
+        ...asNobody,
+        process.execPath,
+        '--import',
+        tsx,
+        path.join(root, 'src/cli/stylize.ts'),
+        ...args,
+      ];
+      return spawnSync(cmd!, rest, {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, VGG19_WEIGHTS: WEIGHTS },
+      });
+    };
+    const fix = 'permission denied; choose a file or folder your user may use, or change its permissions';
+    expect(refusedEarly(run(locked, style))).toBe(`error: cannot read the content image ${locked}: ${fix}`);
+    expect(refusedEarly(run(content, style, '-o', path.join(closed, 'out.png')))).toBe(
+      `error: cannot write the result to ${path.join(closed, 'out.png')}: ${fix}.`,
     );
   });
 });
