@@ -2,15 +2,17 @@
 # Multi-stage image for the /stylize bot.
 #   docker build -t stylize-bot .                          # weights fetched at build time
 #   docker build --build-arg FETCH_WEIGHTS=0 -t stylize-bot .   # weights mounted at run time:
-#   docker run -v /path/to/vgg19.h5:/weights/vgg19.h5:ro -e VGG19_WEIGHTS=/weights/vgg19.h5 --env-file .env stylize-bot
+#   docker run -v /path/to/vgg19.h5:/weights/vgg19.h5:ro -e VGG19_WEIGHTS=/weights/vgg19.h5 --env-file .env -p 8080:8080 -p 3000:3000 stylize-bot
 
 # glibc base: sharp's and tfjs-node's prebuilt binaries need glibc, not musl (alpine).
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# .npmrc skips onnxruntime-node's download of its CUDA provider (the CPU libraries ship in the package).
-COPY package.json package-lock.json .npmrc ./
+# onnxruntime-node's install script reads this and skips downloading its CUDA provider (the CPU
+# libraries ship in the package); the image's npm 10 does not know package.json's allowScripts.
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -19,9 +21,10 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     WEIGHTS_CACHE_DIR=/app/.cache/weights \
-    HTTP_PORT=8080
+    HTTP_PORT=8080 \
+    ONNXRUNTIME_NODE_INSTALL=skip
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 # Production dependencies only; tfjs-node (optional) downloads libtensorflow in its install script,
 # which is what makes the native backend available inside the image.
 RUN npm ci --omit=dev --no-audit --no-fund \

@@ -7,6 +7,7 @@
  */
 import type { CommandContext } from './commands/context.js';
 import { JobFlow, resumeJobs } from './commands/flow.js';
+import { JobLedger } from './commands/job-ledger.js';
 import { RerollStore } from './commands/reroll-store.js';
 import type { Env } from './config.js';
 import type { Logger } from './log.js';
@@ -27,6 +28,11 @@ export interface AppOverrides {
   previewAt?: number[];
   /** Opens the queue instead of `openQueue` (tests: a queue that has kept jobs from before a restart). */
   openQueue?: typeof openQueue;
+  /**
+   * With the in-process queue: the file that notes the jobs being followed, so that the next start
+   * can tell the users of jobs a killed process lost (main.ts gives one; tests mostly do not).
+   */
+  jobLedgerFile?: string;
 }
 
 export interface App {
@@ -35,6 +41,8 @@ export interface App {
   /** The health/metrics port, when HTTP_ENABLED. */
   httpPort?: number;
   stop(): Promise<void>;
+  /** The process goes away now: every followed job's message says so (at most `timeoutMs`). */
+  stopNow(timeoutMs: number): Promise<void>;
 }
 
 export async function startApp(env: Env, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
@@ -42,8 +50,12 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
   const metrics = createMetrics(queue);
   const closeRedisMetrics = isRedisJobQueue(queue) ? registerRedisQueueMetrics(metrics.registry, queue) : undefined;
   const rerolls = new RerollStore({ keepMinutes: env.REROLL_KEEP_MIN });
-  const flow = new JobFlow({ queue, rerolls, logger, previewAt: overrides.previewAt });
-  const commands: CommandContext = { queue, flow, logger, sizeCap: env.MAX_IMAGE_SIZE, rerollKeepMin: env.REROLL_KEEP_MIN };
+  // A durable queue keeps its jobs across a restart; the in-process one loses them, which its ledger remembers.
+  const durable = isRedisJobQueue(queue);
+  const ledger = !durable && overrides.jobLedgerFile !== undefined ? new JobLedger(overrides.jobLedgerFile) : undefined;
+  const flow = new JobFlow({ queue, rerolls, logger, previewAt: overrides.previewAt, ledger });
+  const limits = { maxLength: env.QUEUE_MAX_LENGTH, maxPerUser: env.QUEUE_MAX_PER_USER, maxPerServer: env.QUEUE_MAX_PER_GUILD };
+  const commands: CommandContext = { queue, flow, logger, sizeCap: env.MAX_IMAGE_SIZE, rerollKeepMin: env.REROLL_KEEP_MIN, limits };
 
   let discord: DiscordBot | undefined;
   let slackStop: (() => Promise<void>) | undefined;
@@ -68,6 +80,8 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
     // Every platform has registered its view: jobs accepted before a restart get their answers.
     const resumed = await resumeJobs(queue, flow);
     if (resumed > 0) logger.info({ jobs: resumed }, 'following jobs from before the restart');
+    const lost = await flow.tellLost();
+    if (lost > 0) logger.warn({ jobs: lost }, 'the process before was killed while following jobs; their users were told they were lost');
   } catch (e) {
     await Promise.allSettled([discord?.stop(1000), http?.close(), queue.shutdown({ graceMs: 0 })]);
     metrics.close();
@@ -97,16 +111,26 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
       })();
       return stopped;
     },
+    async stopNow(timeoutMs) {
+      const told = await flow.stopNow(durable, timeoutMs);
+      if (told > 0) logger.warn({ jobs: told, kept: durable }, 'stopped at once; the users of the jobs followed here were told');
+    },
   };
 }
 
-/** SIGTERM/SIGINT → graceful stop, then exit 0 (a second signal exits at once). */
+/** SIGTERM/SIGINT → graceful stop, then exit 0; a second signal tells the followed jobs' users and exits (a third at once). */
 export function exitOnSignals(app: App, logger: Logger): void {
   let received = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) {
       logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
+      // A few seconds for the last word in each job's message; a third signal does not wait.
+      for (const s of ['SIGTERM', 'SIGINT'] as const) {
+        process.removeListener(s, onSignal);
+        process.once(s, () => process.exit(1));
+      }
+      void app.stopNow(3000).finally(() => process.exit(1));
+      return;
     }
     received = true;
     logger.info({ signal }, 'signal received');

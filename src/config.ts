@@ -10,10 +10,30 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Where downloaded weights are kept when WEIGHTS_CACHE_DIR is unset or empty. */
+export const DEFAULT_WEIGHTS_CACHE_DIR = '.cache/weights';
+
 /** Never printed; the logger masks their values. */
 const SECRET_VARIABLES = ['DISCORD_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'] as const;
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** An empty value (`HTTP_PORT=` in .env) is an unset one: the default applies, never 0. */
+const blankIsUnset = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+/**
+ * The one rule for every whole-number setting: decimal digits only (`0x10`, `1e3`, `12.0` are
+ * refused, not read as 16, 1000 or 12), within [min, max]; empty or unset means the default.
+ */
+export function intSetting(min: number, max: number) {
+  const rule = `a whole number from ${min} to ${max}`;
+  const digits = z
+    .string({ error: rule })
+    .trim()
+    .regex(/^\d+$/, rule)
+    .transform(Number)
+    .pipe(z.number().int().min(min, rule).max(max, rule));
+  return Object.assign(digits, { min, max });
+}
+const int = (min: number, max: number, dflt: number) => z.preprocess(blankIsUnset, intSetting(min, max).default(dflt));
 const optionalString = z
   .string()
   .trim()
@@ -48,39 +68,43 @@ export const envSchema = z.object({
     .regex(/^\d{17,20}$/, 'a numeric snowflake id')
     .optional()
     .or(z.literal('').transform(() => undefined)),
-  DISCORD_API_URL: z.url().default('https://discord.com/api'),
-  DISCORD_CDN_HOSTS: hostList.default(['cdn.discordapp.com', 'media.discordapp.net']),
+  DISCORD_API_URL: z.preprocess(blankIsUnset, z.url().default('https://discord.com/api')),
+  DISCORD_CDN_HOSTS: z.preprocess(blankIsUnset, hostList.default(['cdn.discordapp.com', 'media.discordapp.net'])),
   // The prefixes tell the kinds apart: Socket Mode given a bot token would retry for ever.
   SLACK_BOT_TOKEN: optionalString.pipe(z.string().startsWith('xoxb-', 'a bot token, starting xoxb-').optional()),
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_APP_TOKEN: optionalString.pipe(z.string().startsWith('xapp-', 'an app-level token, starting xapp-').optional()),
-  SLACK_API_URL: z.url().default('https://slack.com/api/'),
-  SLACK_PORT: int(0, 65535).default(3000),
+  SLACK_API_URL: z.preprocess(blankIsUnset, z.url().default('https://slack.com/api/')),
+  SLACK_PORT: int(0, 65535, 3000),
   VGG19_WEIGHTS: optionalString,
-  WEIGHTS_CACHE_DIR: z.string().default('.cache/weights'),
-  STYLIZE_BACKEND: z.enum(BACKEND_CHOICES).default('auto'),
-  WASM_THREADS: int(0, 256).default(0),
-  MAX_IMAGE_SIZE: int(64, 4096).default(DEFAULT_MAX_SIZE),
-  MAX_INPUT_BYTES: int(1024, 200 * 1024 * 1024).default(DEFAULT_LIMITS.maxBytes),
-  MAX_INPUT_PIXELS: int(1024, 1_000_000_000).default(DEFAULT_LIMITS.maxPixels),
-  QUEUE_CONCURRENCY: int(1, 64).default(1),
-  QUEUE_MAX_LENGTH: int(1, 10_000).default(20),
-  QUEUE_MAX_PER_USER: int(1, 1000).default(1),
-  QUEUE_MAX_PER_GUILD: int(1, 10_000).default(3),
-  JOB_TIME_LIMIT_S: int(1, 24 * 3600).default(600),
-  SHUTDOWN_GRACE_S: int(0, 3600).default(60),
-  REROLL_KEEP_MIN: int(0, 7 * 24 * 60).default(60),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  HTTP_PORT: int(0, 65535).default(8080),
-  HTTP_ENABLED: bool.default(true),
+  WEIGHTS_CACHE_DIR: z.preprocess(blankIsUnset, z.string().trim().default(DEFAULT_WEIGHTS_CACHE_DIR)),
+  STYLIZE_BACKEND: z.preprocess(blankIsUnset, z.enum(BACKEND_CHOICES).default('auto')),
+  // Read by the onnx runtime itself (engine/onnx/size-policy.ts); checked here so a typo stops start-up.
+  STYLIZE_ONNX_CONV: z.preprocess(blankIsUnset, z.enum(['direct', 'winograd']).optional()),
+  // Passed on to the onnx session process with its own malloc settings added (engine/onnx/malloc-tunables.ts).
+  GLIBC_TUNABLES: optionalString,
+  WASM_THREADS: int(0, 256, 0),
+  MAX_IMAGE_SIZE: int(64, 4096, DEFAULT_MAX_SIZE),
+  MAX_INPUT_BYTES: int(1024, 200 * 1024 * 1024, DEFAULT_LIMITS.maxBytes),
+  MAX_INPUT_PIXELS: int(1024, 1_000_000_000, DEFAULT_LIMITS.maxPixels),
+  QUEUE_CONCURRENCY: int(1, 64, 1),
+  QUEUE_MAX_LENGTH: int(1, 10_000, 20),
+  QUEUE_MAX_PER_USER: int(1, 1000, 1),
+  QUEUE_MAX_PER_GUILD: int(1, 10_000, 3),
+  JOB_TIME_LIMIT_S: int(1, 24 * 3600, 600),
+  SHUTDOWN_GRACE_S: int(0, 3600, 60),
+  REROLL_KEEP_MIN: int(0, 7 * 24 * 60, 60),
+  LOG_LEVEL: z.preprocess(blankIsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  HTTP_PORT: int(0, 65535, 8080),
+  HTTP_ENABLED: z.preprocess(blankIsUnset, bool.default(true)),
   // Distributed queue (src/queue/redis): set REDIS_URL to share jobs between processes and machines.
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -').default('stylize'),
+  REDIS_PREFIX: z.preprocess(blankIsUnset, z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -').default('stylize')),
   CHAT_INSTANCE_ID: optionalString,
-  LOCAL_WORKER: bool.default(true),
-  WORKER_CONCURRENCY: int(1, 64).default(1),
-  WORKER_STALL_S: int(2, 600).default(30),
-  DISCORD_SHARDS: z.union([z.enum(['off', 'auto']), int(1, 10_000)]).default('off'),
+  LOCAL_WORKER: z.preprocess(blankIsUnset, bool.default(true)),
+  WORKER_CONCURRENCY: int(1, 64, 1),
+  WORKER_STALL_S: int(2, 600, 30),
+  DISCORD_SHARDS: z.preprocess(blankIsUnset, z.union([z.enum(['off', 'auto']), intSetting(1, 10_000)]).default('off')),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from './log.js';
 import { weightsFix, withWeightsFix } from './cli/weights-fix.js';
 
+/** Where the in-process queue's running jobs are noted (app.ts), beside the default weights cache. */
+const JOB_LEDGER_FILE = '.cache/jobs-in-flight.json';
+
 async function main(): Promise<void> {
   const env = loadEnv();
   requirePlatforms(env);
@@ -23,7 +26,7 @@ async function main(): Promise<void> {
   const { ensureWeights } = await import('./engine/weights/index.js');
   const { startApp, exitOnSignals } = await import('./app.js');
   const weights = await ensureWeights(env, { log: (message) => logger.info(message) });
-  const app = await startApp({ ...env, VGG19_WEIGHTS: weights }, logger);
+  const app = await startApp({ ...env, VGG19_WEIGHTS: weights }, logger, { jobLedgerFile: JOB_LEDGER_FILE });
   // The bot stays up (it answers that pictures cannot be made); the operator learns how to fix it.
   app.queue.ready().catch((e: unknown) => {
     const fix = weightsFix(e);

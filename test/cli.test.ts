@@ -64,6 +64,6 @@ describe('npm run stylize', () => {
   it('says which file it cannot read', () => {
     const run = cli(path.join(dir, 'missing.jpg'), style);
     expect(run.status).not.toBe(0);
-    expect(run.stderr.trim()).toBe(`error: cannot read the content image ${path.join(dir, 'missing.jpg')}: no such file`);
+    expect(run.stderr.trim()).toBe(`error: cannot read the content image ${path.join(dir, 'missing.jpg')}: no such file; check the path`);
   });
 });

@@ -56,6 +56,30 @@ describe('configuration', () => {
     expect(() => requirePlatforms(loadEnv({ SLACK_BOT_TOKEN: 'xoxb-1-2-3' }))).toThrow(/SLACK_SIGNING_SECRET/);
   });
 
+  it('an empty integer setting means its default, never 0', () => {
+    const env = loadEnv({ HTTP_PORT: '', SLACK_PORT: ' ', SHUTDOWN_GRACE_S: '', REROLL_KEEP_MIN: '', WASM_THREADS: '', QUEUE_MAX_LENGTH: '', DISCORD_SHARDS: '' });
+    expect(env).toMatchObject({ HTTP_PORT: 8080, SLACK_PORT: 3000, SHUTDOWN_GRACE_S: 60, REROLL_KEEP_MIN: 60, WASM_THREADS: 0, QUEUE_MAX_LENGTH: 20, DISCORD_SHARDS: 'off' });
+  });
+
+  it('every integer setting takes decimal digits only: 0x10, 1e3, 12.0 and -1 are refused, naming the variable and the range', () => {
+    for (const value of ['0x10', '1e3', '12.0', '-1', '0b11', 'Infinity']) {
+      expect(() => loadEnv({ HTTP_PORT: value })).toThrow(`Configuration error: HTTP_PORT=${JSON.stringify(value)} is not valid (a whole number from 0 to 65535)`);
+    }
+    expect(() => loadEnv({ REROLL_KEEP_MIN: '0x10' })).toThrow(/REROLL_KEEP_MIN="0x10" is not valid \(a whole number from 0 to 10080\)/);
+    expect(loadEnv({ HTTP_PORT: ' 9090 ', SHUTDOWN_GRACE_S: '0' })).toMatchObject({ HTTP_PORT: 9090, SHUTDOWN_GRACE_S: 0 });
+  });
+
+  it('an empty WEIGHTS_CACHE_DIR is the default folder, not the working directory', () => {
+    expect(loadEnv({ WEIGHTS_CACHE_DIR: '' }).WEIGHTS_CACHE_DIR).toBe('.cache/weights');
+    expect(loadEnv({ WEIGHTS_CACHE_DIR: '  ' }).WEIGHTS_CACHE_DIR).toBe('.cache/weights');
+  });
+
+  it('STYLIZE_ONNX_CONV is direct, winograd or empty; anything else stops start-up', () => {
+    expect(loadEnv({ STYLIZE_ONNX_CONV: '' }).STYLIZE_ONNX_CONV).toBeUndefined();
+    expect(loadEnv({ STYLIZE_ONNX_CONV: 'winograd' }).STYLIZE_ONNX_CONV).toBe('winograd');
+    expect(() => loadEnv({ STYLIZE_ONNX_CONV: 'garbage' })).toThrow(/STYLIZE_ONNX_CONV="garbage" is not valid/);
+  });
+
   it('.env.example lists exactly the variables the schema reads', () => {
     const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
     const listed = [...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { ensureWeights, OFFICIAL_VGG19_H5 } from '../engine/weights/download.js';
 import { isStylizeError } from '../engine/errors.js';
+import { DEFAULT_WEIGHTS_CACHE_DIR } from '../config.js';
 import { formatBytes } from '../util/units.js';
 
 interface Flags {
@@ -17,8 +18,8 @@ interface Flags {
 
 async function main(argv: string[]): Promise<void> {
   const flags = new Command('fetch-weights')
-    .description('Download the VGG19 weights (Keras .h5, 80 MB) into the cache and check them.')
-    .option('--dir <dir>', 'cache directory', process.env.WEIGHTS_CACHE_DIR?.trim() || '.cache/weights')
+    .description(`Download the VGG19 weights (Keras .h5, ${formatBytes(OFFICIAL_VGG19_H5.bytes)}) into the cache and check them.`)
+    .option('--dir <dir>', 'cache directory', process.env.WEIGHTS_CACHE_DIR?.trim() || DEFAULT_WEIGHTS_CACHE_DIR)
     .option('--url <url>', 'download from this URL instead of the official one')
     .option('--md5 <hex>', 'expected md5 of that file (the official one is built in)')
     .parse(argv)
@@ -64,7 +65,33 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+/** Codes undici and the resolver give when the download host cannot be reached at all. */
+const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
+
+/** The network code at the bottom of a failed fetch ("fetch failed" says nothing by itself). */
+function networkCode(e: unknown): string | undefined {
+  for (let x: unknown = e, depth = 0; x instanceof Error && depth < 5; x = x.cause, depth++) {
+    const code = (x as NodeJS.ErrnoException).code;
+    if (code !== undefined && UNREACHABLE.has(code)) return code;
+  }
+  return undefined;
+}
+
+/** One sentence that says what happened and what to do, never a stack. */
+function fetchWeightsFailure(e: unknown): string {
+  const code = networkCode(e);
+  if (code !== undefined) {
+    return (
+      `Could not reach the download server for the VGG19 weights (${code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'its name does not resolve: is this machine offline?' : `the connection failed: ${code}`}). ` +
+      'Fix: run `npm run fetch-weights` again once this machine is online, or copy the file ' +
+      `${OFFICIAL_VGG19_H5.fileName} (${formatBytes(OFFICIAL_VGG19_H5.bytes)}) from a machine that has it and set VGG19_WEIGHTS to its path (README: Without internet).`
+    );
+  }
+  if (isStylizeError(e)) return e.message;
+  return `Could not get the VGG19 weights: ${e instanceof Error ? e.message : String(e)}`;
+}
+
 main(process.argv).catch((e: unknown) => {
-  process.stderr.write(`${isStylizeError(e) ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.stderr.write(`${fetchWeightsFailure(e)}\n`);
   process.exitCode = 1;
 });

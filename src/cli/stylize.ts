@@ -3,13 +3,22 @@
  * Option flags are derived from the shared option schema (same names as the chat command, e.g.
  * `--style_weight 200`) and validated by the same `parseOptions`, so the rules and messages match.
  */
-import { access, constants, readFile, stat, writeFile } from 'node:fs/promises';
+import { access, constants, readFile, stat, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { IMAGE_INPUTS, OptionError, helpLines, optionsFor, parseOptions, type OptionDef } from '../commands/options.js';
-import { ConfigError, envSchema, parseEnv, readProcessEnv, type Env } from '../config.js';
-import { checkRequest, createEngine, isStylizeError, type ImageLimits, type ProgressEvent, type StyleImage } from '../engine/index.js';
+import { ConfigError, envSchema, intSetting, parseEnv, readProcessEnv, type Env } from '../config.js';
+import {
+  BACKEND_CHOICES,
+  checkRequest,
+  createEngine,
+  isStylizeError,
+  type ImageLimits,
+  type OutputFormat,
+  type ProgressEvent,
+  type StyleImage,
+} from '../engine/index.js';
 import { formatBytes } from '../util/units.js';
 import { isEntry } from './is-entry.js';
 import { withWeightsFix } from './weights-fix.js';
@@ -19,12 +28,13 @@ const cliEnv = envSchema.pick({
   VGG19_WEIGHTS: true,
   WEIGHTS_CACHE_DIR: true,
   STYLIZE_BACKEND: true,
+  STYLIZE_ONNX_CONV: true,
   WASM_THREADS: true,
   MAX_IMAGE_SIZE: true,
   MAX_INPUT_BYTES: true,
   MAX_INPUT_PIXELS: true,
 });
-const threadsSchema = cliEnv.shape.WASM_THREADS.unwrap();
+const threadsSchema = intSetting(0, 256);
 
 interface Fixed {
   output?: string;
@@ -45,30 +55,65 @@ function flagFor(def: OptionDef, help: string): Option {
 function threadsFlag(value: string): number {
   const parsed = threadsSchema.safeParse(value);
   if (!parsed.success) {
-    throw new CliError(`--threads must be a whole number from ${threadsSchema.minValue} to ${threadsSchema.maxValue} (you gave ${JSON.stringify(value)}).`);
+    throw new CliError(`--threads must be a whole number from ${threadsSchema.min} to ${threadsSchema.max} (you gave ${JSON.stringify(value)}).`);
   }
   return parsed.data;
 }
 
-/** Why a file could not be used, in words rather than an errno. */
+/** Why a file could not be used, in words rather than an errno, with what to do about it. */
 function fileProblem(e: unknown): string {
-  switch ((e as NodeJS.ErrnoException).code) {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
     case 'ENOENT':
-      return 'no such file';
+      return 'no such file; check the path';
     case 'EISDIR':
       return 'it is a directory, not a picture file';
     case 'ENOTDIR':
-      return 'a part of the path is not a directory';
+      return 'a part of the path is not a directory; check the path';
     case 'EACCES':
     case 'EPERM':
-      return 'permission denied';
+      return 'permission denied; choose a file or folder your user may use, or change its permissions';
     case 'EROFS':
-      return 'the file system is read-only';
+      return 'the file system is read-only; choose a folder on a writable disk';
     case 'ENOSPC':
-      return 'the disk is full';
+    case 'EDQUOT':
+      return 'the disk is full; free some space or choose another disk';
+    case 'EIO':
+    case 'EINVAL':
+      return 'the system refused to store a file there (it is not an ordinary file on a disk); choose a path in a normal folder';
+    case 'ENAMETOOLONG':
+      return 'the name is too long; choose a shorter path';
+    case 'ELOOP':
+      return 'the path loops through symbolic links; check it';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'too many files are open; close some programs and try again';
     default:
-      return (e as Error).message;
+      // Never a raw errno line: say what failed in words, with the code for a search.
+      return `the system refused it (${code ?? (e as Error)?.message ?? String(e)}); check the path and try again`;
   }
+}
+
+/** File systems whose files are the kernel's, not files on a disk (`-o /proc/version` writes fail with EIO). */
+const KERNEL_FILE_SYSTEMS = new Set([0x9fa0 /* proc */, 0x62656572 /* sysfs */, 0x1cd1 /* devpts */, 0x64626720 /* debugfs */, 0x27e0eb /* cgroup */, 0x63677270 /* cgroup2 */]);
+
+/** The output formats, by file extension. */
+const FORMAT_OF_EXTENSION: Record<string, OutputFormat> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp' };
+const EXTENSION_OF_FORMAT: Record<OutputFormat, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
+
+/**
+ * The file type the result is written in: `--format` when given, else the extension of `-o`
+ * (PNG when it has none the CLI knows). A `--format` the extension contradicts is refused.
+ */
+export function outputFormat(output: string | undefined, flag: OutputFormat | undefined): OutputFormat {
+  const ext = output === undefined ? undefined : path.extname(output).toLowerCase();
+  const byName = ext === undefined ? undefined : FORMAT_OF_EXTENSION[ext];
+  if (flag !== undefined && byName !== undefined && flag !== byName) {
+    throw new CliError(
+      `--format ${flag} and -o ${output} disagree: the file name says ${byName}; name the file ….${EXTENSION_OF_FORMAT[flag]}, or leave out --format.`,
+    );
+  }
+  return flag ?? byName ?? 'png';
 }
 
 async function readInput(file: string, what: string, limits: ImageLimits): Promise<Uint8Array> {
@@ -93,9 +138,12 @@ async function checkOutput(file: string): Promise<void> {
   const problem = await (async () => {
     const existing = await stat(file).catch(() => undefined);
     if (existing?.isDirectory()) return 'it is a directory; give a file name, e.g. -o out.png';
+    if (existing && !existing.isFile()) return 'it is not an ordinary file (a device or a pipe); give a file name in a normal folder, e.g. -o out.png';
     const parent = await stat(dir).catch(() => undefined);
     if (!parent) return `the directory ${dir} does not exist`;
     if (!parent.isDirectory()) return `${dir} is not a directory`;
+    const fs = await statfs(dir).catch(() => undefined);
+    if (fs && KERNEL_FILE_SYSTEMS.has(fs.type)) return `${dir} holds the kernel's files, not ordinary ones; choose a path in a normal folder, e.g. -o out.png`;
     await access(existing ? file : dir, constants.W_OK);
     return undefined;
   })().catch(fileProblem);
@@ -134,7 +182,7 @@ export async function main(argv: string[]): Promise<void> {
     .description('Paint <content> in the style of <style> (Gatys et al., VGG19).')
     .option('-o, --output <file>', 'where to write the result (default: <content>-stylized.<format>)')
     .option('--weights <path>', 'VGG19 weights: model.json, directory, URL or .h5', env.VGG19_WEIGHTS ?? env.WEIGHTS_CACHE_DIR)
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(cliEnv.shape.STYLIZE_BACKEND.unwrap().options).default(env.STYLIZE_BACKEND))
+    .addOption(new Option('--backend <name>', 'compute runtime; auto picks the fastest one that starts (STYLIZE_BACKEND)').choices(BACKEND_CHOICES).default(env.STYLIZE_BACKEND))
     .addOption(new Option('--threads <n>', 'wasm threads, 0 = one per core').argParser(threadsFlag).default(env.WASM_THREADS));
   // The picture inputs of the one schema: required ones are arguments, the others flags.
   for (const img of IMAGE_INPUTS) {
@@ -159,11 +207,11 @@ export async function main(argv: string[]): Promise<void> {
   }
   const [content, ...styleBytes] = pictures as [Uint8Array, ...Uint8Array[]];
   const styles: StyleImage[] = styleBytes.map((bytes) => ({ bytes }));
-  const format = parsed.engine.format ?? 'png';
-  const output = flags.output ?? `${path.basename(contentPath, path.extname(contentPath))}-stylized.${format === 'jpeg' ? 'jpg' : 'png'}`;
+  const format = outputFormat(flags.output, parsed.engine.format);
+  const output = flags.output ?? `${path.basename(contentPath, path.extname(contentPath))}-stylized.${EXTENSION_OF_FORMAT[format]}`;
   await checkOutput(output);
   // Everything the engine would refuse is refused now, before seconds and a gigabyte of weights.
-  const request = { content, styles, options: parsed.engine };
+  const request = { content, styles, options: { ...parsed.engine, format } };
   await checkRequest(request, { maxSize: env.MAX_IMAGE_SIZE, limits });
 
   const engine = await createEngine({ weights: flags.weights, backend: flags.backend, threads: flags.threads, maxSize: env.MAX_IMAGE_SIZE, limits });

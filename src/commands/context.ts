@@ -1,5 +1,6 @@
 import type { StylizeOptions } from '../engine/types.js';
 import type { Logger } from '../log.js';
+import type { Limits } from '../queue/limits.js';
 import type { JobQueuePort } from '../queue/port.js';
 import type { JobFlow } from './flow.js';
 
@@ -12,6 +13,8 @@ export interface CommandContext {
   sizeCap: number;
   /** REROLL_KEEP_MIN, for the sentence when a Reroll comes too late. */
   rerollKeepMin: number;
+  /** The queue's limits, checked before any attachment is downloaded (the queue checks again on submit). */
+  limits?: Limits;
   /** Engine options applied under the user's choices (operators, tests: e.g. fewer iterations). */
   jobDefaults?: Partial<StylizeOptions>;
 }

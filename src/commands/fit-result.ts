@@ -12,13 +12,14 @@ export type FittedImage = Picture & { note?: string };
 const QUALITIES = [90, 80, 70, 55, 40];
 
 export async function fitToLimit(
-  image: Omit<Picture, 'name'>,
+  image: Omit<Picture, 'name' | 'mime'> & { mime: Picture['mime'] | 'image/webp' },
   limitBytes: number,
   baseName = 'stylized',
 ): Promise<FittedImage> {
   const ext = image.mime === 'image/png' ? 'png' : 'jpg';
-  if (image.bytes.length <= limitBytes) {
-    return { ...image, name: `${baseName}.${ext}` };
+  // Chat jobs ask for PNG (flow.ts); a WebP result would be re-encoded as JPEG like an oversized one.
+  if (image.bytes.length <= limitBytes && image.mime !== 'image/webp') {
+    return { ...image, mime: image.mime, name: `${baseName}.${ext}` };
   }
   let width = image.width;
   let height = image.height;

@@ -11,6 +11,7 @@ import type { JobQueuePort, ReplyTarget, ResumableJob } from '../queue/port.js';
 import type { JobOutcome, JobOwner, JobProgress } from '../queue/types.js';
 import { PendingWork } from '../util/pending-work.js';
 import { fitToLimit } from './fit-result.js';
+import type { JobLedger } from './job-ledger.js';
 import { parameterLines } from './job-actions.js';
 import type { JobView, Picture, Screen, ViewBuilder } from './job-view.js';
 import { givenFrom } from './options.js';
@@ -22,6 +23,7 @@ import {
   doneText,
   failedText,
   internalErrorText,
+  lostInRestartText,
   notPostedText,
   PREVIEW_CAPTION,
   progressText,
@@ -30,6 +32,7 @@ import {
   resultFacts,
   startedText,
   startingNowText,
+  stoppedNowText,
 } from './texts.js';
 
 export interface JobFlowOptions {
@@ -38,6 +41,15 @@ export interface JobFlowOptions {
   logger: Logger;
   /** Fractions of progress at which a preview is shown. */
   previewAt?: number[];
+  /** Where jobs being followed are noted while they run (in-process queue: see job-ledger.ts). */
+  ledger?: JobLedger;
+}
+
+/** A job being followed: what `stopNow` needs to give its message a last word. */
+interface Followed {
+  view: JobView;
+  requestId: string;
+  parameters: string[];
 }
 
 export interface JobStart {
@@ -65,6 +77,9 @@ const DEFAULT_PREVIEW_AT = [0.25, 0.5, 0.75];
 export class JobFlow {
   readonly #builders = new Map<JobOwner['platform'], ViewBuilder>();
   readonly #pending = new PendingWork();
+  readonly #followed = new Map<string, Followed>();
+  /** Set by `stopNow`: no edit may follow the last word. */
+  #stoppedNow = false;
 
   constructor(readonly options: JobFlowOptions) {}
 
@@ -116,7 +131,48 @@ export class JobFlow {
     }
     const jobLog = log.child({ jobId: submitted.jobId });
     jobLog.info('job submitted');
+    this.options.ledger?.add({ jobId: submitted.jobId, requestId, reply });
     await this.#follow(submitted.jobId, view, inputs, requestId, jobLog);
+  }
+
+  /**
+   * The process is going away now (a second signal): every followed job's message says so, with
+   * what becomes of the picture (`kept`: a durable queue runs it later), instead of staying at its
+   * last progress. Waits at most `timeoutMs` for the edits.
+   */
+  async stopNow(kept: boolean, timeoutMs: number): Promise<number> {
+    this.#stoppedNow = true;
+    const told = [...this.#followed].map(async ([jobId, f]) => {
+      await f.view.show({ text: stoppedNowText(f.requestId, kept), parameters: f.parameters, final: true });
+      this.options.ledger?.remove(jobId);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.allSettled(told), deadline]);
+    clearTimeout(timer);
+    return told.length;
+  }
+
+  /**
+   * At start: the jobs a process before this one was following when it died without a word (the
+   * ledger's leftovers) are lost with it; each message says so. Resolves with how many.
+   */
+  async tellLost(): Promise<number> {
+    const left = this.options.ledger?.leftBehind ?? [];
+    await Promise.all(
+      left.map(async (entry) => {
+        const log = this.options.logger.child({ jobId: entry.jobId, requestId: entry.requestId });
+        const build = this.#builders.get(entry.reply.platform);
+        if (!build) return;
+        try {
+          await build(entry.reply).show({ text: lostInRestartText(entry.requestId), parameters: [], final: true });
+          log.info('told the user that a job of the process before was lost');
+        } catch (err) {
+          log.warn({ err }, 'could not tell the user that their job was lost');
+        }
+      }),
+    );
+    return left.length;
   }
 
   /** Picks up a job accepted before a restart, in a view rebuilt from its reply target. */
@@ -153,6 +209,7 @@ export class JobFlow {
       intervalMs: view.editIntervalMs,
       key: (s) => `${s.screen.text}|${s.preview?.version ?? 0}|${s.screen.cancelJobId ?? ''}|${s.screen.final}`,
       send: async (s) => {
+        if (this.#stoppedNow) return;
         if (s.fallback) return showFinal(view, s.screen, s.fallback, log);
         const fresh = s.preview && s.preview.version > shownPreview ? s.preview : undefined;
         await view.show(fresh ? { ...s.screen, text: `${s.screen.text}\n${PREVIEW_CAPTION}`, preview: fresh.picture } : s.screen);
@@ -168,6 +225,7 @@ export class JobFlow {
       if (lastProgress) pacer.push({ screen: waiting(progressText(lastProgress)), preview: latestPreview });
     };
 
+    this.#followed.set(jobId, { view, requestId, parameters });
     const stop = queue.watch(jobId, (event) => {
       switch (event.type) {
         case 'position':
@@ -216,6 +274,8 @@ export class JobFlow {
     }
     const fallback: Screen = { text: `${final.text}\n${notPostedText(requestId, final.result !== undefined)}`, parameters, final: true };
     await pacer.finish({ screen: final, fallback });
+    this.#followed.delete(jobId);
+    if (!this.#stoppedNow) this.options.ledger?.remove(jobId);
     if (view.lost) log.error('the result could not be delivered to the user');
   }
 }

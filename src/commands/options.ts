@@ -108,6 +108,12 @@ export function optionsFor(surface: Surface): OptionDef[] {
 /** An option's largest value, given MAX_IMAGE_SIZE: the engine's rule, shared by every surface. */
 export { maxOf } from '../engine/options.js';
 
+/** The default a job gets: a size default above the cap is the cap, as the engine applies it. */
+export function defaultOf(def: OptionDef, sizeCap: number): OptionDef['default'] {
+  if ((def.kind === 'number' || def.kind === 'integer') && def.max === 'max-size' && def.default !== undefined) return Math.min(def.default, sizeCap);
+  return def.default;
+}
+
 /** An option value a user gave that the bot refuses; `message` is the sentence shown to them. */
 export class OptionError extends Error {
   override name = 'OptionError';
@@ -121,6 +127,11 @@ export class OptionError extends Error {
 
 const TRUE = ['true', 'yes', '1'];
 const FALSE = ['false', 'no', '0'];
+
+/** A whole number typed with more digits than a double holds exactly (20 nines would read as 1e20). */
+function isUnsafeWholeNumber(kind: OptionDef['kind'], value: unknown): value is string {
+  return (kind === 'number' || kind === 'integer') && typeof value === 'string' && /^[+-]?\d+$/.test(value.trim()) && !Number.isSafeInteger(Number(value));
+}
 
 /** Strings from the CLI or Slack become numbers or booleans; anything else is left for the schema to refuse. */
 function fromText(kind: OptionDef['kind'], value: unknown): unknown {
@@ -172,6 +183,12 @@ export function parseOptions(raw: Record<string, unknown>, opts: { sizeCap: numb
     if (value === undefined || value === null || value === '') continue;
     const def = byName.get(name);
     if (!def) throw new OptionError(name, unknownOptionText(name));
+    if (isUnsafeWholeNumber(def.kind, value) && def.kind !== 'boolean' && def.kind !== 'choice') {
+      // Told in the digits the user typed, not the double they round to.
+      const text = value.trim();
+      const bound = text.startsWith('-') ? `at least ${def.min}` : `at most ${maxOf(def, opts.sizeCap)}`;
+      throw new OptionError(name, optionErrorText(`${name} must be ${bound} (you gave ${text}).`, name));
+    }
     const parsed = fieldSchema(def, opts.sizeCap).safeParse(value);
     if (!parsed.success) throw new OptionError(name, optionErrorText(parsed.error.issues[0]?.message, name));
     result.given[name] = parsed.data;
@@ -195,7 +212,8 @@ export function givenFrom(engine: Partial<StylizeOptions>, adapter: Record<strin
 export function helpLines(surface: Surface, sizeCap: number): string[] {
   return optionsFor(surface).map((d) => {
     const range = d.kind === 'boolean' ? 'true/false' : d.kind === 'choice' ? d.choices.join(' | ') : `${d.min}–${maxOf(d, sizeCap)}`;
-    const dflt = d.default === undefined ? '' : `, default ${String(d.default)}`;
+    const shownDefault = defaultOf(d, sizeCap);
+    const dflt = shownDefault === undefined ? '' : `, default ${String(shownDefault)}`;
     return `${d.name} (${range}${dflt}): ${d.help}`;
   });
 }

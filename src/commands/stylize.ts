@@ -3,6 +3,8 @@
  * schema), how it validates them, and the job it starts. Platforms read the raw values and build
  * a view; everything from the downloads on happens here and in the job flow.
  */
+import { refusal } from '../queue/failures.js';
+import { checkAdmission } from '../queue/limits.js';
 import type { JobOwner } from '../queue/types.js';
 import type { Logger } from '../log.js';
 import { downloadImage, InputError, type AttachmentRef, type DownloadPolicy } from './attachments.js';
@@ -36,8 +38,26 @@ export interface StylizeRun {
   logger: Logger;
 }
 
-/** Downloads the pictures (refusing bad ones with a sentence), then runs the job in the view. */
+/**
+ * Why the queue would refuse this owner now, asked before any attachment is fetched: a user with a
+ * job running who sends three 15 MB pictures costs nothing. Only a first look: the queue decides on
+ * submit (another job may have come in between), and a queue it cannot read now is left to that.
+ */
+async function refusalBeforeDownload(ctx: CommandContext, owner: JobOwner): Promise<string | undefined> {
+  if (!ctx.limits) return undefined;
+  if (!ctx.queue.accepting) return refusal('shutting-down', ctx.limits).message;
+  const snapshot = await ctx.queue.snapshot().catch(() => undefined);
+  return snapshot && checkAdmission(owner, snapshot.jobs, ctx.limits, false)?.message;
+}
+
+/** Checks the queue's limits, downloads the pictures (refusing bad ones with a sentence), then runs the job in the view. */
 export async function stylize(ctx: CommandContext, run: StylizeRun): Promise<void> {
+  const early = await refusalBeforeDownload(ctx, run.owner);
+  if (early !== undefined) {
+    run.logger.info({ reason: early }, 'refused before downloading');
+    await run.view.refuse(early);
+    return;
+  }
   let images;
   try {
     images = await Promise.all(run.attachments.map((ref) => downloadImage(ref, run.download)));

@@ -290,3 +290,15 @@ export function notAPictureText(what: string, description: string): string {
 export function queueOutOfReachText(): string {
   return 'The picture queue is out of reach for the moment; your picture is safe and will continue when it is back.';
 }
+
+/** The bot was stopped at once (a second signal) while this job waited or ran. */
+export function stoppedNowText(requestId: string, kept: boolean): string {
+  return kept
+    ? `The bot was stopped before your picture was finished; it is kept in the queue and continues when the bot is back (request ${requestId}).`
+    : `The bot was stopped before your picture was finished, and the picture was lost; please run /stylize again once the bot is back (request ${requestId}).`;
+}
+
+/** Said at the next start, for a job the process before lost without a word (killed, crashed). */
+export function lostInRestartText(requestId: string): string {
+  return `The bot stopped unexpectedly while making your picture, and the picture was lost; please run /stylize again (request ${requestId}).`;
+}

@@ -14,7 +14,7 @@
  *   'image') is used in the sentence.
  * - `resizeRgb(img, width, height) -> Promise<RgbImage>` (lanczos3, exact size, aspect not kept).
  * - `fitLongSide(width, height, long) -> { width, height }` (each side ≥ 1).
- * - `encodeImage(img, 'png'|'jpeg', { quality?, compressionLevel? }) -> Promise<Uint8Array>`.
+ * - `encodeImage(img, 'png'|'jpeg'|'webp', { quality?, compressionLevel? }) -> Promise<Uint8Array>`.
  * - `encodePreview(img, { maxSide? }) -> Promise<Uint8Array>` — fast PNG for progress previews.
  * - Colour (pure): `rgbToYiq`, `yiqToRgb` on interleaved Float32 (0..255 scale), `toLuma(img)`
  *   -> Float32Array (w*h), `lumaToRgb(luma, w, h)` -> grey RgbImage, `matchLuma(src, ref)`
@@ -25,7 +25,7 @@
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { formatBytes, formatMegapixels } from '../util/units.js';
 import { StylizeError } from './errors.js';
-import type { ImageLimits } from './types.js';
+import type { ImageLimits, OutputFormat } from './types.js';
 
 export interface RgbImage {
   /** 8-bit sRGB, 3 bytes per pixel, row-major. */
@@ -41,7 +41,8 @@ export interface DecodeOptions {
   label?: string;
 }
 
-const ACCEPTED = 'Send a JPEG, PNG, WebP or GIF.';
+// Library words, not chat ones: the CLI and the bots both show these sentences.
+const ACCEPTED = 'Use a JPEG, PNG, WebP or GIF.';
 
 function startsWith(bytes: Uint8Array, sig: readonly number[], offset = 0): boolean {
   if (bytes.length < offset + sig.length) return false;
@@ -124,7 +125,7 @@ export async function decodeImage(
   if (bytes.length > limits.maxBytes) {
     throw new StylizeError(
       'image-too-large',
-      `${The} is ${formatBytes(bytes.length)}; the limit is ${formatBytes(limits.maxBytes)}. Send a smaller file (a JPEG usually is).`,
+      `${The} is ${formatBytes(bytes.length)}; the limit is ${formatBytes(limits.maxBytes)}. Use a smaller file (a JPEG usually is).`,
     );
   }
   const type = sniffImageType(bytes);
@@ -170,7 +171,7 @@ export async function decodeImage(
   if (width * height > limits.maxPixels) {
     throw new StylizeError(
       'too-many-pixels',
-      `${The} is ${width} x ${height} pixels (${formatMegapixels(width * height)}); the limit is ${formatMegapixels(limits.maxPixels)}. Send a smaller picture.`,
+      `${The} is ${width} x ${height} pixels (${formatMegapixels(width * height)}); the limit is ${formatMegapixels(limits.maxPixels)}. Use a smaller picture.`,
     );
   }
 
@@ -201,7 +202,7 @@ function classifySharpError(
   if (/pixel limit/i.test(message)) {
     return new StylizeError(
       'too-many-pixels',
-      `${The} has more pixels than this bot accepts. Send a smaller picture.`,
+      `${The} has more pixels than the limit allows. Use a smaller picture.`,
       { cause: e },
     );
   }
@@ -251,17 +252,19 @@ export function fitLongSide(width: number, height: number, long: number): { widt
 }
 
 export interface EncodeOptions {
-  /** JPEG quality 1..100. Default 92. */
+  /** JPEG and WebP quality 1..100. Default 92. */
   quality?: number;
   /** PNG zlib level 0..9. Default 6. */
   compressionLevel?: number;
 }
 
-export async function encodeImage(img: RgbImage, format: 'png' | 'jpeg', opts: EncodeOptions = {}): Promise<Uint8Array> {
+export async function encodeImage(img: RgbImage, format: OutputFormat, opts: EncodeOptions = {}): Promise<Uint8Array> {
   const pipeline =
     format === 'png'
       ? rawInput(img).png({ compressionLevel: opts.compressionLevel ?? 6 })
-      : rawInput(img).jpeg({ quality: opts.quality ?? 92, chromaSubsampling: '4:4:4' });
+      : format === 'webp'
+        ? rawInput(img).webp({ quality: opts.quality ?? 92, smartSubsample: true })
+        : rawInput(img).jpeg({ quality: opts.quality ?? 92, chromaSubsampling: '4:4:4' });
   const buf = await pipeline.toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }

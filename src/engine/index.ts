@@ -6,3 +6,4 @@ export { autoSchedule, autoSizes } from './schedule.js';
 export { StylizeError, isStylizeError, type StylizeErrorCode } from './errors.js';
 export { initBackend, currentBackend, type BackendInfo } from './backend.js';
 export type * from './types.js';
+export { BACKEND_CHOICES, OUTPUT_FORMATS, OUTPUT_MIME } from './types.js';

@@ -42,6 +42,7 @@ import type {
   StylizeRequest,
   StylizeResult,
 } from './types.js';
+import { OUTPUT_MIME } from './types.js';
 
 export const MAX_STYLES = 4;
 const BOUNDS = [0, 255] as const;
@@ -193,7 +194,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
     const bytes = await encodeImage(image, opts.format);
     return {
       image: bytes,
-      mime: opts.format === 'png' ? 'image/png' : 'image/jpeg',
+      mime: OUTPUT_MIME[opts.format],
       width: out.width,
       height: out.height,
       stats: {

@@ -18,7 +18,9 @@ export const INITS = ['content', 'noise', 'style'] as const;
 export type InitName = (typeof INITS)[number];
 export const POOLINGS = ['avg', 'max'] as const;
 export type PoolingName = (typeof POOLINGS)[number];
-export const OUTPUT_FORMATS = ['png', 'jpeg'] as const;
+export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
+/** The media type of each output format. */
+export const OUTPUT_MIME = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' } as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export interface LayerWeight {
@@ -147,7 +149,7 @@ export interface StylizeStats {
 
 export interface StylizeResult {
   image: Uint8Array;
-  mime: 'image/png' | 'image/jpeg';
+  mime: (typeof OUTPUT_MIME)[OutputFormat];
   width: number;
   height: number;
   stats: StylizeStats;

@@ -46,11 +46,10 @@ export type QueueOptions = Partial<QueueConfig> & { engine: EngineConfig };
 
 export function resolveQueueConfig(options: QueueOptions): QueueConfig {
   const config = { ...QUEUE_DEFAULTS, ...options };
-  for (const key of ['concurrency', 'maxLength', 'maxPerUser', 'maxPerServer'] as const) {
-    if (!Number.isInteger(config[key]) || config[key] < 1) throw new RangeError(`queue ${key} must be a whole number ≥ 1, got ${config[key]}`);
-  }
-  for (const key of ['jobTimeLimitMs', 'shutdownGraceMs', 'cancelKillAfterMs'] as const) {
-    if (!(config[key] >= 0)) throw new RangeError(`queue ${key} must be ≥ 0, got ${config[key]}`);
+  // The environment's rule (config.ts intSetting): whole numbers within range, nothing read as 0 by accident.
+  const least = { concurrency: 1, maxLength: 1, maxPerUser: 1, maxPerServer: 1, jobTimeLimitMs: 1, shutdownGraceMs: 0, cancelKillAfterMs: 0 } as const;
+  for (const [key, min] of Object.entries(least) as [keyof typeof least, number][]) {
+    if (!Number.isSafeInteger(config[key]) || config[key] < min) throw new RangeError(`queue ${key} must be a whole number ≥ ${min}, got ${config[key]}`);
   }
   return config;
 }

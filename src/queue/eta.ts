@@ -5,7 +5,8 @@
  * otherwise skew every estimate after it.
  */
 // schedule.ts is plain arithmetic; defaults.ts would pull tfjs into the main thread.
-import { planScales } from '../engine/schedule.js';
+import { DEFAULT_MAX_SIZE } from '../engine/options.js';
+import { DEFAULT_SIZE, planScales } from '../engine/schedule.js';
 import type { StylizeRequest } from '../engine/types.js';
 
 /**
@@ -20,9 +21,14 @@ const SETUP_STEPS_PER_SCALE = 2;
 /** Fixed cost of a step whatever its size (kernel launches, optimiser bookkeeping), in pixels. */
 const STEP_OVERHEAD_PIXELS = 2_500;
 
-export function jobWork(request: StylizeRequest): number {
+/**
+ * A job's work on an engine whose largest size is `maxSize`: a job that names no size gets the
+ * engine's default within that cap (MAX_IMAGE_SIZE=128 makes every default job a 128 px one).
+ */
+export function jobWork(request: Partial<StylizeRequest>, maxSize = DEFAULT_MAX_SIZE): number {
+  const size = request.options?.size ?? Math.min(DEFAULT_SIZE, maxSize);
   // Photos are rarely square: a 3:2 picture has 2/3 of size² pixels.
-  return planScales(request.options).reduce(
+  return planScales({ ...request.options, size }).reduce(
     (sum, s) => sum + ((s.iterations + SETUP_STEPS_PER_SCALE) * (s.size * s.size * (2 / 3) + STEP_OVERHEAD_PIXELS)) / 1e6,
     0,
   );

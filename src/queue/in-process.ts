@@ -14,7 +14,7 @@ import { cancelRefusal, droppedAtShutdown } from './failures.js';
 import { JobRunner } from './job-runner.js';
 import { JobTracker, type TrackedJob } from './job-tracker.js';
 import { checkAdmission } from './limits.js';
-import { lineSnapshot, type LineJob } from './line.js';
+import { defaultJobWork, lineSnapshot, type LineJob } from './line.js';
 import type { DurableJobSpec, JobQueuePort } from './port.js';
 import type { JobOutcome, QueueSnapshot } from './types.js';
 
@@ -86,7 +86,7 @@ class InProcessQueue implements JobQueuePort {
       return { accepted: false as const, ...refusal };
     }
     const id = randomUUID();
-    const work = jobWork(spec.request);
+    const work = jobWork(spec.request, this.#config.engine.maxSize);
     // p-queue starts a job inside add() when a slot is free; say so instead of "you are next".
     const startsNow = this.#pq.pending < this.#config.concurrency && this.#pq.size === 0;
     const { etaForNewJobMs, waiting } = this.#line(work);
@@ -172,7 +172,7 @@ class InProcessQueue implements JobQueuePort {
   }
 
   /** The line now; `newJobWork` sizes the job a submission would add. */
-  #line(newJobWork?: number): QueueSnapshot {
+  #line(newJobWork = defaultJobWork(this.#config.engine.maxSize)): QueueSnapshot {
     const now = Date.now();
     const running = this.#inState('running').map((job) => ({ ...job, remainingMs: this.#remainingMs(job, now) }));
     return lineSnapshot(running, this.#inState('queued'), this.#config.concurrency, this.#eta, newJobWork);

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.js';
-import { DEFAULT_JOB_WORK } from './line.js';
+import { defaultJobWork } from './line.js';
 import type { JobEvent, QueueEvent } from './port.js';
 import type { JobOutcome } from './types.js';
 
@@ -59,6 +59,8 @@ export interface JobTrackerOptions {
   keepSettledMs?: number;
   /** Where the job stands now, for a new watcher (default: what this process has heard). */
   current?: (job: TrackedJob) => JobEvent | undefined | Promise<JobEvent | undefined>;
+  /** The work of a job heard of but not submitted here: a default job (eta.ts). */
+  defaultWork?: number;
   logger?: Logger;
 }
 
@@ -68,12 +70,14 @@ export class JobTracker extends EventEmitter<JobTrackerEvents> {
   readonly #keepSettledMs: number;
   readonly #current: NonNullable<JobTrackerOptions['current']>;
   readonly #log?: Logger;
+  readonly #defaultWork: number;
 
   constructor(options: JobTrackerOptions = {}) {
     super();
     this.#keepSettledMs = options.keepSettledMs ?? 60_000;
     this.#current = options.current ?? ((job) => job.known());
     this.#log = options.logger;
+    this.#defaultWork = options.defaultWork ?? defaultJobWork();
   }
 
   /** Follows a job (or returns the one followed already); `owned` only ever turns on. */
@@ -160,7 +164,7 @@ export class JobTracker extends EventEmitter<JobTrackerEvents> {
    */
   watch(jobId: string, listener: JobListener): () => void {
     // A job not followed yet (another process's, or from before a restart) is sized as a default one.
-    const job = this.track(jobId, false, DEFAULT_JOB_WORK);
+    const job = this.track(jobId, false, this.#defaultWork);
     let stopped = false;
     const once: JobListener = (event) => {
       if (!stopped) listener(event);

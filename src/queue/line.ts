@@ -5,8 +5,8 @@
 import { EtaModel, jobWork, scheduleEtas } from './eta.js';
 import type { JobInfo, JobOwner, QueueSnapshot } from './types.js';
 
-/** A job with the engine's default options: the guess for one not yet asked for. */
-export const DEFAULT_JOB_WORK = jobWork({ content: new Uint8Array(), styles: [] });
+/** A job with the engine's default options on an engine capped at `maxSize`: the guess for one not yet asked for. */
+export const defaultJobWork = (maxSize?: number): number => jobWork({}, maxSize);
 
 export interface LineJob {
   id: string;
@@ -26,7 +26,7 @@ export function lineSnapshot(
   waiting: readonly LineJob[],
   concurrency: number,
   eta: EtaModel,
-  newJobWork = DEFAULT_JOB_WORK,
+  newJobWork = defaultJobWork(),
 ): QueueSnapshot {
   const readyAt = scheduleEtas(
     running.map((j) => j.remainingMs),

@@ -254,7 +254,7 @@ describe('/stylize', () => {
       [
         'a text file named .png',
         async () => ({ content: h.emu.upload('notes.png', new TextEncoder().encode('these are my notes, not a picture\n'.repeat(20))) }),
-        /content image \(notes\.png\) is a text file, not a picture\. Send a JPEG, PNG, WebP or GIF/,
+        /content image \(notes\.png\) is a text file, not a picture\. Use a JPEG, PNG, WebP or GIF/,
       ],
       ['an empty file', async () => ({ content: h.emu.upload('empty.png', new Uint8Array(0)) }), /content image \(empty\.png\) is empty/],
       [

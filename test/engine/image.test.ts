@@ -162,7 +162,7 @@ describe('decodeImage', () => {
   it('says what a non-image is', async () => {
     const text = await refusal(decodeImage(new TextEncoder().encode('just some notes\n'), LIMITS, { label: 'style image' }));
     expect(text.code).toBe('unsupported-image');
-    expect(text.message).toBe('The style image is a text file, not a picture. Send a JPEG, PNG, WebP or GIF.');
+    expect(text.message).toBe('The style image is a text file, not a picture. Use a JPEG, PNG, WebP or GIF.');
     const pdf = await refusal(decodeImage(new TextEncoder().encode('%PDF-1.7\n...'), LIMITS));
     expect(pdf.message).toMatch(/PDF document/);
     const svg = await refusal(decodeImage(new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"/>'), LIMITS));
@@ -182,7 +182,7 @@ describe('decodeImage', () => {
     expect(sniffImageType(heic)).toBe('heif');
     const r = await refusal(decodeImage(heic, LIMITS, { label: 'content image' }));
     expect(r.code).toBe('unsupported-image');
-    expect(r.message).toMatch(/^The content image is a HEIC\/HEIF photo.*Send a JPEG, PNG, WebP or GIF/);
+    expect(r.message).toMatch(/^The content image is a HEIC\/HEIF photo.*Use a JPEG, PNG, WebP or GIF/);
   });
 
   it('refuses truncated and corrupt files with a corrupt-image sentence', async () => {

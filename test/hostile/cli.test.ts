@@ -128,7 +128,7 @@ describe('the output path', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(1);
     const saved = /saved it as (\S+\.png) instead\.$/m.exec(stderr)?.[1];
-    expect(stderr).toMatch(new RegExp(`^error: could not write the result to ${target}/out\\.png \\(no such file\\); saved it as `, 'm'));
+    expect(stderr).toMatch(new RegExp(`^error: could not write the result to ${target}/out\\.png \\(no such file; check the path\\); saved it as `, 'm'));
     expect(saved && path.dirname(saved)).toBe(cwd);
     expect(readdirSync(cwd).filter((f) => f.startsWith('stylized-'))).toHaveLength(1);
     const meta = await sharp(saved!).metadata();

@@ -19,7 +19,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
-import { autoSchedule, checkRequest, resolveOptions, StylizeError, type BackendName, type Scale } from '../../src/engine/index.js';
+import { autoSchedule, checkRequest, OUTPUT_MIME, resolveOptions, StylizeError, type BackendName, type Scale } from '../../src/engine/index.js';
 import type { FromWorker, ToWorker, WorkerInit } from '../../src/queue/protocol.js';
 import type { JobProgress } from '../../src/queue/types.js';
 import { FAULT_SEED, wasmTrap } from './wasm-trap.js';
@@ -56,7 +56,7 @@ function wireError(e: unknown, fatal = false): Extract<FromWorker, { type: 'fail
  * The content at the output size, tinted with the style's mean colour and grained by the seed: a
  * real picture, the same for the same seed and another for another (as Reroll expects).
  */
-async function picture(run: Run, seed: number, size: number, format: 'png' | 'jpeg'): Promise<{ bytes: Uint8Array; width: number; height: number }> {
+async function picture(run: Run, seed: number, size: number, format: 'png' | 'jpeg' | 'webp'): Promise<{ bytes: Uint8Array; width: number; height: number }> {
   const { channels } = await sharp(run.request.styles[0]!.bytes).stats();
   const [r, g, b] = channels.map((c) => Math.round(c.mean));
   const tinted = sharp(run.request.content).rotate().resize(size, size, { fit: 'inside' }).removeAlpha().tint({ r: r ?? 128, g: g ?? 128, b: b ?? 128 });
@@ -70,7 +70,7 @@ async function picture(run: Run, seed: number, size: number, format: 'png' | 'jp
     data[k] = Math.min(255, Math.max(0, data[k]! + ((state >>> 0) % 17) - 8));
   }
   const raw = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
-  const encoded = await (format === 'png' ? raw.png() : raw.jpeg()).toBuffer();
+  const encoded = await (format === 'png' ? raw.png() : format === 'webp' ? raw.webp() : raw.jpeg()).toBuffer();
   // A fresh buffer of its own: Node's pooled Buffers cannot be transferred.
   return { bytes: new Uint8Array(encoded), width: info.width, height: info.height };
 }
@@ -147,7 +147,7 @@ function main(): void {
           id,
           result: {
             image: out.bytes,
-            mime: opts.format === 'png' ? 'image/png' : 'image/jpeg',
+            mime: OUTPUT_MIME[opts.format],
             width: out.width,
             height: out.height,
             stats: {

@@ -1,4 +1,4 @@
-import { maxOf, OptionError, parseOptions, type ImageInput, type OptionDef, type ParsedOptions } from '../../commands/options.js';
+import { defaultOf, maxOf, OptionError, parseOptions, type ImageInput, type OptionDef, type ParsedOptions } from '../../commands/options.js';
 import { collects } from '../../commands/stylize.js';
 import { attachOneText, fileHint, LABELS } from '../../commands/texts.js';
 
@@ -46,7 +46,7 @@ function optionElement(def: OptionDef, sizeCap: number): Record<string, unknown>
         is_decimal_allowed: def.kind === 'number',
         min_value: String(def.min),
         max_value: String(maxOf(def, sizeCap)),
-        ...(def.default !== undefined ? { initial_value: String(def.default) } : {}),
+        ...(def.default !== undefined ? { initial_value: String(defaultOf(def, sizeCap)) } : {}),
         ...(def.example ? { placeholder: plain(`e.g. ${def.example}`) } : {}),
       };
     case 'boolean': {

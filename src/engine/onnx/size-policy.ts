@@ -3,14 +3,19 @@
  * runtime (runtime.ts) and its cost model (cost-model.ts), which the engine's thread loads
  * without the runtime itself.
  */
+import { StylizeError } from '../errors.js';
 import { marginFor } from '../margin.js';
 import type { ConvAlgorithm } from './vgg-graph.js';
 
 const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ['direct', 'winograd'];
 
+/** STYLIZE_ONNX_CONV: unset or empty = by size; a value that is not an algorithm is refused, not ignored. */
 export function convFromEnv(): ConvAlgorithm | undefined {
-  const v = process.env.STYLIZE_ONNX_CONV;
-  return CONV_ALGORITHMS.find((a) => a === v);
+  const v = process.env.STYLIZE_ONNX_CONV?.trim();
+  if (v === undefined || v === '') return undefined;
+  const found = CONV_ALGORITHMS.find((a) => a === v);
+  if (!found) throw new StylizeError('backend-unavailable', `STYLIZE_ONNX_CONV=${JSON.stringify(v)} is not valid; fix: set it to ${CONV_ALGORITHMS.join(' or ')}, or leave it empty.`);
+  return found;
 }
 
 /**

@@ -31,6 +31,7 @@ export function redisQueueOptionsFromEnv(
     prefix: env.REDIS_PREFIX,
     limits: { maxLength: queue.maxLength, maxPerUser: queue.maxPerUser, maxPerServer: queue.maxPerServer },
     resultTtlS: RESULT_TTL_S,
+    maxSize: env.MAX_IMAGE_SIZE,
     logger,
   };
 }

@@ -15,6 +15,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../log.js';
 import { boundPort } from '../bound-port.js';
 import { jobWork } from '../eta.js';
+import { defaultJobWork } from '../line.js';
 import { cancelRefusal, refusal } from '../failures.js';
 import { JobTracker } from '../job-tracker.js';
 import type { Limits } from '../limits.js';
@@ -42,6 +43,8 @@ export interface RedisQueueOptions {
   /** How often the jobs followed here are checked directly, in case an event was missed. */
   reconcileMs?: number;
   etaPriorMsPerUnit?: number;
+  /** MAX_IMAGE_SIZE: a job that names no size gets the default within it (for the ETAs). */
+  maxSize?: number;
   /**
    * Redis out of reach this long: everyone following one of this process's jobs is told it is
    * held up (a `delayed` event), so a long outage is not mistaken for a hung job. Default 15 s.
@@ -108,9 +111,9 @@ class RedisQueue implements RedisJobQueue {
     this.#ttl = options.resultTtlS ?? 3600;
     this.#owned = keys.owned(options.instanceId);
     this.#admission = new AdmissionControl(redis, keys, options.limits);
-    this.#line = new RedisLine(redis, bull, keys, options.etaPriorMsPerUnit);
+    this.#line = new RedisLine(redis, bull, keys, options.etaPriorMsPerUnit, options.maxSize);
     this.#states = new JobStates(redis, bull, keys, this.#line);
-    this.#tracker = new JobTracker({ current: (job) => this.#states.current(job), logger: log });
+    this.#tracker = new JobTracker({ current: (job) => this.#states.current(job), defaultWork: defaultJobWork(options.maxSize), logger: log });
     // Someone here took the outcome; unheard, a job stays in the owned set for resumable().
     this.#tracker.on('answered', (job) => job.owned && void redis.srem(this.#owned, job.jobId).catch(() => undefined));
     this.#outage = new Outage(redis, options.outageNoticeMs ?? 15_000);
@@ -139,7 +142,7 @@ class RedisQueue implements RedisJobQueue {
     if (this.#shuttingDown) return this.#refused('shutting-down', spec.owner);
     if (!this.accepting) return this.#refused('unreachable', spec.owner);
     const jobId = randomUUID();
-    const work = jobWork(spec.request);
+    const work = jobWork(spec.request, this.options.maxSize);
     const fields = { jobId, requestId: spec.requestId };
     try {
       const admitted = await this.#admission.admit(jobId, spec.owner, this.instanceId, spec.requestId, work);

@@ -6,7 +6,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { EtaModel } from '../eta.js';
-import { DEFAULT_JOB_WORK, lineSnapshot, type LineJob } from '../line.js';
+import { defaultJobWork, lineSnapshot, type LineJob } from '../line.js';
 import type { QueueSnapshot } from '../types.js';
 import type { AdmissionRecord } from './codec.js';
 import type { RedisKeys } from './keys.js';
@@ -24,6 +24,8 @@ export class RedisLine {
     private readonly bull: Queue,
     private readonly keys: RedisKeys,
     private readonly etaPriorMsPerUnit?: number,
+    /** MAX_IMAGE_SIZE, which sizes a job that names no size. */
+    private readonly maxSize?: number,
   ) {}
 
   /** Ids of the waiting line, first to start first. */
@@ -72,7 +74,7 @@ export class RedisLine {
     const lineJob = (id: string): LineJob => {
       const raw = records[id];
       const record = raw ? (JSON.parse(raw) as AdmissionRecord) : undefined;
-      return { id, requestId: record?.requestId ?? '', owner: record?.owner ?? UNKNOWN_OWNER, work: record?.work ?? DEFAULT_JOB_WORK };
+      return { id, requestId: record?.requestId ?? '', owner: record?.owner ?? UNKNOWN_OWNER, work: record?.work ?? defaultJobWork(this.maxSize) };
     };
     const now = Date.now();
     const jobKey = (id: string) => `${this.keys.bullPrefix}:${this.keys.queueName}:${id}`;
@@ -81,7 +83,7 @@ export class RedisLine {
       const job = lineJob(id);
       return { ...job, remainingMs: Math.max(0, eta.estimateMs(job.work) - (now - Number(startedAt[i] ?? now))) };
     });
-    const line = lineSnapshot(running, waiting.map(lineJob), concurrency, eta);
+    const line = lineSnapshot(running, waiting.map(lineJob), concurrency, eta, defaultJobWork(this.maxSize));
     this.#last = { ...line, jobs: line.jobs.filter((j) => records[j.id] !== undefined) };
     return this.#last;
   }

@@ -1,0 +1,120 @@
+/**
+ * Issue 24, item 6: a job whose process goes away is not left looking alive. The real bot process
+ * (`npm start`'s src/main.ts) against the Discord emulator: two SIGINTs 300 ms apart make the job's
+ * message say the bot stopped and what to do; a process killed with SIGKILL leaves the job's
+ * message to the next start, which says the picture was lost.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  startDiscordEmulator,
+  type DiscordEmulator,
+  type EmuInteraction,
+} from '../emulator/discord/emulator.js';
+import { IMAGES_DIR, WEIGHTS } from '../support/fixtures.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+let emu: DiscordEmulator;
+let cwd: string;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  emu = await startDiscordEmulator({ imagesDir: IMAGES_DIR });
+  // One working directory for both starts of the bot: the second finds what the first left there.
+  cwd = await mkdtemp(path.join(os.tmpdir(), 'stylize-stopped-'));
+});
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await emu?.close();
+  await rm(cwd, { recursive: true, force: true });
+});
+
+const identifies = () => emu.gatewayFrames.filter((f) => f.op === 2).length;
+
+/** Starts src/main.ts and resolves once it has identified on the gateway. */
+async function startBot(): Promise<{ child: ChildProcess; output: () => string }> {
+  const before = identifies();
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: os.tmpdir(),
+    DISCORD_TOKEN: emu.token,
+    DISCORD_APPLICATION_ID: emu.applicationId,
+    DISCORD_API_URL: emu.apiUrl,
+    DISCORD_CDN_HOSTS: emu.cdnHost,
+    VGG19_WEIGHTS: WEIGHTS,
+    MAX_IMAGE_SIZE: '128',
+    HTTP_ENABLED: 'false',
+    SHUTDOWN_GRACE_S: '60',
+    LOG_LEVEL: 'info',
+  };
+  const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'src', 'main.ts')], {
+    cwd,
+    env,
+  });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  await emu.waitFor('the bot to connect', () => identifies() > before || undefined, 90_000);
+  return { child, output: () => output };
+}
+
+/** A long job (2000 steps at 128 px): it is still running when the process goes away. */
+async function longJob(): Promise<EmuInteraction> {
+  const i = emu.runCommand({
+    name: 'stylize',
+    options: {
+      content: await emu.uploadImage('golden_gate.jpg'),
+      style: await emu.uploadImage('udnie.jpg'),
+      size: 128,
+      iterations: 2000,
+    },
+  });
+  await emu.waitFor('a progress edit', () => /\d+ ?%/.test(emu.original(i)?.content ?? ''), 90_000);
+  return i;
+}
+
+it('two SIGINTs 300 ms apart: the running job’s message says the bot stopped and what to do, not its last progress', async () => {
+  const bot = await startBot();
+  const i = await longJob();
+  bot.child.kill('SIGINT');
+  await new Promise((r) => setTimeout(r, 300));
+  bot.child.kill('SIGINT');
+  const [code] = (await once(bot.child, 'exit')) as [number | null];
+  expect(code, bot.output()).toBe(1);
+  const m = emu.original(i)!;
+  expect(m.content).toMatch(
+    /^The bot was stopped before your picture was finished, and the picture was lost; please run \/stylize again once the bot is back \(request \S+\)\.$/,
+  );
+  expect(emu.buttons(m).map((b) => b.label)).not.toContain('Cancel');
+}, 180_000);
+
+it('a process killed with SIGKILL: the next start tells the job’s user that the picture was lost', async () => {
+  const first = await startBot();
+  const i = await longJob();
+  first.child.kill('SIGKILL');
+  await once(first.child, 'exit');
+  // Nothing could be said: the message still shows progress.
+  expect(emu.original(i)!.content).toMatch(/\d+ ?%/);
+  const second = await startBot();
+  const m = await emu.waitFor(
+    'the next start to tell the user',
+    () => {
+      const msg = emu.original(i);
+      return msg && /stopped unexpectedly/.test(msg.content) ? msg : undefined;
+    },
+    90_000,
+  );
+  expect(m.content).toMatch(
+    /^The bot stopped unexpectedly while making your picture, and the picture was lost; please run \/stylize again \(request \S+\)\.$/,
+  );
+  expect(emu.buttons(m).map((b) => b.label)).not.toContain('Cancel');
+  second.child.kill('SIGTERM');
+  const [code] = (await once(second.child, 'exit')) as [number | null];
+  expect(code, second.output()).toBe(0);
+}, 180_000);
