@@ -4,5 +4,5 @@ export { DEFAULT_LIMITS, OPTION_SPECS, optionsSchema } from './options.js';
 export { DEFAULT_OPTIONS, DEFAULT_STYLE_LAYERS, DEFAULT_MAX_SIZE, resolveOptions, strengthFactor } from './defaults.js';
 export { autoSchedule, autoSizes } from './schedule.js';
 export { StylizeError, isStylizeError, type StylizeErrorCode } from './errors.js';
-export { initBackend, currentBackend, type BackendInfo } from './backend.js';
+export { initBackend, currentBackend, type BackendInfo } from './tfjs/backend.js';
 export type * from './types.js';

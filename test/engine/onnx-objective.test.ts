@@ -7,8 +7,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
-import { setGradientMode } from '../../src/engine/ops.js';
+import { initBackend } from '../../src/engine/tfjs/backend.js';
+import { setGradientMode } from '../../src/engine/tfjs/ops.js';
 import { startRuntime } from '../../src/engine/runtime/index.js';
 import type { LossSpec, Runtime, ScaleImages } from '../../src/engine/runtime/types.js';
 import { mulberry32 } from '../../src/engine/stylize.js';

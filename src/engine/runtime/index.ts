@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { StylizeError } from '../errors.js';
 import { startOnnxProcess } from '../onnx/remote.js';
 import type { BackendChoice, BackendName } from '../types.js';
-import { startTfjsRuntime } from './tfjs.js';
+import { startTfjsRuntime } from '../tfjs/runtime.js';
 import type { Runtime } from './types.js';
 
 export type { Runtime, ScaleObjective, LossSpec, ScaleImages } from './types.js';

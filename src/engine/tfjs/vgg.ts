@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2dRelu, pool2x2, type PoolKind, type PreparedConv } from './ops.js';
-import { VGG19_CONV_LAYERS } from './weights/vgg-layers.js';
+import { VGG19_CONV_LAYERS } from '../weights/vgg-layers.js';
 
 /** Keras "caffe" preprocessing: the weights were trained on BGR, 0..255, minus this mean (B, G, R). */
 export const CAFFE_MEAN_BGR: readonly [number, number, number] = [103.939, 116.779, 123.68];
