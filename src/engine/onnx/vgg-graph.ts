@@ -26,7 +26,7 @@
  */
 import type { LossSpec } from '../runtime/types.js';
 import type { PoolingName } from '../types.js';
-import { VGG19_CONV_LAYERS } from '../weights/vgg-layers.js';
+import { layersDownTo } from '../layers.js';
 import { GraphBuilder } from './graph-builder.js';
 import { winogradConv, winogradFor } from './winograd.js';
 
@@ -77,22 +77,18 @@ interface LayerPlan {
 
 /** The convs from block1_conv1 down to the deepest wanted layer, with their sizes for an H×W input. */
 export function planLayers(wanted: Iterable<string>, height: number, width: number): LayerPlan[] {
-  const names = VGG19_CONV_LAYERS.map((l) => l.name);
-  const depth = Math.max(...[...wanted].map((n) => names.indexOf(n)));
-  const plan: LayerPlan[] = [];
+  const layers = layersDownTo(wanted);
   let h = height;
   let w = width;
-  for (let i = 0; i <= depth; i++) {
-    const layer = VGG19_CONV_LAYERS[i]!;
-    const next = VGG19_CONV_LAYERS[i + 1];
-    const poolAfter = i < depth && next !== undefined && next.name.slice(0, 6) !== layer.name.slice(0, 6);
-    plan.push({ name: layer.name, cin: i === 0 ? 3 : VGG19_CONV_LAYERS[i - 1]!.filters, cout: layer.filters, h, w, poolAfter });
-    if (poolAfter) {
+  return layers.map((layer, i) => {
+    // The deepest layer's pool is left out: nothing reads past it.
+    const plan = { name: layer.name, cin: layer.cin, cout: layer.filters, h, w, poolAfter: layer.poolAfter && i < layers.length - 1 };
+    if (plan.poolAfter) {
       h = Math.floor(h / 2);
       w = Math.floor(w / 2);
     }
-  }
-  return plan;
+    return plan;
+  });
 }
 
 export function lossLayers(loss: { contentLayer: string; styleLayers: readonly { layer: string }[] }): string[] {

@@ -8,7 +8,7 @@ import type { RgbImage } from '../image.js';
 import { computeTargets, createObjective, evaluateLosses, neededLayers } from './losses.js';
 import { prepareConv, type PreparedConv } from './ops.js';
 import { createExtractor } from './vgg.js';
-import { loadVggWeights } from '../weights/index.js';
+import { loadVggWeights } from './weights.js';
 import type { Runtime, ScaleObjective } from '../runtime/types.js';
 
 const noTick = () => undefined;
