@@ -6,8 +6,8 @@
  * Slack's form, the CLI flags and /help are all derived from `STYLIZE_OPTIONS` and `IMAGE_INPUTS`.
  */
 import { z } from 'zod';
-import { OPTION_SPECS, specSchema, type OptionSpec } from '../engine/options.js';
-import type { StylizeOptions } from '../engine/types.js';
+import { OPTION_SPECS, specSchema, type OptionSpec } from '../engine/index.js';
+import type { StylizeOptions } from '../engine/index.js';
 import { optionErrorText, unknownOptionText } from './texts.js';
 
 export type Surface = 'discord' | 'slack' | 'cli';

@@ -4,7 +4,7 @@
  * count, oldest out first.
  */
 import { randomBytes } from 'node:crypto';
-import type { StylizeOptions } from '../engine/types.js';
+import type { StylizeOptions } from '../engine/index.js';
 
 export interface RerollInputs {
   content: Uint8Array;

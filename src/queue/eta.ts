@@ -5,8 +5,8 @@
  * otherwise skew every estimate after it.
  */
 // schedule.ts is plain arithmetic; defaults.ts would pull tfjs into the main thread.
-import { planScales } from '../engine/schedule.js';
-import type { StylizeRequest } from '../engine/types.js';
+import { planScales } from '../engine/index.js';
+import type { StylizeRequest } from '../engine/index.js';
 
 /**
  * Measured with the onnx backend (what `auto` picks on a CPU machine) on a 2-core machine: about
