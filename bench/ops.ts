@@ -12,11 +12,11 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src/engine/backend.js';
-import { conv2dRelu, pool2x2, prepareConv, setGradientMode, type GradientMode, type PreparedConv } from '../src/engine/ops.js';
-import type { TfjsBackendChoice as BackendChoice } from '../src/engine/backend.js';
-import { convFlops } from '../src/engine/vgg.js';
-import { VGG19_CONV_LAYERS, expectedKernelShape } from '../src/engine/weights/vgg-layers.js';
+import { initBackend } from '../src/engine/tfjs/backend.js';
+import { conv2dRelu, pool2x2, prepareConv, setGradientMode, type GradientMode, type PreparedConv } from '../src/engine/tfjs/ops.js';
+import type { TfjsBackendChoice as BackendChoice } from '../src/engine/tfjs/backend.js';
+import { convFlops } from '../src/engine/layers.js';
+import { VGG19_CONV_LAYERS, expectedKernelShape } from '../src/engine/layers.js';
 
 const DEEPEST = 'block4_conv2';
 const LAYERS = VGG19_CONV_LAYERS.slice(0, VGG19_CONV_LAYERS.findIndex((l) => l.name === DEEPEST) + 1);

@@ -37,7 +37,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { createEngine, type BackendChoice, type Engine, type StylizeRequest } from '../src/engine/index.js';
-import { convFlops } from '../src/engine/vgg.js';
+import { convFlops } from '../src/engine/layers.js';
 import { image, WEIGHTS } from '../test/support/fixtures.js';
 import { childProcesses } from '../src/util/process-tree.js';
 

@@ -3,6 +3,9 @@
  * src/bot/discord imports discord.js, only src/bot/slack imports Bolt. src/util, src/log.ts and
  * src/config.ts are leaves every layer may use. A relative import is resolved to the file it names,
  * so `../../queue/x.js` from anywhere is judged by where it lands.
+ * Into the engine, code outside it goes through src/engine/index.ts only. Inside it, only
+ * src/engine/tfjs imports tfjs, and the rest reaches that folder by types or a dynamic import(),
+ * so an engine on onnx never loads tfjs.
  */
 import path from 'node:path';
 
@@ -12,7 +15,10 @@ const LEAVES = ['util', 'log', 'config'];
 const PACKAGE_HOMES = [
   { pattern: /^discord\.js$|^@discordjs\//, home: 'bot/discord', name: 'discord.js' },
   { pattern: /^@slack\//, home: 'bot/slack', name: 'Slack Bolt' },
+  { pattern: /^@tensorflow\//, home: 'engine/tfjs', name: 'tfjs' },
 ];
+const ENGINE_ENTRY = 'engine/index.ts';
+const TFJS_HOME = 'engine/tfjs/';
 
 /** `engine`, `queue`, …, `leaf`, or undefined outside src. Platform folders keep their own name. */
 function placeOf(file) {
@@ -38,6 +44,8 @@ const rule = {
       sideways: 'src/bot/{{from}} may not import src/bot/{{to}}: each platform folder stands on its own.',
       leaf: '{{from}} is a leaf every layer uses; it may import only the engine and other leaves, not {{to}}.',
       package: 'Only src/{{home}} imports {{name}}.',
+      entry: '{{from}} may reach the engine only through src/engine/index.ts, not {{to}}.',
+      tfjs: '{{from}} may reach src/engine/tfjs only by a type import or a dynamic import(), so that onnx never loads tfjs ({{to}}).',
     },
     schema: [],
   },
@@ -45,8 +53,10 @@ const rule = {
     const file = context.filename ?? context.getFilename();
     const from = placeOf(file);
     if (!from) return {};
-    function check(node, source) {
+    function check(node, source, lazy = false) {
       if (typeof source !== 'string') return;
+      // Types are erased: they load nothing.
+      if (node.importKind === 'type' || node.exportKind === 'type') lazy = true;
       if (!source.startsWith('.')) {
         for (const p of PACKAGE_HOMES) {
           if (p.pattern.test(source) && !from.rel.startsWith(`${p.home}/`)) {
@@ -58,6 +68,13 @@ const rule = {
       const to = placeOf(path.resolve(path.dirname(file), source));
       if (!to) return;
       const data = { from: `src/${from.layer}`, to: `src/${to.rel}` };
+      const target = to.rel.replace(/\.[cm]?js$/, '.ts');
+      if (to.layer === 'engine' && from.layer !== 'engine' && target !== ENGINE_ENTRY) {
+        context.report({ node, messageId: 'entry', data: { from: `src/${from.rel}`, to: `src/${to.rel}` } });
+      }
+      if (from.layer === 'engine' && !from.rel.startsWith(TFJS_HOME) && target.startsWith(TFJS_HOME) && !lazy) {
+        context.report({ node, messageId: 'tfjs', data: { from: `src/${from.rel}`, to: `src/${to.rel}` } });
+      }
       if (from.layer === 'leaf') {
         if (to.layer !== 'leaf' && to.layer !== 'engine') context.report({ node, messageId: 'leaf', data: { from: `src/${from.rel}`, to: `src/${to.rel}` } });
         return;
@@ -71,7 +88,7 @@ const rule = {
       ImportDeclaration: (node) => check(node, node.source.value),
       ExportNamedDeclaration: (node) => node.source && check(node, node.source.value),
       ExportAllDeclaration: (node) => check(node, node.source.value),
-      ImportExpression: (node) => node.source.type === 'Literal' && check(node, node.source.value),
+      ImportExpression: (node) => node.source.type === 'Literal' && check(node, node.source.value, true),
     };
   },
 };

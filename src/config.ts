@@ -1,7 +1,6 @@
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
-import { DEFAULT_LIMITS, DEFAULT_MAX_SIZE } from './engine/options.js';
-import { BACKEND_CHOICES } from './engine/types.js';
+import { BACKEND_CHOICES, DEFAULT_LIMITS, DEFAULT_MAX_SIZE } from './engine/index.js';
 import { scrub } from './log.js';
 import { redactUrl } from './util/redact.js';
 

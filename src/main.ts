@@ -3,7 +3,7 @@
  * A configuration problem is one line on stderr and exit code 1, never a stack trace.
  */
 import { ConfigError, loadEnv, requirePlatforms, secretValues } from './config.js';
-import { isStylizeError } from './engine/errors.js';
+import { isStylizeError } from './engine/index.js';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from './log.js';
 import { weightsFix, withWeightsFix } from './cli/weights-fix.js';
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     return;
   }
   // Loaded after the configuration is known to be good, so a mistake there is reported at once.
-  const { ensureWeights } = await import('./engine/weights/index.js');
+  const { ensureWeights } = await import('./engine/index.js');
   const { startApp, exitOnSignals } = await import('./app.js');
   const weights = await ensureWeights(env, { log: (message) => logger.info(message) });
   const app = await startApp({ ...env, VGG19_WEIGHTS: weights }, logger, { jobLedgerFile: JOB_LEDGER_FILE });

@@ -5,8 +5,7 @@
  */
 import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { ensureWeights, OFFICIAL_VGG19_H5 } from '../engine/weights/download.js';
-import { isStylizeError } from '../engine/errors.js';
+import { ensureWeights, isStylizeError, OFFICIAL_VGG19_H5 } from '../engine/index.js';
 import { DEFAULT_WEIGHTS_CACHE_DIR } from '../config.js';
 import { formatBytes } from '../util/units.js';
 

@@ -3,7 +3,7 @@
  * (it is a library and knows no npm scripts or environment variables); the entry points add this,
  * chosen by the error's code, where they report a failed start.
  */
-import { isStylizeError, type StylizeErrorCode } from '../engine/errors.js';
+import { isStylizeError, type StylizeErrorCode } from '../engine/index.js';
 import { WorkerInitError } from '../queue/worker-host.js';
 
 const FIXES: Partial<Record<StylizeErrorCode, string>> = {

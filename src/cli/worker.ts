@@ -4,7 +4,7 @@
  * time; SIGTERM lets the running job finish within SHUTDOWN_GRACE_S, else hands it back to the queue.
  */
 import { ConfigError, loadEnv, secretValues, type Env } from '../config.js';
-import { isStylizeError } from '../engine/errors.js';
+import { isStylizeError } from '../engine/index.js';
 import { createLogger } from '../log.js';
 import { isEntry } from './is-entry.js';
 import { withWeightsFix } from './weights-fix.js';
@@ -16,7 +16,7 @@ export async function runWorker(env: Env = loadEnv()): Promise<void> {
     );
   }
   const logger = createLogger({ level: env.LOG_LEVEL, secrets: secretValues(env) });
-  const { ensureWeights } = await import('../engine/weights/index.js');
+  const { ensureWeights } = await import('../engine/index.js');
   const { startRedisWorker } = await import('../queue/redis/worker.js');
   const { redisWorkerOptionsFromEnv } = await import('../queue/redis/config.js');
   const withUrl = { ...env, REDIS_URL: env.REDIS_URL };

@@ -4,7 +4,7 @@
  * contacted (the bot must not become a proxy into the network it runs in), reading stops as soon as
  * the byte limit is passed, and the type is judged from the bytes, never from the file name.
  */
-import { describeNonImage, sniffImageType, type ImageType } from '../engine/image.js';
+import { describeNonImage, sniffImageType, type ImageType } from '../engine/index.js';
 import {
   attachmentEmptyText,
   attachmentName,

@@ -1,4 +1,4 @@
-import type { StylizeOptions } from '../engine/types.js';
+import type { StylizeOptions } from '../engine/index.js';
 import type { Logger } from '../log.js';
 import type { Limits } from '../queue/limits.js';
 import type { JobQueuePort } from '../queue/port.js';

@@ -4,7 +4,7 @@
  * command to copy).
  */
 import { randomInt } from 'node:crypto';
-import type { StylizeOptions } from '../engine/types.js';
+import type { StylizeOptions } from '../engine/index.js';
 import type { JobQueuePort } from '../queue/port.js';
 import type { CancelRefusalCode, CancelRequester } from '../queue/types.js';
 import { IMAGE_INPUTS, optionsFor, type Surface } from './options.js';

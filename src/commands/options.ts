@@ -6,8 +6,7 @@
  * Slack's form, the CLI flags and /help are all derived from `STYLIZE_OPTIONS` and `IMAGE_INPUTS`.
  */
 import { z } from 'zod';
-import { maxOf, OPTION_SPECS, specSchema, type OptionSpec } from '../engine/options.js';
-import type { StylizeOptions } from '../engine/types.js';
+import { maxOf, OPTION_SPECS, specSchema, type OptionSpec, type StylizeOptions } from '../engine/index.js';
 import { optionErrorText, unknownOptionText } from './texts.js';
 
 export type Surface = 'discord' | 'slack' | 'cli';
@@ -106,7 +105,7 @@ export function optionsFor(surface: Surface): OptionDef[] {
 }
 
 /** An option's largest value, given MAX_IMAGE_SIZE: the engine's rule, shared by every surface. */
-export { maxOf } from '../engine/options.js';
+export { maxOf } from '../engine/index.js';
 
 /** The default a job gets: a size default above the cap is the cap, as the engine applies it. */
 export function defaultOf(def: OptionDef, sizeCap: number): OptionDef['default'] {

@@ -4,7 +4,7 @@
  * count, oldest out first.
  */
 import { randomBytes } from 'node:crypto';
-import type { StylizeOptions, StylizeRequest } from '../engine/types.js';
+import type { StylizeOptions, StylizeRequest } from '../engine/index.js';
 
 /** A job as the user asked for it: its request goes to the queue as is, and Reroll repeats it. */
 export interface RerollInputs {

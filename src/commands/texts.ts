@@ -3,7 +3,7 @@
  * Adapters add only formatting (buttons, embeds, blocks, bold). The queue's own sentences
  * (refusals, failures) come through the port, from queue/failures.ts.
  */
-import type { StylizeStats } from '../engine/types.js';
+import type { StylizeStats } from '../engine/index.js';
 import type { JobFailure, JobProgress, QueueSnapshot } from '../queue/types.js';
 import { formatBytes, formatDuration } from '../util/units.js';
 

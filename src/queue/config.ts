@@ -1,6 +1,6 @@
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import type { Env } from '../config.js';
-import type { EngineConfig } from '../engine/types.js';
+import type { EngineConfig } from '../engine/index.js';
 import type { Logger } from '../log.js';
 
 export interface QueueConfig {

@@ -4,7 +4,7 @@
  * connections on it) stay responsive.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Engine, ProgressEvent } from '../engine/types.js';
+import type { Engine, ProgressEvent } from '../engine/index.js';
 import { isRuntimeFault } from './failures.js';
 import { ownedBytes, toWireError, transferListOf, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
 import type { JobProgress } from './types.js';

@@ -5,9 +5,7 @@
  * otherwise skew every estimate after it.
  */
 // schedule.ts is plain arithmetic; defaults.ts would pull tfjs into the main thread.
-import { DEFAULT_MAX_SIZE } from '../engine/options.js';
-import { DEFAULT_SIZE, planScales } from '../engine/schedule.js';
-import type { StylizeRequest } from '../engine/types.js';
+import { DEFAULT_MAX_SIZE, DEFAULT_SIZE, planScales, type StylizeRequest } from '../engine/index.js';
 
 /**
  * Measured with the onnx backend (what `auto` picks on a CPU machine) on a 2-core machine: about

@@ -3,7 +3,7 @@
  * worker in this process too unless LOCAL_WORKER=false; unset → the in-process queue, as before.
  */
 import type { Env } from '../config.js';
-import type { EngineConfig } from '../engine/types.js';
+import type { EngineConfig } from '../engine/index.js';
 import type { Logger } from '../log.js';
 import type { JobQueuePort } from './port.js';
 import { redisQueueOptionsFromEnv, redisWorkerOptionsFromEnv } from './redis/config.js';

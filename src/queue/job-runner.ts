@@ -4,7 +4,7 @@
  * stop turned into its outcome (whatever the worker said after being asked, the reason is the story).
  */
 import type { ResourceLimits, Worker } from 'node:worker_threads';
-import type { EngineConfig, StylizeRequest } from '../engine/types.js';
+import type { EngineConfig, StylizeRequest } from '../engine/index.js';
 import type { Logger } from '../log.js';
 import { internalError, stoppedAtShutdown, timeLimit } from './failures.js';
 import type { JobOutcome, JobProgress } from './types.js';

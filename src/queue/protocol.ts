@@ -2,7 +2,7 @@
  * Messages between the queue (main thread) and the engine worker. Everything here must survive
  * structured cloning; image bytes travel in the transfer list, so the sender's copy is detached.
  */
-import type { BackendName, EngineConfig, StylizeRequest, StylizeResult } from '../engine/types.js';
+import type { BackendName, EngineConfig, StylizeRequest, StylizeResult } from '../engine/index.js';
 import type { JobProgress } from './types.js';
 
 export interface WorkerInit {

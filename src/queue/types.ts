@@ -1,4 +1,4 @@
-import type { ProgressEvent, StylizeRequest, StylizeResult } from '../engine/types.js';
+import type { ProgressEvent, StylizeRequest, StylizeResult } from '../engine/index.js';
 
 /** Who asked and where: the queue needs this for limits and fairness, not to answer anyone. */
 export interface JobOwner {

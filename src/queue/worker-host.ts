@@ -5,7 +5,7 @@
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { spawnModuleWorker } from '../util/module-worker.js';
 import type { Logger } from '../log.js';
-import type { BackendName, StylizeRequest, StylizeResult } from '../engine/types.js';
+import type { BackendName, StylizeRequest, StylizeResult } from '../engine/index.js';
 import { failureFromError, isCancellation, outOfMemory, workerCrash } from './failures.js';
 import { transferableRequest, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
 import type { JobFailure, JobProgress } from './types.js';

@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { currentBackend, initBackend, MAX_WASM_THREADS } from '../../src/engine/backend.js';
+import { currentBackend, initBackend, MAX_WASM_THREADS } from '../../src/engine/tfjs/backend.js';
 import { isStylizeError } from '../../src/engine/errors.js';
-import { wasmWorkerCount } from '../../src/engine/wasm-threads.js';
+import { wasmWorkerCount } from '../../src/engine/tfjs/wasm-threads.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const probe = path.join(here, 'support', 'backend-probe.ts');

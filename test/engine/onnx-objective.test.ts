@@ -7,16 +7,16 @@
  */
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
-import { setGradientMode } from '../../src/engine/ops.js';
+import { initBackend } from '../../src/engine/tfjs/backend.js';
+import { setGradientMode } from '../../src/engine/tfjs/ops.js';
 import { startRuntime } from '../../src/engine/runtime/index.js';
 import type { LossSpec, Runtime, ScaleImages } from '../../src/engine/runtime/types.js';
 import { mulberry32 } from '../../src/engine/stylize.js';
-import { DEFAULT_OPTIONS, DEFAULT_STYLE_LAYERS } from '../../src/engine/defaults.js';
+import { DEFAULT_OPTIONS, DEFAULT_STYLE_LAYERS, resolveOptions } from '../../src/engine/defaults.js';
 import { lossSpec } from '../../src/engine/loss-spec.js';
 import { GraphBuilder } from '../../src/engine/onnx/graph-builder.js';
 import { startOnnxRuntime } from '../../src/engine/onnx/runtime.js';
-import { objectiveGraph, oihwKernel, type RawLayer } from '../../src/engine/onnx/vgg-graph.js';
+import { objectiveGraph, objectiveShape, oihwKernel, type RawLayer } from '../../src/engine/onnx/vgg-graph.js';
 import { F2, F4, winogradConv } from '../../src/engine/onnx/winograd.js';
 import { readVggWeights } from '../../src/engine/weights/index.js';
 import { WEIGHTS } from '../support/fixtures.js';
@@ -192,6 +192,31 @@ describe('one session of symbolic size = a session per shape', () => {
     }
   });
 
+  it('two strengths share one session (the weights are fed, not built in) and each computes its own objective', async () => {
+    const built: string[] = [];
+    const runtime = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, onObjectiveSession: (size) => built.push(size) });
+    try {
+      const images: ScaleImages = { width: W, height: H, content: picture(W, H, 12), styles: [{ image: picture(32, 26, 13), weight: 1 }] };
+      const [weak, strong] = [0.2, 0.9].map((strength) => lossSpec(resolveOptions({ strength }), 128));
+      expect(strong!.styleWeight).toBeGreaterThan(weak!.styleWeight);
+      const first = await runtime.prepare(images, weak!);
+      const before = await first.evaluate(x);
+      first.dispose();
+      // Each strength's losses and gradient are tfjs autodiff's for that strength, on one session.
+      await expectSameObjective([runtime, tfjs], images, strong!, x, 1e-4, 1e-3);
+      await expectSameObjective([runtime, tfjs], images, weak!, x, 1e-4, 1e-3);
+      // The weak one again, after the strong one: bit for bit what it gave first.
+      const again = await runtime.prepare(images, weak!);
+      const after = await again.evaluate(x);
+      again.dispose();
+      expect(after.info).toEqual(before.info);
+      expect(after.grad).toEqual(before.grad);
+      expect(built).toEqual(['symbolic/direct']);
+    } finally {
+      runtime.dispose();
+    }
+  });
+
   it('Winograd convs: the same objective, and one session serves both orientations of a photo and a square one', async () => {
     // 130 columns: the last 4×4 tiles hang over and are cropped; 128 rows: they fit exactly.
     const built: Record<'symbolic' | 'fixed', string[]> = { symbolic: [], fixed: [] };
@@ -267,7 +292,7 @@ describe('Winograd convs = direct convs (real weights)', () => {
     ['max pooling', { ...defaults, pooling: 'max' } as LossSpec],
   ])('the objective with Winograd convs = with direct convs, %s, 88×72', async (_, loss) => {
     const [width, height] = [88, 72];
-    expect(Buffer.from(objectiveGraph(weights, loss, height, width, { backward: 'rotated', conv: 'winograd' })).includes('DepthToSpace')).toBe(true);
+    expect(Buffer.from(objectiveGraph(weights, objectiveShape(loss), height, width, { backward: 'rotated', conv: 'winograd' })).includes('DepthToSpace')).toBe(true);
     const [direct, wino] = await Promise.all([
       startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, conv: 'direct' }),
       startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, conv: 'winograd' }),

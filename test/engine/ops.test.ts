@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
+import { initBackend } from '../../src/engine/tfjs/backend.js';
 import {
   conv2dRelu,
   gram,
@@ -11,7 +11,7 @@ import {
   totalVariation,
   type GradientMode,
   type PreparedConv,
-} from '../../src/engine/ops.js';
+} from '../../src/engine/tfjs/ops.js';
 
 /** max |a-b| / max |b|: one scale for the whole tensor, so near-zero entries do not blow it up. */
 function relError(a: tf.Tensor, b: tf.Tensor): number {

@@ -7,7 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import h5wasm from 'h5wasm/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isStylizeError, type StylizeErrorCode } from '../../src/engine/errors.js';
-import { loadVggWeights, VGG19_CONV_LAYERS, expectedKernelShape, type VggWeights } from '../../src/engine/weights/index.js';
+import { VGG19_CONV_LAYERS, expectedKernelShape } from '../../src/engine/layers.js';
+import { loadVggWeights, type VggWeights } from '../../src/engine/tfjs/weights.js';
+import { readVggWeights } from '../../src/engine/weights/index.js';
+import { decodeValues } from '../../src/engine/weights/tfjs-layers.js';
 import { WEIGHTS } from '../support/fixtures.js';
 
 const MODEL_JSON = WEIGHTS.endsWith('.json') ? WEIGHTS : path.join(WEIGHTS, 'model.json');
@@ -83,6 +86,18 @@ async function modelDir(name: string, opts: { json?: string; drop?: string; repl
   return dir;
 }
 
+/** The nearest IEEE half float's bits (round to nearest; the values above are normal or zero). */
+function toHalf(v: number): number {
+  if (v === 0) return 0;
+  const sign = v < 0 ? 0x8000 : 0;
+  const a = Math.abs(v);
+  let e = Math.floor(Math.log2(a));
+  if (e < -14) return sign | Math.round(a / 2 ** -24);
+  let m = Math.round((a / 2 ** e - 1) * 1024);
+  if (m === 1024) [e, m] = [e + 1, 0];
+  return sign | ((e + 15) << 10) | m;
+}
+
 function expectSameWeights(a: VggWeights, b: VggWeights): void {
   for (const { name } of VGG19_CONV_LAYERS) {
     const x = a.layers.get(name)!;
@@ -124,6 +139,32 @@ describe('tfjs layers model (the shared 8-bit weights)', () => {
     expect(Math.abs(mean)).toBeLessThan(0.05);
     expect(Math.min(...values)).toBeCloseTo(q.min, 3);
     expect(Math.max(...values)).toBeLessThan(1);
+  });
+
+  it("reads every value as tfjs's own decoder does (8-bit as stored; 16-bit and float16 quantisation), without tfjs", async () => {
+    // The shared 8-bit model: each layer bit for bit as tf.io.decodeWeights gives it.
+    const group = manifest.weightsManifest[0]!;
+    const shards = await Promise.all(group.paths.map((p) => readFile(path.join(MODEL_DIR, p))));
+    const bytes = Buffer.concat(shards);
+    const tfjsDecoded = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), group.weights as tf.io.WeightsManifestEntry[]);
+    const raw = await readVggWeights(MODEL_JSON);
+    for (const [name, tensor] of Object.entries(tfjsDecoded)) {
+      const [layer, part] = name.split('/') as [string, 'kernel' | 'bias'];
+      expect(Buffer.from(raw.layers.get(layer)![part].values.buffer).equals(Buffer.from((tensor.dataSync() as Float32Array).buffer))).toBe(true);
+    }
+    tf.dispose(Object.values(tfjsDecoded));
+    // 16-bit and float16 quantisation (other converters' outputs), on values of every sign and size.
+    const values = Float32Array.from([0, 1, -1, 0.5, -2.75, 1e-5, -6e-5, 65504, 3.14159, -0.0999]);
+    for (const quantization of [{ dtype: 'uint16', scale: 0.001, min: -3 }, { dtype: 'float16' }] as const) {
+      const [spec] = (await tf.io.encodeWeights([{ name: 'block1_conv1/bias', tensor: tf.tensor1d(values) }])).specs.map((s) => ({ ...s, quantization }));
+      const stored =
+        quantization.dtype === 'float16'
+          ? Uint16Array.from(values, toHalf)
+          : Uint16Array.from(values, (v) => Math.max(0, Math.min(65535, Math.round((v - quantization.min) / quantization.scale))));
+      const want = tf.io.decodeWeights(stored.buffer, [spec!])['block1_conv1/bias']!;
+      expect(Buffer.from(decodeValues(new Uint8Array(stored.buffer), spec!, 'here').buffer).equals(Buffer.from((want.dataSync() as Float32Array).buffer))).toBe(true);
+      want.dispose();
+    }
   });
 
   it('loads from a directory as well as from model.json, with the same values', async () => {

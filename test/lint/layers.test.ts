@@ -39,4 +39,24 @@ describe('imports point one way: engine ← queue ← commands ← bot ← app/c
     expect(await problems('src/app.ts', "import { startDiscordBot } from './bot/discord/bot.js';\nexport const s = startDiscordBot;\n")).toEqual([]);
     expect(await problems('src/util/wrong.ts', "import { help } from '../commands/help.js';\nexport const h = help;\n")).toEqual([expect.stringMatching(/leaf/)]);
   });
+
+  it('lets code outside the engine in through src/engine/index.ts only, types included', async () => {
+    expect(await problems('src/queue/wrong.ts', "import { planScales } from '../engine/schedule.js';\nexport const p = planScales;\n")).toEqual([
+      'src/queue/wrong.ts may reach the engine only through src/engine/index.ts, not src/engine/schedule.js.',
+    ]);
+    expect(await problems('src/commands/wrong.ts', "import type { StylizeOptions } from '../engine/types.js';\nexport type O = StylizeOptions;\n")).toHaveLength(1);
+    expect(await problems('src/config.ts', "export const load = () => import('./engine/weights/index.js');\n")).toHaveLength(1);
+    expect(await problems('src/queue/ok.ts', "import { planScales, type StylizeOptions } from '../engine/index.js';\nexport const p = planScales;\nexport type O = StylizeOptions;\n")).toEqual([]);
+    expect(await problems('src/engine/onnx/ok.ts', "import { StylizeError } from '../errors.js';\nexport const e = StylizeError;\n")).toEqual([]);
+  });
+
+  it('keeps tfjs in src/engine/tfjs, reached from the rest of the engine only by types or a dynamic import()', async () => {
+    expect(await problems('src/engine/onnx/wrong.ts', "import * as tf from '@tensorflow/tfjs';\nexport const t = tf;\n")).toEqual(['Only src/engine/tfjs imports tfjs.']);
+    expect(await problems('src/engine/runtime/wrong.ts', "import { startTfjsRuntime } from '../tfjs/runtime.js';\nexport const s = startTfjsRuntime;\n")).toEqual([
+      expect.stringMatching(/src\/engine\/runtime\/wrong\.ts may reach src\/engine\/tfjs only by a type import or a dynamic import\(\)/),
+    ]);
+    expect(await problems('src/engine/runtime/ok.ts', "export const load = () => import('../tfjs/runtime.js');\n")).toEqual([]);
+    expect(await problems('src/engine/ok.ts', "export type { BackendInfo } from './tfjs/backend.js';\n")).toEqual([]);
+    expect(await problems('src/engine/tfjs/ok.ts', "import * as tf from '@tensorflow/tfjs';\nimport { gram } from './ops.js';\nexport const t = [tf, gram];\n")).toEqual([]);
+  });
 });

@@ -11,7 +11,7 @@ import { RerollStore } from '../../commands/reroll-store.js';
 import { reroll, storedInputs, stylize } from '../../commands/stylize.js';
 import { formExpiredText, formNotOpenedText, internalErrorText, onlyRequesterCancelsText, rerollExpiredText } from '../../commands/texts.js';
 import { refusedCredential, type Env } from '../../config.js';
-import type { StylizeOptions } from '../../engine/types.js';
+import type { StylizeOptions } from '../../engine/index.js';
 import type { Logger } from '../../log.js';
 import type { JobQueuePort } from '../../queue/port.js';
 import { PendingWork, raceTimeout } from '../../util/pending-work.js';

@@ -31,16 +31,18 @@ import {
   CONTENT_INPUT,
   IMAGE_INPUT,
   OUTPUTS,
-  STYLE_SCALE_INPUT,
   contentFeaturesOutput,
   featuresGraph,
   gramInput,
   gramOutput,
   objectiveGraph,
+  objectiveShape,
+  objectiveWeights,
   planLayers,
   lossLayers,
   type BackwardConv,
   type ConvAlgorithm,
+  type ObjectiveShape,
   type RawLayer,
 } from './vgg-graph.js';
 
@@ -123,7 +125,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   const symbolicUpTo = opts.symbolicUpTo ?? SYMBOLIC_MAX_PIXELS;
   const convFor = (pixels: number) => convAlgorithmFor(pixels, chosenConv);
   /** The shared session of symbolic size with these convs (direct: the small scales; Winograd: up to the arena's size). */
-  const symbolicSession = (loss: Omit<LossSpec, 'photoStyleDistance'>, conv: ConvAlgorithm) =>
+  const symbolicSession = (loss: LossSpec, conv: ConvAlgorithm) =>
     objectives.get(objectiveKey(loss, 'symbolic', 'symbolic', conv), conv === 'winograd' ? ARENA_MAX_PIXELS : WINOGRAD_MIN_PIXELS);
   const sessionFor = (loss: LossSpec, height: number, width: number) => {
     const pixels = height * width;
@@ -155,7 +157,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   // releases the others, so their arenas are not held beside it.
   const objectives = new SessionCache(opts.cachedSessions ?? 3, ARENA_MAX_PIXELS * 1.4, async (key) => {
     const started = performance.now();
-    const { loss, height, width, conv } = JSON.parse(key) as { loss: LossSpec; height: number | 'symbolic'; width: number | 'symbolic'; conv: ConvAlgorithm };
+    const { loss, height, width, conv } = JSON.parse(key) as { loss: ObjectiveShape; height: number | 'symbolic'; width: number | 'symbolic'; conv: ConvAlgorithm };
     const symbolic = height === 'symbolic' || width === 'symbolic';
     const model = objectiveGraph(weights, loss, height, width, { backward, conv });
     // A symbolic session serves sizes within the arena's; a fixed one is priced by its own.
@@ -172,13 +174,12 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   const imageTensor = (pixels: Float32Array | Uint8Array, h: number, w: number) =>
     new ort.Tensor('float32', pixels instanceof Float32Array ? pixels : Float32Array.from(pixels), [1, h, w, 3]);
 
-  /** The feeds of a scale's targets, and the photo's own style loss (one Gram per layer) for the balance. */
-  async function targets(images: ScaleImages, loss: LossSpec): Promise<{ feeds: Record<string, Ort.Tensor>; photoDistance: number }> {
+  /** The feeds of a scale's targets. */
+  async function targets(images: ScaleImages, loss: LossSpec): Promise<Record<string, Ort.Tensor>> {
     const session = await features.get(featuresKey(loss));
     const { content } = images;
     const contentOut = await session.run({ [IMAGE_INPUT]: imageTensor(content.data, content.height, content.width) });
     const feeds: Record<string, Ort.Tensor> = { [CONTENT_INPUT]: contentOut[contentFeaturesOutput]! };
-    const contentPlan = planLayers(lossLayers(loss), content.height, content.width);
     const total = images.styles.reduce((a, s) => a + s.weight, 0);
     const grams = new Map<string, Float32Array>();
     for (const { image, weight } of images.styles) {
@@ -195,20 +196,15 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
         grams.set(layer, sum);
       }
     }
-    let photoDistance = 0;
     for (const [layer, g] of grams) {
       const c = Math.round(Math.sqrt(g.length));
       feeds[gramInput(layer)] = new ort.Tensor('float32', g, [c, c]);
-      // The photo's own style loss at this layer, for the balance.
-      const p = contentPlan.find((l) => l.name === layer)!;
-      const raw = contentOut[gramOutput(layer)]!.data as Float32Array;
-      const k = 1 / (p.cout * p.h * p.w);
-      let sum = 0;
-      for (let i = 0; i < g.length; i++) sum += (k * raw[i]! - g[i]!) ** 2;
-      photoDistance += loss.styleLayers.find((l) => l.layer === layer)!.weight * (sum / g.length);
     }
-    return { feeds, photoDistance };
+    return feeds;
   }
+
+  const weightFeeds = (loss: LossSpec, styleScale: number) =>
+    Object.fromEntries(Object.entries(objectiveWeights(loss, styleScale)).map(([input, value]) => [input, new ort.Tensor('float32', Float32Array.of(value), [])]));
 
   return {
     name,
@@ -217,23 +213,22 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
     threads,
     ...(provider === 'cpu' ? { costModel: onnxCostModel(opts) } : {}),
     async prepare(images, loss): Promise<ScaleObjective> {
-      const [{ feeds, photoDistance }, session] = await Promise.all([
+      const [targetFeeds, session] = await Promise.all([
         targets(images, loss),
         sessionFor(loss, images.height, images.width),
       ]);
+      let feeds = targetFeeds;
       const run = async (pixels: Float32Array, fetch: string[]) => {
         return session.run({ ...feeds, [IMAGE_INPUT]: imageTensor(pixels, images.height, images.width) }, fetch);
       };
-      const setStyleScale = (k: number) => (feeds[STYLE_SCALE_INPUT] = new ort.Tensor('float32', Float32Array.of(k), [1]));
-      if (loss.regionalStyle && loss.photoStyleDistance !== undefined && loss.styleWeight > 0) {
-        // The balance under the loss's own definition: the photo's style loss with the regions'
-        // share, which only the graph computes (one forward pass, unscaled).
-        setStyleScale(1);
-        const own = Number((await run(Float32Array.from(images.content.data), [OUTPUTS.style]))[OUTPUTS.style]!.data[0]);
-        setStyleScale(styleBalance(loss, own / loss.styleWeight));
-      } else {
-        setStyleScale(styleBalance(loss, photoDistance));
+      let styleScale = 1;
+      if (loss.photoStyleDistance !== undefined) {
+        // The balance: the photo's own style distance (the style term with the layers' weights
+        // alone) under the graph's definition, regions included; one forward pass.
+        feeds = { ...targetFeeds, ...weightFeeds({ ...loss, styleWeight: 1 }, 1) };
+        styleScale = styleBalance(loss, Number((await run(Float32Array.from(images.content.data), [OUTPUTS.style]))[OUTPUTS.style]!.data[0]));
       }
+      feeds = { ...targetFeeds, ...weightFeeds(loss, styleScale) };
       const lossesOf = (out: Ort.InferenceSession.ReturnType) =>
         totalLosses(Number(out[OUTPUTS.content]!.data[0]), Number(out[OUTPUTS.style]!.data[0]), Number(out[OUTPUTS.tv]!.data[0]));
       return {
@@ -258,10 +253,9 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   };
 }
 
-/** An objective session's cache key: what its graph depends on (photoStyleDistance is fed per scale, not built in). */
-function objectiveKey(loss: Omit<LossSpec, 'photoStyleDistance'>, height: number | 'symbolic', width: number | 'symbolic', conv: ConvAlgorithm): string {
-  const { contentLayer, styleLayers, contentWeight, styleWeight, tvWeight, pooling, regionalStyle, regionGrid } = loss;
-  return JSON.stringify({ loss: { contentLayer, styleLayers: styleLayers.map(({ layer, weight }) => ({ layer, weight })), contentWeight, styleWeight, tvWeight, pooling, regionalStyle, regionGrid }, height, width, conv });
+/** An objective session's cache key: what its graph is built for (the weights are fed per scale). */
+function objectiveKey(loss: LossSpec, height: number | 'symbolic', width: number | 'symbolic', conv: ConvAlgorithm): string {
+  return JSON.stringify({ loss: objectiveShape(loss), height, width, conv });
 }
 
 type FeaturesLoss = Pick<LossSpec, 'contentLayer' | 'styleLayers' | 'pooling'>;

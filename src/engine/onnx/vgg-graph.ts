@@ -2,9 +2,10 @@
  * The Gatys objective as ONNX graphs generated from the loaded VGG19 weights, with only the layers
  * the loss reads (up to the deepest of them).
  *
- *   objectiveGraph(weights, loss, h, w, opts) → one model: image [1,H,W,3] (RGB 0..255) plus the
- *     scale's targets in; content, style and tv losses (scalars, weighted) and the image gradient
- *     [1,H,W,3] out. The backward pass is written out by hand, layer by layer, in reverse:
+ *   objectiveGraph(weights, shape, h, w, opts) → one model: image [1,H,W,3] (RGB 0..255), the
+ *     scale's targets and the loss's weights (scalars: objectiveWeights) in; content, style and tv
+ *     losses (scalars, weighted) and the image gradient [1,H,W,3] out. Only the loss's shape
+ *     (layers, pooling, region grid) is built in, so one session serves every strength. The backward pass is written out by hand, layer by layer, in reverse:
  *       conv        → the same kernel through ConvTranspose (or, opts.backward 'rotated', a forward
  *                     Conv with the 180°-rotated, in/out-swapped kernel);
  *       ReLU        → × Sign(y) (y ≥ 0 after ReLU, so Sign is the 0/1 mask, 0 where y = 0 as in tfjs);
@@ -25,7 +26,7 @@
  */
 import type { LossSpec } from '../runtime/types.js';
 import type { PoolingName } from '../types.js';
-import { VGG19_CONV_LAYERS } from '../weights/vgg-layers.js';
+import { layersDownTo } from '../layers.js';
 import { GraphBuilder } from './graph-builder.js';
 import { winogradConv, winogradFor } from './winograd.js';
 
@@ -55,8 +56,9 @@ const MEAN_RGB = [123.68, 116.779, 103.939];
 
 export const IMAGE_INPUT = 'image';
 export const CONTENT_INPUT = 'content_target';
-/** A scalar [1] multiplying the style loss and its gradient (the runtime's per-scale normalisation; 1 = none). */
-export const STYLE_SCALE_INPUT = 'style_scale';
+/** The loss's weights, fed as scalars [] (objectiveWeights says what each holds). */
+export const WEIGHT_INPUTS = { content: 'content_weight', tv: 'tv_weight', regionShare: 'region_share' } as const;
+export const styleWeightInput = (layer: string) => `style_weight_${layer}`;
 export const gramInput = (layer: string) => `gram_${layer}`;
 export const OUTPUTS = { content: 'content_loss', style: 'style_loss', tv: 'tv_loss', grad: 'grad' } as const;
 export const contentFeaturesOutput = 'content_features';
@@ -75,26 +77,48 @@ interface LayerPlan {
 
 /** The convs from block1_conv1 down to the deepest wanted layer, with their sizes for an H×W input. */
 export function planLayers(wanted: Iterable<string>, height: number, width: number): LayerPlan[] {
-  const names = VGG19_CONV_LAYERS.map((l) => l.name);
-  const depth = Math.max(...[...wanted].map((n) => names.indexOf(n)));
-  const plan: LayerPlan[] = [];
+  const layers = layersDownTo(wanted);
   let h = height;
   let w = width;
-  for (let i = 0; i <= depth; i++) {
-    const layer = VGG19_CONV_LAYERS[i]!;
-    const next = VGG19_CONV_LAYERS[i + 1];
-    const poolAfter = i < depth && next !== undefined && next.name.slice(0, 6) !== layer.name.slice(0, 6);
-    plan.push({ name: layer.name, cin: i === 0 ? 3 : VGG19_CONV_LAYERS[i - 1]!.filters, cout: layer.filters, h, w, poolAfter });
-    if (poolAfter) {
+  return layers.map((layer, i) => {
+    // The deepest layer's pool is left out: nothing reads past it.
+    const plan = { name: layer.name, cin: layer.cin, cout: layer.filters, h, w, poolAfter: layer.poolAfter && i < layers.length - 1 };
+    if (plan.poolAfter) {
       h = Math.floor(h / 2);
       w = Math.floor(w / 2);
     }
-  }
-  return plan;
+    return plan;
+  });
 }
 
-export function lossLayers(loss: Pick<LossSpec, 'contentLayer' | 'styleLayers'>): string[] {
+export function lossLayers(loss: { contentLayer: string; styleLayers: readonly { layer: string }[] }): string[] {
   return [...new Set([loss.contentLayer, ...loss.styleLayers.map((l) => l.layer)])];
+}
+
+/** What an objective graph is built for: the loss without its weights. */
+export interface ObjectiveShape {
+  contentLayer: string;
+  styleLayers: readonly { layer: string }[];
+  pooling: PoolingName;
+  /** Regions per side of the regional style term; 0: none (one Gram of the whole picture). */
+  regionGrid: number;
+}
+
+export function objectiveShape(loss: LossSpec): ObjectiveShape {
+  const { contentLayer, pooling } = loss;
+  return { contentLayer, styleLayers: loss.styleLayers.map(({ layer }) => ({ layer })), pooling, regionGrid: (loss.regionalStyle ?? 0) > 0 ? (loss.regionGrid ?? 2) : 0 };
+}
+
+/**
+ * The values of the weight inputs for `loss`, with `styleScale` (the balance) on every style
+ * layer's weight: the graph's style term is Σ_l input_l · ((1 − share)·mean((G − Gs)²) + share ·
+ * mean over regions of mean((G_region − Gs)²)).
+ */
+export function objectiveWeights(loss: LossSpec, styleScale: number): Record<string, number> {
+  const weights: Record<string, number> = { [WEIGHT_INPUTS.content]: loss.contentWeight, [WEIGHT_INPUTS.tv]: loss.tvWeight };
+  if (objectiveShape(loss).regionGrid > 0) weights[WEIGHT_INPUTS.regionShare] = loss.regionalStyle!;
+  for (const { layer, weight } of loss.styleLayers) weights[styleWeightInput(layer)] = loss.styleWeight * weight * styleScale;
+  return weights;
 }
 
 /**
@@ -174,7 +198,7 @@ function forward(b: GraphBuilder, weights: ReadonlyMap<string, RawLayer>, plan: 
 
 export function objectiveGraph(
   weights: ReadonlyMap<string, RawLayer>,
-  loss: LossSpec,
+  loss: ObjectiveShape,
   /** The scale's size; 'symbolic' for one session that takes any size. */
   height: number | 'symbolic',
   width: number | 'symbolic',
@@ -204,61 +228,64 @@ export function objectiveGraph(
   const contentTarget = b.input(CONTENT_INPUT, [1, cl.cout, symbolic ? 'ch' : cl.h, symbolic ? 'cw' : cl.w]);
   const contentDiff = b.op('Sub', [outputs[ci]!, contentTarget]);
   const contentMean = perElement(contentDiff);
-  const contentLoss = b.op('Mul', [b.op('ReduceSumSquare', [contentDiff], { keepdims: 0 }), b.op('Mul', [contentMean, b.scalar(loss.contentWeight)])]);
-  grads[ci]!.push(b.op('Mul', [contentDiff, b.op('Mul', [contentMean, b.scalar(2 * loss.contentWeight)])]));
+  const contentWeight = b.input(WEIGHT_INPUTS.content, []);
+  const contentLoss = b.op('Mul', [b.op('ReduceSumSquare', [contentDiff], { keepdims: 0 }), b.op('Mul', [contentMean, contentWeight])]);
+  grads[ci]!.push(b.op('Mul', [contentDiff, b.op('Mul', [contentMean, b.op('Mul', [contentWeight, b.scalar(2)])])]));
 
   // Style: Σ w_l · mean((G − Gs)²), G = FFᵀ / (C·H·W), with F as [C, H·W] (NCHW needs no transpose).
   const styleTerms: string[] = [];
-  const styleScale = b.input(STYLE_SCALE_INPUT, [1]);
   /** Each style layer's ∂L/∂F, built where the backward pass needs it. */
   const styleGrads: (() => string)[] = [];
-  const regional = loss.regionalStyle ?? 0;
-  for (const { layer, weight } of loss.styleLayers) {
+  const r = loss.regionGrid;
+  const share = r > 0 ? b.input(WEIGHT_INPUTS.regionShare, []) : undefined;
+  for (const { layer } of loss.styleLayers) {
     const i = at.get(layer)!;
     const c = plan[i]!.cout;
     const y = outputs[i]!;
     const target = b.input(gramInput(layer), [c, c]);
-    const w = loss.styleWeight * weight;
-    /** w·mean((G − Gs)²) over one region's features, and the builder of its ∂/∂(region). */
-    const gramTerm = (region: string, share: number, mayBeEmpty = false) => {
+    const layerWeight = b.input(styleWeightInput(layer), []);
+    /** w·mean((G − Gs)²) over one region's features, and the builder of its ∂/∂(region); `w` a scalar value. */
+    const gramTerm = (region: string, w: string, mayBeEmpty = false) => {
       // A region of a map one pixel high or wide may be empty: it counts for nothing.
       const count = mayBeEmpty ? b.op('ReduceProd', [b.op('Cast', [shapeOf(region)], { to: FLOAT })], { keepdims: 0 }) : undefined;
       const perN = count ? b.op('Reciprocal', [b.op('Max', [count, b.scalar(1)])]) : perElement(region);
       // [C, h·w]; Flatten, unlike Reshape to [C, -1], takes an empty region too.
       const f = b.op('Flatten', [region], { axis: 2 });
       const diff = b.op('Sub', [b.op('Mul', [b.op('Gemm', [f, f], { transB: 1 }), perN]), target]);
-      const weighed = count ? b.op('Mul', [b.scalar((share * w) / (c * c)), b.op('Min', [count, b.scalar(1)])]) : b.scalar((share * w) / (c * c));
+      const perC2 = b.op('Mul', [w, b.scalar(1 / (c * c))]);
+      const weighed = count ? b.op('Mul', [perC2, b.op('Min', [count, b.scalar(1)])]) : perC2;
       const term = b.op('Mul', [b.op('ReduceSumSquare', [diff], { keepdims: 0 }), weighed]);
       // Scaled as [C, C] before the product, not as [C, H·W] after it (block1's is 277 MB at 1040²),
       // and built when the backward pass reaches the layer, so it need not live through the deeper
       // layers' backward. One 1040² run: 0.6 s less; peak RSS 3.78 → 3.74 GB only (onnxruntime
       // had mostly ordered it late already).
       const grad = () => {
-        const scaledDiff = b.op('Mul', [diff, b.op('Mul', [perN, b.op('Mul', [styleScale, b.scalar((4 * share * w) / (c * c))])])]);
+        const scaledDiff = b.op('Mul', [diff, b.op('Mul', [perN, b.op('Mul', [w, b.scalar(4 / (c * c))])])]);
         // allowzero: an empty region's 0 is a size, not "copy this dimension".
         return b.op('Reshape', [b.op('MatMul', [scaledDiff, f]), shapeOf(region)], mayBeEmpty ? { allowzero: 1 } : {});
       };
       return { term, grad };
     };
-    const whole = gramTerm(y, 1 - regional);
+    const whole = gramTerm(y, share ? b.op('Mul', [b.op('Sub', [b.scalar(1), share]), layerWeight]) : layerWeight);
     styleTerms.push(whole.term);
     const parts = [whole.grad];
-    if (regional > 0) {
-      const r = loss.regionGrid ?? 2;
-      const terms = regionGrid(b, y, r).map((row) => row.map((q) => gramTerm(q, regional / (r * r), true)));
+    if (share) {
+      const perRegion = b.op('Mul', [b.op('Mul', [share, b.scalar(1 / (r * r))]), layerWeight]);
+      const terms = regionGrid(b, y, r).map((row) => row.map((q) => gramTerm(q, perRegion, true)));
       styleTerms.push(...terms.flat().map((t) => t.term));
       parts.push(() => b.op('Concat', terms.map((row) => b.op('Concat', row.map((t) => t.grad()), { axis: 3 })), { axis: 2 }));
     }
     if (gradient) styleGrads[i] = () => (parts.length === 1 ? parts[0]!() : b.op('Sum', parts.map((p) => p())));
   }
-  const styleLoss = b.op('Mul', [styleTerms.length === 1 ? styleTerms[0]! : b.op('Sum', styleTerms), b.op('Squeeze', [styleScale])]);
+  const styleLoss = styleTerms.length === 1 ? styleTerms[0]! : b.op('Sum', styleTerms);
 
   // TV on the RGB input itself: 0.5 · w · (Σ dx² + Σ dy²).
   const dx = b.op('Sub', [sliced(b, image, 2, 1, END), sliced(b, image, 2, 0, -1)]);
   const dy = b.op('Sub', [sliced(b, image, 1, 1, END), sliced(b, image, 1, 0, -1)]);
+  const tvWeight = b.input(WEIGHT_INPUTS.tv, []);
   const tvLoss = b.op('Mul', [
     b.op('Add', [b.op('ReduceSumSquare', [dx], { keepdims: 0 }), b.op('ReduceSumSquare', [dy], { keepdims: 0 })]),
-    b.scalar(0.5 * loss.tvWeight),
+    b.op('Mul', [tvWeight, b.scalar(0.5)]),
   ]);
 
   b.output(contentLoss, OUTPUTS.content, []);
@@ -293,9 +320,8 @@ export function objectiveGraph(
   }
   // The mean subtraction passes the gradient through unchanged; back to NHWC, plus TV's.
   const imageGrad = b.op('Transpose', [upstream!], { perm: [0, 2, 3, 1] });
-  const tvScale = b.scalar(loss.tvWeight);
-  const gdx = b.op('Mul', [dx, tvScale]);
-  const gdy = b.op('Mul', [dy, tvScale]);
+  const gdx = b.op('Mul', [dx, tvWeight]);
+  const gdy = b.op('Mul', [dy, tvWeight]);
   const pad = (v: string, pads: number[]) => b.op('Pad', [v, b.int64(pads)]);
   // d/dx[j+1] += dx[j], d/dx[j] −= dx[j]: pads are [begin N,H,W,C, end N,H,W,C].
   const tvGrad = b.op('Sum', [
@@ -378,7 +404,7 @@ function poolBackward(b: GraphBuilder, g: string, y: string, pooling: PoolingNam
 /** Features of one image for the targets: the content layer's map and FFᵀ of each style layer. */
 export function featuresGraph(
   weights: ReadonlyMap<string, RawLayer>,
-  loss: Pick<LossSpec, 'contentLayer' | 'styleLayers' | 'pooling'>,
+  loss: Pick<ObjectiveShape, 'contentLayer' | 'styleLayers' | 'pooling'>,
   /** A fixed input size instead of a symbolic one (bench: is symbolic H×W slower?). */
   fixed?: { height: number; width: number },
 ): Uint8Array {

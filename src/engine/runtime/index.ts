@@ -14,7 +14,6 @@ import { existsSync } from 'node:fs';
 import { StylizeError } from '../errors.js';
 import { startOnnxProcess } from '../onnx/remote.js';
 import type { BackendChoice, BackendName } from '../types.js';
-import { startTfjsRuntime } from './tfjs.js';
 import type { Runtime } from './types.js';
 
 export type { Runtime, ScaleObjective, LossSpec, ScaleImages } from './types.js';
@@ -42,8 +41,11 @@ export async function startRuntime(name: BackendName, opts: RuntimeOptions): Pro
       return startOnnxProcess('cpu', { weights: opts.weights, threads });
     case 'onnx-cuda':
       return startOnnxProcess('cuda', { weights: opts.weights, threads });
-    default:
+    default: {
+      // Loaded only here: an engine on onnx never loads tfjs (a test checks).
+      const { startTfjsRuntime } = await import('../tfjs/runtime.js');
       return startTfjsRuntime(name, { weights: opts.weights, threads });
+    }
   }
 }
 

@@ -2,13 +2,11 @@
  * VGG19 weights, from whichever form the operator has, as the same 16 conv layers.
  *
  * API (stable; other modules build on it):
- * - `loadVggWeights(source, { fetch? }) -> Promise<VggWeights>`; `source` is a `model.json` path,
+ * - `readVggWeights(source, { fetch? }) -> Promise<RawVggWeights>`; `source` is a `model.json` path,
  *   a directory holding one (or one `.h5`), an http(s) URL of a model.json (or of an `.h5`), or a
  *   Keras `.h5` file (detected by content, not name).
- * - `VggWeights.layers`: `block1_conv1`..`block5_conv4` → `{ kernel: Tensor4D [3,3,in,out], bias:
- *   Tensor1D [out] }`, float32, dequantised. The tensors are created on the tfjs backend that is
- *   active when `loadVggWeights` runs, so set the backend first. `dispose()` frees them all.
- * - `VGG19_CONV_LAYERS` (names + filters in network order), `expectedKernelShape(name)`.
+ * - `RawVggWeights.layers`: `block1_conv1`..`block5_conv4` → `{ kernel: [3,3,in,out], bias: [out] }`,
+ *   float32 arrays, dequantised; plain memory, no runtime (tfjs/weights.ts makes tensors of them).
  * - Errors: `StylizeError('weights-missing')` when nothing is at the source,
  *   `StylizeError('weights-corrupt')` for bad JSON, missing/short shards, wrong shapes, broken HDF5.
  * - `ensureWeights` / `downloadWeights` (download.ts) fetch the official Keras `.h5` into a cache.
@@ -16,24 +14,16 @@
 import { mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { redactUrl, redactUrlsIn } from '../../util/redact.js';
 import { StylizeError } from '../errors.js';
 import { isHdf5, readKerasH5 } from './keras-h5.js';
 import { readLayersModelFile, readLayersModelUrl } from './tfjs-layers.js';
-import { checkVggShapes, toTensors, type ConvWeights, type RawConv } from './vgg-layers.js';
+import { checkVggShapes, type RawConv } from './vgg-layers.js';
 
-export { VGG19_CONV_LAYERS, expectedKernelShape, type ConvWeights, type RawConv } from './vgg-layers.js';
+export type { RawConv } from './vgg-layers.js';
 export { ensureWeights, downloadWeights, OFFICIAL_VGG19_H5, type EnsureWeightsConfig, type DownloadOptions } from './download.js';
 
-export interface VggWeights {
-  /** Where the weights came from, as given. */
-  source: string;
-  format: 'tfjs-layers' | 'keras-h5';
-  /** `block1_conv1`..`block5_conv4`. */
-  layers: Map<string, ConvWeights>;
-  dispose(): void;
-}
+export type WeightsFormat = 'tfjs-layers' | 'keras-h5';
 
 export interface LoadWeightsOptions {
   /** For URL sources; defaults to the global fetch. */
@@ -58,7 +48,7 @@ async function readHead(file: string): Promise<Uint8Array> {
   }
 }
 
-async function readLocal(source: string): Promise<{ raw: Map<string, RawConv>; format: VggWeights['format'] }> {
+async function readLocal(source: string): Promise<{ raw: Map<string, RawConv>; format: WeightsFormat }> {
   let file = source;
   let info;
   try {
@@ -80,7 +70,7 @@ async function readLocal(source: string): Promise<{ raw: Map<string, RawConv>; f
   return { raw: await readLayersModelFile(file), format: 'tfjs-layers' };
 }
 
-async function readUrl(url: string, fetchImpl: typeof fetch): Promise<{ raw: Map<string, RawConv>; format: VggWeights['format'] }> {
+async function readUrl(url: string, fetchImpl: typeof fetch): Promise<{ raw: Map<string, RawConv>; format: WeightsFormat }> {
   if (!new URL(url).pathname.toLowerCase().endsWith('.h5')) {
     return { raw: await readLayersModelUrl(url, fetchImpl), format: 'tfjs-layers' };
   }
@@ -104,26 +94,11 @@ async function readUrl(url: string, fetchImpl: typeof fetch): Promise<{ raw: Map
 /** The 16 conv layers as plain float32 arrays (what the ONNX runtime builds its graphs from). */
 export interface RawVggWeights {
   source: string;
-  format: VggWeights['format'];
+  format: WeightsFormat;
   layers: Map<string, RawConv>;
 }
 
-/** Loads and checks all 16 VGG19 conv layers from a tfjs layers model or a Keras HDF5 file. */
-export async function loadVggWeights(source: string, opts: LoadWeightsOptions = {}): Promise<VggWeights> {
-  const read = await readVggWeights(source, opts);
-  const layers = toTensors(read.layers);
-  return {
-    source,
-    format: read.format,
-    layers,
-    dispose() {
-      for (const { kernel, bias } of layers.values()) tf.dispose([kernel, bias]);
-      layers.clear();
-    },
-  };
-}
-
-/** As loadVggWeights, without making tensors. */
+/** Reads and checks all 16 VGG19 conv layers from a tfjs layers model or a Keras HDF5 file. */
 export async function readVggWeights(source: string, opts: LoadWeightsOptions = {}): Promise<RawVggWeights> {
   const isUrl = /^https?:\/\//i.test(source);
   let read;

@@ -2,7 +2,8 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dataset, Group } from 'h5wasm';
 import { StylizeError } from '../errors.js';
-import { VGG19_CONV_LAYERS, type RawConv } from './vgg-layers.js';
+import { VGG19_CONV_LAYERS } from '../layers.js';
+import type { RawConv } from './vgg-layers.js';
 
 const FIX = 'Download it again (a partial download is the usual cause).';
 

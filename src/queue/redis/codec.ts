@@ -2,7 +2,7 @@
  * How jobs, progress and outcomes look in Redis: JSON, with image bytes as base64 inside job data
  * and as raw strings in their own keys (results, previews) so that the event stream stays small.
  */
-import type { StylizeRequest, StylizeResult } from '../../engine/types.js';
+import type { StylizeRequest, StylizeResult } from '../../engine/index.js';
 import type { DurableJobSpec } from '../port.js';
 import { resultExpired } from '../failures.js';
 import type { JobFailure, JobOutcome, JobOwner, JobProgress } from '../types.js';

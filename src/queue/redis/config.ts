@@ -1,7 +1,7 @@
 /** The distributed queue's settings from the validated environment. */
 import { hostname } from 'node:os';
 import type { Env } from '../../config.js';
-import type { EngineConfig } from '../../engine/types.js';
+import type { EngineConfig } from '../../engine/index.js';
 import type { Logger } from '../../log.js';
 import { queueConfigFromEnv } from '../config.js';
 import type { RedisQueueOptions } from './queue.js';

@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { WaitingError, Worker, type Job } from 'bullmq';
-import type { EngineConfig } from '../../engine/types.js';
+import type { EngineConfig } from '../../engine/index.js';
 import type { Logger } from '../../log.js';
 import { raceTimeout } from '../../util/pending-work.js';
 import { JobRunner } from '../job-runner.js';

@@ -4,8 +4,8 @@
  *   tsx test/engine/support/backend-probe.ts <choice> [threads] [timeoutMs]
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../../src/engine/backend.js';
-import type { TfjsBackendChoice as BackendChoice } from '../../../src/engine/backend.js';
+import { initBackend } from '../../../src/engine/tfjs/backend.js';
+import type { TfjsBackendChoice as BackendChoice } from '../../../src/engine/tfjs/backend.js';
 
 const [choice = 'auto', threads = '0', timeoutMs] = process.argv.slice(2);
 try {

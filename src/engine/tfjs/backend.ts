@@ -18,8 +18,8 @@
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { StylizeError } from './errors.js';
-import type { BackendName } from './types.js';
+import { StylizeError } from '../errors.js';
+import type { BackendName } from '../types.js';
 import { terminateWasmWorkers, wasmWorkerCount, withFileBackedBlobs } from './wasm-threads.js';
 
 /** The backends tfjs provides (the onnx ones are onnxruntime's: see onnx/runtime.ts). */

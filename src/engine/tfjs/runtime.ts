@@ -3,13 +3,13 @@
  * backend.ts), tfjs autodiff with the hand-written image gradients of ops.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type TfjsBackendName } from '../backend.js';
+import { initBackend, type TfjsBackendName } from './backend.js';
 import type { RgbImage } from '../image.js';
-import { computeTargets, createObjective, evaluateLosses, neededLayers } from '../losses.js';
-import { prepareConv, type PreparedConv } from '../ops.js';
-import { createExtractor } from '../vgg.js';
-import { loadVggWeights } from '../weights/index.js';
-import type { Runtime, ScaleObjective } from './types.js';
+import { computeTargets, createObjective, evaluateLosses, neededLayers } from './losses.js';
+import { prepareConv, type PreparedConv } from './ops.js';
+import { createExtractor } from './vgg.js';
+import { loadVggWeights } from './weights.js';
+import type { Runtime, ScaleObjective } from '../runtime/types.js';
 
 const noTick = () => undefined;
 

@@ -10,10 +10,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { gram, totalVariation } from './ops.js';
-import type { LayerWeight, Losses } from './types.js';
+import type { LayerWeight, Losses } from '../types.js';
 import type { FeatureExtractor } from './vgg.js';
-import type { Objective } from './optimizers/types.js';
-import { styleBalance } from './runtime/types.js';
+import type { Objective } from '../optimizers/types.js';
+import { styleBalance } from '../runtime/types.js';
 
 export interface LossWeights {
   contentLayer: string;
