@@ -1,0 +1,81 @@
+/**
+ * The fast picture of a job, with the options meaning what they mean for a painting:
+ * - styles: each painting's vector, from a centre square of it (styleScale below 1 crops closer,
+ *   so strokes come out larger; above 1 the whole square is shrunk and mirrored to fill); several
+ *   styles: their weighted mean;
+ * - strength: the vector mixed with the photo's own, strength·style + (1 − strength)·photo
+ *   (0 = the photo lightly painted, unset = 1, the network's full style);
+ * - preserveColors: the painting's brightness only, with the photo's colours;
+ * - size: the network runs at no more than the photo's own resolution, then the picture is
+ *   resized to the asked size (blown-up photos streak in the network).
+ */
+import sharp from 'sharp';
+import { fitLongSide, keepContentChroma, lumaToRgb, resizeRgb, toBytes, toLuma, type RgbImage } from '../image.js';
+import type { StylizeOptions } from '../types.js';
+import type { FastNetwork } from './network.js';
+import { STYLE_SIDE, VECTOR_LENGTH } from './onnx-graphs.js';
+
+export interface FastJob {
+  content: RgbImage;
+  styles: readonly RgbImage[];
+  /** One per style, not all 0. */
+  styleWeights: readonly number[];
+  opts: Pick<StylizeOptions, 'strength' | 'preserveColors' | 'styleScale'>;
+  /** The picture's size. */
+  out: { width: number; height: number };
+}
+
+const toUnit = (bytes: Uint8Array) => Float32Array.from(bytes, (v) => v / 255);
+
+/** The square the predictor sees: STYLE_SIDE² of the picture's centre, at `scale` (see above). */
+export async function predictorInput(img: RgbImage, scale: number): Promise<Float32Array> {
+  const side = Math.min(img.width, img.height);
+  const crop = Math.max(1, Math.round(side * Math.min(1, scale)));
+  const inner = scale > 1 ? Math.max(1, Math.round(STYLE_SIDE / scale)) : STYLE_SIDE;
+  let pipeline = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .extract({ left: Math.floor((img.width - crop) / 2), top: Math.floor((img.height - crop) / 2), width: crop, height: crop })
+    .resize(inner, inner, { fit: 'fill', kernel: 'lanczos3' });
+  if (inner < STYLE_SIDE) {
+    const before = Math.floor((STYLE_SIDE - inner) / 2);
+    const after = STYLE_SIDE - inner - before;
+    // sharp applies extend after resize in one pipeline.
+    pipeline = pipeline.extend({ top: before, bottom: after, left: before, right: after, extendWith: 'mirror' });
+  }
+  const data = await pipeline.raw().toBuffer();
+  return toUnit(data);
+}
+
+/** The job's style vector: weighted mean of the styles', mixed with the photo's by strength. */
+export async function styleVector(net: FastNetwork, job: Omit<FastJob, 'out'>): Promise<Float32Array> {
+  const total = job.styleWeights.reduce((a, b) => a + b, 0);
+  const vector = new Float32Array(VECTOR_LENGTH);
+  for (const [i, style] of job.styles.entries()) {
+    const w = job.styleWeights[i]! / total;
+    if (w === 0) continue;
+    const input = job.opts.preserveColors ? lumaToRgb(toLuma(style), style.width, style.height) : style;
+    const v = await net.predict(await predictorInput(input, job.opts.styleScale));
+    for (let k = 0; k < VECTOR_LENGTH; k++) vector[k]! += w * v[k]!;
+  }
+  const strength = job.opts.strength ?? 1;
+  if (strength < 1) {
+    const own = await net.predict(await predictorInput(job.content, 1));
+    for (let k = 0; k < VECTOR_LENGTH; k++) vector[k] = strength * vector[k]! + (1 - strength) * own[k]!;
+  }
+  return vector;
+}
+
+/** The fast picture at `job.out`. */
+export async function fastPicture(net: FastNetwork, job: FastJob): Promise<RgbImage> {
+  const vector = await styleVector(net, job);
+  const ownLong = Math.max(job.content.width, job.content.height);
+  const outLong = Math.max(job.out.width, job.out.height);
+  const work = outLong <= ownLong ? job.out : fitLongSide(job.content.width, job.content.height, ownLong);
+  const photo = await resizeRgb(job.content, work.width, work.height);
+  const stylised = await net.transfer({ data: toUnit(photo.data), width: work.width, height: work.height }, vector);
+  for (let i = 0; i < stylised.length; i++) stylised[i]! *= 255;
+  let picture: RgbImage = { data: toBytes(stylised), ...work };
+  picture = await resizeRgb(picture, job.out.width, job.out.height);
+  if (!job.opts.preserveColors) return picture;
+  const photoOut = work === job.out ? photo : await resizeRgb(job.content, job.out.width, job.out.height);
+  return { data: toBytes(keepContentChroma(Float32Array.from(picture.data), photoOut)), ...job.out };
+}
