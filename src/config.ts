@@ -57,6 +57,7 @@ export const envSchema = z.object({
   SLACK_PORT: int(0, 65535).default(3000),
   VGG19_WEIGHTS: optionalString,
   WEIGHTS_CACHE_DIR: z.string().default('.cache/weights'),
+  FAST_STYLE_MODELS: optionalString,
   STYLIZE_BACKEND: z.enum(BACKEND_CHOICES).default('auto'),
   WASM_THREADS: int(0, 256).default(0),
   MAX_IMAGE_SIZE: int(64, 4096).default(DEFAULT_MAX_SIZE),

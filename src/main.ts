@@ -21,8 +21,11 @@ async function main(): Promise<void> {
   }
   // Loaded after the configuration is known to be good, so a mistake there is reported at once.
   const { ensureWeights } = await import('./engine/weights/index.js');
+  const { ensureFastModels, fastModelsDirIn } = await import('./engine/fast/models.js');
   const { startApp, exitOnSignals } = await import('./app.js');
   const weights = await ensureWeights(env, { log: (message) => logger.info(message) });
+  // Without the fast models only fast pictures fail (with their own sentence): the bot still starts.
+  if (!env.FAST_STYLE_MODELS) await ensureFastModels(fastModelsDirIn(env.WEIGHTS_CACHE_DIR), { log: (m) => logger.info(m) }).catch((err: unknown) => logger.error({ err }, 'fast style models unavailable'));
   const app = await startApp({ ...env, VGG19_WEIGHTS: weights }, logger);
   // The bot stays up (it answers that pictures cannot be made); the operator learns how to fix it.
   app.queue.ready().catch((e: unknown) => {

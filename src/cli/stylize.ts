@@ -9,7 +9,7 @@ import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { IMAGE_INPUTS, OptionError, helpLines, optionsFor, parseOptions, type OptionDef } from '../commands/options.js';
 import { ConfigError, envSchema, parseEnv, readProcessEnv, type Env } from '../config.js';
-import { checkRequest, createEngine, isStylizeError, type ImageLimits, type ProgressEvent, type StyleImage } from '../engine/index.js';
+import { checkRequest, createEngine, fastModelsDirIn, isStylizeError, type ImageLimits, type ProgressEvent, type StyleImage } from '../engine/index.js';
 import { formatBytes } from '../util/units.js';
 import { isEntry } from './is-entry.js';
 import { withWeightsFix } from './weights-fix.js';
@@ -18,6 +18,7 @@ import { withWeightsFix } from './weights-fix.js';
 const cliEnv = envSchema.pick({
   VGG19_WEIGHTS: true,
   WEIGHTS_CACHE_DIR: true,
+  FAST_STYLE_MODELS: true,
   STYLIZE_BACKEND: true,
   WASM_THREADS: true,
   MAX_IMAGE_SIZE: true,
@@ -166,7 +167,8 @@ export async function main(argv: string[]): Promise<void> {
   const request = { content, styles, options: parsed.engine };
   await checkRequest(request, { maxSize: env.MAX_IMAGE_SIZE, limits });
 
-  const engine = await createEngine({ weights: flags.weights, backend: flags.backend, threads: flags.threads, maxSize: env.MAX_IMAGE_SIZE, limits });
+  const fastModels = env.FAST_STYLE_MODELS ?? fastModelsDirIn(env.WEIGHTS_CACHE_DIR);
+  const engine = await createEngine({ weights: flags.weights, backend: flags.backend, threads: flags.threads, maxSize: env.MAX_IMAGE_SIZE, limits, fastModels });
   process.stderr.write(`backend ${engine.backend} (${engine.threads} thread${engine.threads === 1 ? '' : 's'})\n`);
   const tty = process.stderr.isTTY === true;
   const bar = new SingleBar(
@@ -196,8 +198,10 @@ export async function main(argv: string[]): Promise<void> {
     if (barStarted) bar.stop();
     await writeResult(output, result.image);
     const f = result.stats.finalLosses;
+    // A fast picture has no painting steps, so no losses.
+    const scored = Number.isFinite(f.total);
     process.stderr.write(
-      `wrote ${output} (${result.width}x${result.height}) in ${(result.stats.ms / 1000).toFixed(1)} s; loss ${f.total.toExponential(3)} (content ${f.content.toExponential(2)}, style ${f.style.toExponential(2)}, tv ${f.tv.toExponential(2)})\n`,
+      !scored ? `wrote ${output} (${result.width}x${result.height}) in ${(result.stats.ms / 1000).toFixed(1)} s\n` : `wrote ${output} (${result.width}x${result.height}) in ${(result.stats.ms / 1000).toFixed(1)} s; loss ${f.total.toExponential(3)} (content ${f.content.toExponential(2)}, style ${f.style.toExponential(2)}, tv ${f.tv.toExponential(2)})\n`,
     );
   } finally {
     if (barStarted) bar.stop();

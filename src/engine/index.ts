@@ -5,4 +5,5 @@ export { DEFAULT_OPTIONS, DEFAULT_STYLE_LAYERS, DEFAULT_MAX_SIZE, resolveOptions
 export { autoSchedule, autoSizes } from './schedule.js';
 export { StylizeError, isStylizeError, type StylizeErrorCode } from './errors.js';
 export { initBackend, currentBackend, type BackendInfo } from './backend.js';
+export { ensureFastModels, fastModelsDirIn, FAST_MODELS } from './fast/models.js';
 export type * from './types.js';

@@ -19,6 +19,11 @@ export const FAST_MODELS = {
   transfer: { fileName: 'style_transfer_f16_384.tflite', sha256: '53b5243ed5aa33e408db7976c8a8e51a90a0f7708fd122a31428cd00fbdf6aa6', bytes: 422_086 },
 } as const;
 
+/** Where a weights cache keeps the fast models (its own folder, beside the VGG19 file). */
+export function fastModelsDirIn(cacheDir: string): string {
+  return path.join(cacheDir, 'magenta-fast-style');
+}
+
 /** The two files as they are named in `dir`. */
 export function fastModelFiles(dir: string): FastModelFiles {
   return { predictor: path.join(dir, FAST_MODELS.predictor.fileName), transfer: path.join(dir, FAST_MODELS.transfer.fileName) };
