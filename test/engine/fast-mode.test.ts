@@ -91,6 +91,17 @@ describe('instant: fast mode', () => {
     expect(Math.max(result.width, result.height)).toBe(size);
   });
 
+  it('instant: a tfjs engine (no session process) makes the same fast picture in its own process', async () => {
+    const tfjs = await createEngine({ weights: WEIGHTS, backend: 'cpu', fastModels: FAST_MODELS_DIR });
+    try {
+      const theirs = await decoded((await tfjs.stylize({ content: photoBytes, styles: [{ bytes: udnie }], options: { mode: 'fast', size: 130 } })).image);
+      const ours = await decoded((await fast({ size: 130 })).image);
+      expect(distance(theirs, ours)).toBeLessThan(1);
+    } finally {
+      tfjs.dispose();
+    }
+  });
+
   it('instant: init fast starts the painting from the fast picture (a lower style loss at its first step)', async () => {
     const startOf = async (init: 'fast' | 'content') => {
       let first: ProgressEvent | undefined;
