@@ -18,6 +18,10 @@
  *               reach the loss the seed's recipe has after --adam_steps steps
  *   --event_loop the main thread's event-loop delay while a 512 px job runs in the queue's worker
  *               (bench/event-loop.ts in its own process, so its worker starts cold as the bot's does)
+ *   --fast      the fast network (bench/fast.ts): predictor ms, transfer ms at 512 and 1024 px,
+ *               and each as a ratio to one 512 px painting step timed in the same run (target:
+ *               transfer at 512 px ≤ 0.15× a step); then a whole fast job at 512 px through the
+ *               engine. Models: FAST_STYLE_MODELS or the shared copy.
  *
  *   --backends onnx,wasm   --sizes 256,512   --step_count 5   --job_size 512
  *   --job_content golden_gate.jpg   the default job's photo (default chicago.jpg, 3:2; golden_gate
@@ -39,6 +43,8 @@ import { Command } from 'commander';
 import { createEngine, type BackendChoice, type Engine, type StylizeRequest } from '../src/engine/index.js';
 import { convFlops } from '../src/engine/layers.js';
 import { image, WEIGHTS } from '../test/support/fixtures.js';
+import { FAST_MODELS_DIR } from '../test/engine/support/fast-models.js';
+import { fastTimes } from './fast.js';
 import { childProcesses } from '../src/util/process-tree.js';
 
 interface Flags {
@@ -48,6 +54,7 @@ interface Flags {
   job?: boolean;
   quality?: boolean;
   eventLoop?: boolean;
+  fast?: boolean;
   backends: string;
   sizes: string;
   stepCount: string;
@@ -66,6 +73,7 @@ const flags = new Command('bench')
   .option('--job')
   .option('--quality')
   .option('--event_loop')
+  .option('--fast')
   .option('--backends <list>', 'backends to compare', 'onnx,wasm')
   .option('--sizes <list>', 'long sides for --steps', '256,512')
   .option('--step_count <n>', 'steps timed per size', '5')
@@ -85,7 +93,7 @@ const flags = new Command('bench')
   .opts<Flags>();
 // commander keeps snake_case flag names as given.
 const opt = flags as unknown as Record<string, string | boolean | undefined>;
-const all = !flags.steps && !flags.job && !flags.quality && !opt.event_loop && !flags.peak && !flags.rss;
+const all = !flags.steps && !flags.job && !flags.quality && !opt.event_loop && !flags.peak && !flags.rss && !flags.fast;
 const list = (s: string) => s.split(',').map((v) => v.trim()).filter(Boolean);
 
 const content = image('chicago.jpg');
@@ -318,6 +326,25 @@ for (const backend of engineParts ? (list(flags.backends) as BackendChoice[]) : 
 }
 
 ratios();
+if (all || flags.fast) {
+  const engine = await createEngine({ weights: flags.weights, backend: 'onnx', maxSize: 4096, fastModels: FAST_MODELS_DIR });
+  log(`fast network beside a 512 px painting step, ${engine.threads} threads`);
+  await stepTimes(engine, 512, Number(opt.step_count), 1);
+  const stepMs = rows.at(-1)!.msPerEvaluation as number;
+  const { predictorMs, transferMs } = await fastTimes(FAST_MODELS_DIR, engine.threads, Number(opt.step_count));
+  const ratio = (ms: number) => +(ms / stepMs).toFixed(3);
+  emit({ part: 'fast', what: 'predictor 256x256', ms: +predictorMs.toFixed(1), stepMs512: stepMs, ratio: ratio(predictorMs) });
+  for (const [side, ms] of Object.entries(transferMs)) {
+    emit({ part: 'fast', what: `transfer ${side}x${side}`, ms: Math.round(ms), stepMs512: stepMs, ratio: ratio(ms), ...(side === '512' ? { target: 0.15 } : {}) });
+  }
+  // The whole fast job as a user gets it (decode, predictor, transfer, resize, PNG), once warm.
+  const fastJob = req({ mode: 'fast', size: 512 });
+  await engine.stylize(fastJob);
+  const t0 = performance.now();
+  const r = await engine.stylize(fastJob);
+  emit({ part: 'fast', what: 'fast job 512 px (engine, warm)', content: 'chicago.jpg', width: r.width, height: r.height, ms: Math.round(performance.now() - t0) });
+  engine.dispose();
+}
 if (all || flags.rss) {
   // A fresh process, so its peak RSS is the 1024 px job's alone.
   const [backend] = list(flags.backends);

@@ -77,6 +77,7 @@ export const envSchema = z.object({
   SLACK_PORT: int(0, 65535, 3000),
   VGG19_WEIGHTS: optionalString,
   WEIGHTS_CACHE_DIR: z.preprocess(blankIsUnset, z.string().trim().default(DEFAULT_WEIGHTS_CACHE_DIR)),
+  FAST_STYLE_MODELS: optionalString,
   STYLIZE_BACKEND: z.preprocess(blankIsUnset, z.enum(BACKEND_CHOICES).default('auto')),
   // Read by the onnx runtime itself (engine/onnx/size-policy.ts); checked here so a typo stops start-up.
   STYLIZE_ONNX_CONV: z.preprocess(blankIsUnset, z.enum(['direct', 'winograd']).optional()),

@@ -23,9 +23,11 @@ async function main(): Promise<void> {
     return;
   }
   // Loaded after the configuration is known to be good, so a mistake there is reported at once.
-  const { ensureWeights } = await import('./engine/index.js');
+  const { ensureWeights, ensureFastModels, fastModelsDirIn } = await import('./engine/index.js');
   const { startApp, exitOnSignals } = await import('./app.js');
   const weights = await ensureWeights(env, { log: (message) => logger.info(message) });
+  // Without the fast models only fast pictures fail (with their own sentence): the bot still starts.
+  if (!env.FAST_STYLE_MODELS) await ensureFastModels(fastModelsDirIn(env.WEIGHTS_CACHE_DIR), { log: (m) => logger.info(m) }).catch((err: unknown) => logger.error({ err }, 'fast style models unavailable'));
   const app = await startApp({ ...env, VGG19_WEIGHTS: weights }, logger, { jobLedgerFile: JOB_LEDGER_FILE });
   // The bot stays up (it answers that pictures cannot be made); the operator learns how to fix it.
   app.queue.ready().catch((e: unknown) => {

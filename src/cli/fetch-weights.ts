@@ -1,11 +1,13 @@
 /**
  * `npm run fetch-weights`: puts the official Keras VGG19 weights into WEIGHTS_CACHE_DIR
  * (default .cache/weights), checked against Keras's published md5. Safe to run again: a valid
- * file is kept. `--url`/`--md5` point it at a mirror.
+ * file is kept. `--url`/`--md5` point it at a mirror. Then the fast network's two files
+ * (engine/fast/models.ts) into its magenta-fast-style folder.
  */
+import path from 'node:path';
 import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { ensureWeights, isStylizeError, OFFICIAL_VGG19_H5 } from '../engine/index.js';
+import { ensureFastModels, ensureWeights, fastModelsDirIn, isStylizeError, OFFICIAL_VGG19_H5 } from '../engine/index.js';
 import { DEFAULT_WEIGHTS_CACHE_DIR } from '../config.js';
 import { formatBytes } from '../util/units.js';
 
@@ -58,6 +60,13 @@ async function main(argv: string[]): Promise<void> {
     if (process.env.VGG19_WEIGHTS) {
       process.stdout.write('Note: VGG19_WEIGHTS is set, so the bot uses that instead of this file.\n');
     }
+    const fast = await ensureFastModels(fastModelsDirIn(flags.dir), {
+      log: (m) => process.stderr.write(`${m}\n`),
+      onProgress: (name, received, total) => {
+        if (received === total) process.stderr.write(`  ${name}: ${formatBytes(received)}\n`);
+      },
+    });
+    process.stdout.write(`Fast style models ready: ${path.dirname(fast.predictor)}\n`);
   } catch (e) {
     if (started) bar.stop();
     throw e;

@@ -13,6 +13,7 @@ import {
   BACKEND_CHOICES,
   checkRequest,
   createEngine,
+  fastModelsDirIn,
   isStylizeError,
   type ImageLimits,
   type OutputFormat,
@@ -27,6 +28,7 @@ import { withWeightsFix } from './weights-fix.js';
 const cliEnv = envSchema.pick({
   VGG19_WEIGHTS: true,
   WEIGHTS_CACHE_DIR: true,
+  FAST_STYLE_MODELS: true,
   STYLIZE_BACKEND: true,
   STYLIZE_ONNX_CONV: true,
   WASM_THREADS: true,
@@ -214,7 +216,8 @@ export async function main(argv: string[]): Promise<void> {
   const request = { content, styles, options: { ...parsed.engine, format } };
   await checkRequest(request, { maxSize: env.MAX_IMAGE_SIZE, limits });
 
-  const engine = await createEngine({ weights: flags.weights, backend: flags.backend, threads: flags.threads, maxSize: env.MAX_IMAGE_SIZE, limits });
+  const fastModels = env.FAST_STYLE_MODELS ?? fastModelsDirIn(env.WEIGHTS_CACHE_DIR);
+  const engine = await createEngine({ weights: flags.weights, backend: flags.backend, threads: flags.threads, maxSize: env.MAX_IMAGE_SIZE, limits, fastModels });
   process.stderr.write(`backend ${engine.backend} (${engine.threads} thread${engine.threads === 1 ? '' : 's'})\n`);
   const tty = process.stderr.isTTY === true;
   const bar = new SingleBar(
@@ -244,8 +247,10 @@ export async function main(argv: string[]): Promise<void> {
     if (barStarted) bar.stop();
     await writeResult(output, result.image);
     const f = result.stats.finalLosses;
+    // A fast picture has no painting steps, so no losses.
+    const scored = Number.isFinite(f.total);
     process.stderr.write(
-      `wrote ${output} (${result.width}x${result.height}) in ${(result.stats.ms / 1000).toFixed(1)} s; loss ${f.total.toExponential(3)} (content ${f.content.toExponential(2)}, style ${f.style.toExponential(2)}, tv ${f.tv.toExponential(2)})\n`,
+      !scored ? `wrote ${output} (${result.width}x${result.height}) in ${(result.stats.ms / 1000).toFixed(1)} s\n` : `wrote ${output} (${result.width}x${result.height}) in ${(result.stats.ms / 1000).toFixed(1)} s; loss ${f.total.toExponential(3)} (content ${f.content.toExponential(2)}, style ${f.style.toExponential(2)}, tv ${f.tv.toExponential(2)})\n`,
     );
   } finally {
     if (barStarted) bar.stop();

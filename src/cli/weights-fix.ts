@@ -20,10 +20,15 @@ function codeOf(e: unknown): string | undefined {
   return undefined;
 }
 
+/** The fast network's files (engine/fast/models.ts) have their own variable; the engine's sentence names them. */
+const FAST_FIX =
+  'Fix: run `npm run fetch-weights` (it also downloads the fast style models), or set FAST_STYLE_MODELS to a folder holding style_predict_quantized_256.tflite and style_transfer_f16_384.tflite.';
+
 /** The operator's fix for a weights error, or undefined for any other failure. */
 export function weightsFix(e: unknown): string | undefined {
   const code = codeOf(e);
-  return code === undefined ? undefined : FIXES[code as StylizeErrorCode];
+  if (code === undefined || FIXES[code as StylizeErrorCode] === undefined) return undefined;
+  return e instanceof Error && /fast style (\w+ )?model/.test(e.message) ? FAST_FIX : FIXES[code as StylizeErrorCode];
 }
 
 /** The error's own sentence, followed by the operator's fix when it is about the weights. */

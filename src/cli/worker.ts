@@ -16,11 +16,13 @@ export async function runWorker(env: Env = loadEnv()): Promise<void> {
     );
   }
   const logger = createLogger({ level: env.LOG_LEVEL, secrets: secretValues(env) });
-  const { ensureWeights } = await import('../engine/index.js');
+  const { ensureWeights, ensureFastModels, fastModelsDirIn } = await import('../engine/index.js');
   const { startRedisWorker } = await import('../queue/redis/worker.js');
   const { redisWorkerOptionsFromEnv } = await import('../queue/redis/config.js');
   const withUrl = { ...env, REDIS_URL: env.REDIS_URL };
   const weights = await ensureWeights(env, { log: (message) => logger.info(message) });
+  // Without the fast models only fast pictures fail (with their own sentence): the worker still starts.
+  if (!env.FAST_STYLE_MODELS) await ensureFastModels(fastModelsDirIn(env.WEIGHTS_CACHE_DIR), { log: (m) => logger.info(m) }).catch((err: unknown) => logger.error({ err }, 'fast style models unavailable'));
   const worker = await startRedisWorker(
     redisWorkerOptionsFromEnv({ ...withUrl, VGG19_WEIGHTS: weights }, undefined, logger),
   );

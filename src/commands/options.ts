@@ -66,6 +66,7 @@ function offer(
 }
 
 export const STYLIZE_OPTIONS: readonly OptionDef[] = [
+  offer('mode', 'mode', ALL),
   offer('strength', 'strength', ALL, { example: '0.7' }),
   // Below 64 px a picture says little; the engine itself goes down to 32 (tests, previews).
   offer('size', 'size', ALL, { example: '768', min: 64, max: 'max-size' }),

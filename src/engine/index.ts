@@ -9,5 +9,6 @@ export { DEFAULT_SIZE, planScales } from './schedule.js';
 export { describeNonImage, sniffImageType, type ImageType } from './image.js';
 export { ensureWeights, OFFICIAL_VGG19_H5 } from './weights/download.js';
 export type { BackendInfo } from './tfjs/backend.js';
+export { ensureFastModels, fastModelsDirIn, FAST_MODELS } from './fast/models.js';
 export type * from './types.js';
 export { BACKEND_CHOICES, OUTPUT_FORMATS, OUTPUT_MIME } from './types.js';

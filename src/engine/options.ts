@@ -18,6 +18,7 @@ import { VGG19_LAYERS } from './layers.js';
 import { DEFAULT_ITERATIONS, DEFAULT_SIZE } from './schedule.js';
 import {
   INITS,
+  MODES,
   OPTIMIZERS,
   OUTPUT_FORMATS,
   POOLINGS,
@@ -59,6 +60,12 @@ type ScalarKey = Exclude<keyof StylizeOptions, 'styleLayers' | 'contentLayer' | 
 
 /** Options a person can set with one value, in the order /help lists them. */
 export const OPTION_SPECS: { readonly [K in ScalarKey]: OptionSpec } = {
+  mode: {
+    kind: 'choice',
+    choices: MODES,
+    default: 'paint',
+    help: 'paint: the full painting (about a minute); fast: an instant picture from a feed-forward network.',
+  },
   strength: {
     kind: 'number',
     min: 0,
@@ -95,7 +102,7 @@ export const OPTION_SPECS: { readonly [K in ScalarKey]: OptionSpec } = {
     help: 'Same seed and inputs give the same picture; empty picks a new one.',
   },
   optimizer: { kind: 'choice', choices: OPTIMIZERS, default: 'lbfgs', help: 'L-BFGS converges in fewer steps; Adam uses less memory.' },
-  init: { kind: 'choice', choices: INITS, default: 'content', help: 'Start from the photo, from noise or from the painting.' },
+  init: { kind: 'choice', choices: INITS, default: 'content', help: 'Start from the photo, from noise, from the painting or from the fast picture.' },
   pooling: { kind: 'choice', choices: POOLINGS, default: 'avg', help: 'VGG pooling: avg gives smoother results, max the classic look.' },
   styleScale: {
     kind: 'number',

@@ -31,6 +31,9 @@ import { createRuntime, type Runtime, type ScaleObjective } from './runtime/inde
 import { minInputSide } from './layers.js';
 import { lossSpec } from './loss-spec.js';
 import { planScales } from './schedule.js';
+import { fastNetworkOf, runFastJob } from './fast/job.js';
+import type { FastNetwork } from './fast/network.js';
+import { fastPicture } from './fast/picture.js';
 import type {
   Engine,
   EngineConfig,
@@ -54,6 +57,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     costs: new EvaluationCosts(runtime.costModel),
     maxSize: config.maxSize ?? DEFAULT_MAX_SIZE,
     limits: { ...DEFAULT_LIMITS, ...config.limits },
+    fast: fastNetworkOf(runtime, config.fastModels),
   };
   let queue: Promise<unknown> = Promise.resolve();
   let disposed = false;
@@ -73,6 +77,7 @@ export async function createEngine(config: EngineConfig): Promise<Engine> {
     dispose() {
       if (disposed) return;
       disposed = true;
+      ctx.fast.dispose();
       runtime.dispose();
     },
   };
@@ -84,6 +89,8 @@ interface JobContext {
   costs: EvaluationCosts;
   maxSize: number;
   limits: ImageLimits;
+  /** The fast network (mode `fast`, init `fast`), opened on first use. */
+  fast: { get(): Promise<FastNetwork>; dispose(): void };
 }
 
 interface PlannedScale {
@@ -102,6 +109,16 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
   checkCancelled(signal);
   const { opts, styleWeights, content, styles, out, plan } = await prepareJob(request, ctx);
   checkCancelled(signal);
+  if (opts.mode === 'fast') {
+    const meta = { backend: runtime.name, threads: runtime.threads, started };
+    return runFastJob(await ctx.fast.get(), { opts, styleWeights, content, styles, out }, meta).catch((e: unknown) => {
+      if (isStylizeError(e)) throw e;
+      throw new StylizeError('internal', 'Something went wrong while making the fast picture; please try again.', { cause: e });
+    });
+  }
+  // Init `fast`: the first scale starts from the fast picture of its canvas (margin included).
+  const fastStart = async (canvas: RgbImage) =>
+    fastPicture(await ctx.fast.get(), { content: canvas, styles, styleWeights, opts, out: canvas });
   const progress = createProgressReporter(plan, started, controls, ctx.costs);
   const random = mulberry32(opts.seed);
 
@@ -131,7 +148,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
       const contentCanvas: RgbImage = onCanvas(contentPx, margin);
       const canvas = { width: contentCanvas.width, height: contentCanvas.height, size: scale.size };
       const x0 =
-        x && prev ? mirrorPad(carryOver(x, prev, scale, contentPx, prevContent!), scale, margin) : await initialImage(opts.init, contentCanvas, styles[0]!, random);
+        x && prev ? mirrorPad(carryOver(x, prev, scale, contentPx, prevContent!), scale, margin) : await initialImage(opts.init, contentCanvas, styles[0]!, random, fastStart);
       prevContent = contentPx;
       checkCancelled(signal);
 
@@ -342,7 +359,13 @@ function jittered(pixels: Uint8Array, size: { width: number; height: number }, r
   return Float32Array.from(pixels, (v, i) => Math.min(255, Math.max(0, v + noise[i]!)));
 }
 
-async function initialImage(init: StylizeOptions['init'], contentPx: RgbImage, style: RgbImage, random: () => number): Promise<Float32Array> {
+async function initialImage(
+  init: StylizeOptions['init'],
+  contentPx: RgbImage,
+  style: RgbImage,
+  random: () => number,
+  fastStart: (canvas: RgbImage) => Promise<RgbImage>,
+): Promise<Float32Array> {
   switch (init) {
     case 'content':
       return jittered(contentPx.data, contentPx, random);
@@ -350,6 +373,8 @@ async function initialImage(init: StylizeOptions['init'], contentPx: RgbImage, s
       return Float32Array.from({ length: contentPx.data.length }, () => random() * 255);
     case 'style':
       return jittered((await resizeRgb(style, contentPx.width, contentPx.height)).data, contentPx, random);
+    case 'fast':
+      return jittered((await fastStart(contentPx)).data, contentPx, random);
   }
 }
 

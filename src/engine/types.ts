@@ -14,8 +14,11 @@ export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export const OPTIMIZERS = ['lbfgs', 'adam'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
-export const INITS = ['content', 'noise', 'style'] as const;
+export const INITS = ['content', 'noise', 'style', 'fast'] as const;
 export type InitName = (typeof INITS)[number];
+/** fast: the feed-forward network's picture only (engine/fast/); paint: the optimised painting. */
+export const MODES = ['paint', 'fast'] as const;
+export type ModeName = (typeof MODES)[number];
 export const POOLINGS = ['avg', 'max'] as const;
 export type PoolingName = (typeof POOLINGS)[number];
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
@@ -38,6 +41,8 @@ export interface Scale {
 }
 
 export interface StylizeOptions {
+  /** `paint` (default): the optimised painting; `fast`: the fast network's picture, in about a second. */
+  mode: ModeName;
   /** Long side of the output in pixels. Default 512 (the caller caps it by configuration). */
   size: number;
   /** Weight of the content loss. Default 5 (as in ../shared/reference). */
@@ -71,7 +76,7 @@ export interface StylizeOptions {
    * each finer scale (most steps at the coarsest scale, a few at full size for detail).
    */
   scales: 'auto' | Scale[];
-  /** Default `content`. */
+  /** Default `content`; `fast` starts from the fast network's picture. */
   init: InitName;
   /**
    * Same seed + same backend → same bytes; another seed gives another picture (it seeds the noise
@@ -179,6 +184,11 @@ export interface EngineConfig {
   /** Largest `size` accepted. Default 1024. */
   maxSize?: number;
   limits?: Partial<ImageLimits>;
+  /**
+   * A directory holding the fast network's two .tflite files (engine/fast/models.ts names them;
+   * `ensureFastModels` downloads them). Needed only by mode `fast` and init `fast`.
+   */
+  fastModels?: string;
 }
 
 export interface Engine {

@@ -1,6 +1,6 @@
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import type { Env } from '../config.js';
-import type { EngineConfig } from '../engine/index.js';
+import { fastModelsDirIn, type EngineConfig } from '../engine/index.js';
 import type { Logger } from '../log.js';
 
 export interface QueueConfig {
@@ -62,6 +62,7 @@ export function queueConfigFromEnv(env: Env, engine?: EngineConfig): QueueConfig
   return resolveQueueConfig({
     engine: engine ?? {
       weights: env.VGG19_WEIGHTS ?? env.WEIGHTS_CACHE_DIR,
+      fastModels: env.FAST_STYLE_MODELS ?? fastModelsDirIn(env.WEIGHTS_CACHE_DIR),
       backend: env.STYLIZE_BACKEND,
       threads: env.WASM_THREADS,
       maxSize: env.MAX_IMAGE_SIZE,

@@ -30,7 +30,7 @@ describe('the one option schema', () => {
   it('derives each surface from the same list, and /help describes every option a surface offers', () => {
     const discord = optionsFor('discord').map((o) => o.name);
     expect(discord).toContain('private');
-    expect(optionsFor('slack').map((o) => o.name)).toEqual(['strength', 'size', 'preserve_colors', 'seed']);
+    expect(optionsFor('slack').map((o) => o.name)).toEqual(['mode', 'strength', 'size', 'preserve_colors', 'seed']);
     const help = helpLines('discord', 1024);
     expect(help).toHaveLength(discord.length);
     expect(help.find((l) => l.startsWith('size'))).toContain('64–1024');

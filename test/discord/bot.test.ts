@@ -72,7 +72,7 @@ describe('npm run register', () => {
     expect(byName('iterations')).toMatchObject({ type: 4, min_value: 10, max_value: 2000 });
     expect(byName('private')).toMatchObject({ type: 5 });
     // Every option of the issue, each number with the schema's range, so Discord refuses what the bot would.
-    const names = ['content', 'style', 'style2', 'strength', 'size', 'iterations', 'content_weight', 'style_weight', 'tv_weight', 'preserve_colors', 'seed', 'private'];
+    const names = ['content', 'style', 'style2', 'mode', 'strength', 'size', 'iterations', 'content_weight', 'style_weight', 'tv_weight', 'preserve_colors', 'seed', 'private'];
     expect(opts.map((o) => o.name).sort()).toEqual([...names].sort());
     for (const def of optionsFor('discord')) {
       if (def.kind === 'integer' || def.kind === 'number') {
@@ -107,7 +107,7 @@ describe('/help', () => {
     const i = h.emu.runCommand({ name: 'help' });
     const m = await ephemeralAnswer(h.emu, i);
     const text = String(m.embeds[0]?.description);
-    for (const name of ['strength', 'size', 'iterations', 'content_weight', 'style_weight', 'tv_weight', 'preserve_colors', 'seed', 'private']) {
+    for (const name of ['mode', 'strength', 'size', 'iterations', 'content_weight', 'style_weight', 'tv_weight', 'preserve_colors', 'seed', 'private']) {
       expect(text).toContain(name);
     }
     expect(text).toContain('size (64–128');

@@ -13,14 +13,17 @@ import { cudaRefusal } from './cuda.js';
 import { onnxCostModel } from './cost-model.js';
 import { withSessionMallocTunables } from './malloc-tunables.js';
 import type { OnnxProvider, OnnxRuntimeOptions } from './runtime.js';
+import type { FastImage, FastModelFiles } from '../fast/network.js';
 
 export type SessionRequest =
   | { id: number; op: 'prepare'; images: ScaleImages; loss: LossSpec }
   | { id: number; op: 'evaluate' | 'losses'; objective: number; pixels: Float32Array }
-  | { id: number; op: 'release'; objective: number };
+  | { id: number; op: 'release'; objective: number }
+  | { id: number; op: 'fast-predict'; files: FastModelFiles; style: Float32Array }
+  | { id: number; op: 'fast-transfer'; files: FastModelFiles; content: FastImage; vector: Float32Array };
 
 export type SessionReply =
-  | { id: number; ok: true; info?: Losses; grad?: Float32Array }
+  | { id: number; ok: true; info?: Losses; grad?: Float32Array; data?: Float32Array }
   | { id: number; ok: false; error: { code: string; message: string } };
 
 /** A request before it is given its id (Omit over each member of the union). */
@@ -124,6 +127,12 @@ export async function startOnnxProcess(provider: OnnxProvider, options: OnnxRunt
         },
       };
     },
+    // The fast network runs here too, beside VGG19: off the engine's thread, killable mid-run.
+    fastNetwork: (files) => ({
+      predict: async (style) => (await call({ op: 'fast-predict', files, style })).data!,
+      transfer: async (content, vector) => (await call({ op: 'fast-transfer', files, content, vector })).data!,
+      dispose: () => undefined,
+    }),
     liveResources: () => pending.size,
     dispose() {
       dead ??= new StylizeError('internal', 'The engine was shut down.');

@@ -11,12 +11,14 @@
  * running job may end), and it leaves when its parent goes, at the latest once the run in flight returns.
  *
  * Argument: the runtime's start options as JSON. Messages in: prepare / evaluate / losses /
- * release, each with an id; out: a hello, then one reply per id.
+ * release, fast-predict / fast-transfer (the fast network, opened on first use), each with an id;
+ * out: a hello, then one reply per id.
  */
 import { isStylizeError } from '../errors.js';
 import type { ScaleObjective } from '../runtime/types.js';
 import { startOnnxRuntime, type OnnxProvider, type OnnxRuntimeOptions } from './runtime.js';
 import type { Hello, SessionReply, SessionRequest } from './remote.js';
+import { loadFastNetwork, type FastModelFiles, type FastNetwork } from '../fast/network.js';
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
 process.on('disconnect', () => process.exit(0));
@@ -34,6 +36,18 @@ function describe(e: unknown): { code: string; message: string } {
 try {
   const runtime = await startOnnxRuntime(init.provider, init.options);
   const objectives = new Map<number, ScaleObjective>();
+  const fastNetworks = new Map<string, Promise<FastNetwork>>();
+  const fast = (files: FastModelFiles): Promise<FastNetwork> => {
+    const key = JSON.stringify(files);
+    let net = fastNetworks.get(key);
+    if (!net) {
+      // A failed opening is forgotten, so the next job tries again (the files may be fixed by then).
+      net = loadFastNetwork(files, { threads: runtime.threads });
+      net.catch(() => fastNetworks.delete(key));
+      fastNetworks.set(key, net);
+    }
+    return net;
+  };
 
   process.on('message', (m: SessionRequest) => {
     void (async () => {
@@ -50,6 +64,12 @@ try {
           }
           case 'losses':
             send({ id: m.id, ok: true, info: await objectives.get(m.objective)!.losses(m.pixels) });
+            break;
+          case 'fast-predict':
+            send({ id: m.id, ok: true, data: await (await fast(m.files)).predict(m.style) });
+            break;
+          case 'fast-transfer':
+            send({ id: m.id, ok: true, data: await (await fast(m.files)).transfer(m.content, m.vector) });
             break;
           case 'release':
             objectives.get(m.objective)?.dispose();

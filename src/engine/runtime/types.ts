@@ -8,6 +8,7 @@
 import type { Evaluation } from '../optimizers/types.js';
 import type { RgbImage } from '../image.js';
 import type { BackendName, Losses, PoolingName } from '../types.js';
+import type { FastModelFiles, FastNetwork } from '../fast/network.js';
 
 /** What the loss is made of: the same definition on every runtime. */
 export interface LossSpec {
@@ -91,6 +92,8 @@ export interface Runtime {
    * where the runtime can (tfjs), so a caller can report progress during long synchronous work.
    */
   prepare(images: ScaleImages, loss: LossSpec, tick?: () => void): Promise<ScaleObjective>;
+  /** The fast network where this runtime computes (the onnx process); absent: the engine opens it in its own process. */
+  fastNetwork?(files: FastModelFiles): FastNetwork;
   /** Live tensors or sessions the runtime holds beyond its weights (a test checks jobs leave none). */
   liveResources(): number;
   dispose(): void;
