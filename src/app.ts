@@ -54,8 +54,7 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
   const durable = isRedisJobQueue(queue);
   const ledger = !durable && overrides.jobLedgerFile !== undefined ? new JobLedger(overrides.jobLedgerFile) : undefined;
   const flow = new JobFlow({ queue, rerolls, logger, previewAt: overrides.previewAt, ledger });
-  const limits = { maxLength: env.QUEUE_MAX_LENGTH, maxPerUser: env.QUEUE_MAX_PER_USER, maxPerServer: env.QUEUE_MAX_PER_GUILD };
-  const commands: CommandContext = { queue, flow, logger, sizeCap: env.MAX_IMAGE_SIZE, rerollKeepMin: env.REROLL_KEEP_MIN, limits };
+  const commands: CommandContext = { queue, flow, logger, sizeCap: env.MAX_IMAGE_SIZE, rerollKeepMin: env.REROLL_KEEP_MIN };
 
   let discord: DiscordBot | undefined;
   let slackStop: (() => Promise<void>) | undefined;

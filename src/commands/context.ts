@@ -1,6 +1,5 @@
 import type { StylizeOptions } from '../engine/index.js';
 import type { Logger } from '../log.js';
-import type { Limits } from '../queue/limits.js';
 import type { JobQueuePort } from '../queue/port.js';
 import type { JobFlow } from './flow.js';
 
@@ -13,8 +12,6 @@ export interface CommandContext {
   sizeCap: number;
   /** REROLL_KEEP_MIN, for the sentence when a Reroll comes too late. */
   rerollKeepMin: number;
-  /** The queue's limits, checked before any attachment is downloaded (the queue checks again on submit). */
-  limits?: Limits;
   /** Engine options applied under the user's choices (operators, tests: e.g. fewer iterations). */
   jobDefaults?: Partial<StylizeOptions>;
 }

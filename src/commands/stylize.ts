@@ -3,8 +3,6 @@
  * schema), how it validates them, and the job it starts. Platforms read the raw values and build
  * a view; everything from the downloads on happens here and in the job flow.
  */
-import { refusal } from '../queue/failures.js';
-import { checkAdmission } from '../queue/limits.js';
 import type { JobOwner } from '../queue/types.js';
 import type { Logger } from '../log.js';
 import { downloadImage, InputError, type AttachmentRef, type DownloadPolicy } from './attachments.js';
@@ -44,10 +42,7 @@ export interface StylizeRun {
  * submit (another job may have come in between), and a queue it cannot read now is left to that.
  */
 async function refusalBeforeDownload(ctx: CommandContext, owner: JobOwner): Promise<string | undefined> {
-  if (!ctx.limits) return undefined;
-  if (!ctx.queue.accepting) return refusal('shutting-down', ctx.limits).message;
-  const snapshot = await ctx.queue.snapshot().catch(() => undefined);
-  return snapshot && checkAdmission(owner, snapshot.jobs, ctx.limits, false)?.message;
+  return (await ctx.queue.refusalFor(owner).catch(() => undefined))?.message;
 }
 
 /** Checks the queue's limits, downloads the pictures (refusing bad ones with a sentence), then runs the job in the view. */

@@ -283,7 +283,7 @@ export function downloadIncompleteText(what: string): string {
 
 /** `description` from the engine's describeNonImage: "a text file", "a PDF document", … */
 export function notAPictureText(what: string, description: string): string {
-  return `${what} is ${description}. Send a JPEG, PNG, WebP or GIF.`;
+  return `${what} is ${description}. Use a JPEG, PNG, WebP or GIF.`;
 }
 
 /** The job message while the queue's store (Redis) has been out of reach for a while. */

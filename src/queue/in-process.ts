@@ -10,13 +10,13 @@ import { raceTimeout } from '../util/pending-work.js';
 import { boundPort } from './bound-port.js';
 import { resolveQueueConfig, type QueueConfig, type QueueOptions } from './config.js';
 import { EtaModel, jobWork } from './eta.js';
-import { cancelRefusal, droppedAtShutdown } from './failures.js';
+import { cancelRefusal, droppedAtShutdown, type Refusal } from './failures.js';
 import { JobRunner } from './job-runner.js';
 import { JobTracker, type TrackedJob } from './job-tracker.js';
 import { checkAdmission } from './limits.js';
 import { defaultJobWork, lineSnapshot, type LineJob } from './line.js';
 import type { DurableJobSpec, JobQueuePort } from './port.js';
-import type { JobOutcome, QueueSnapshot } from './types.js';
+import type { JobOutcome, JobOwner, QueueSnapshot } from './types.js';
 
 interface Job extends LineJob {
   spec: DurableJobSpec;
@@ -76,6 +76,12 @@ class InProcessQueue implements JobQueuePort {
 
   ready() {
     return this.#runner.ready();
+  }
+
+  async refusalFor(owner: JobOwner): Promise<Refusal | undefined> {
+    const refusal = checkAdmission(owner, [...this.#jobs.values()], this.#config, this.#shuttingDown);
+    if (refusal) this.#tracker.publish({ type: 'refused', code: refusal.code, owner });
+    return refusal;
   }
 
   async submit(spec: DurableJobSpec) {

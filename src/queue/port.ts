@@ -4,6 +4,7 @@
  * (BullMQ on Redis; workers on other machines). Everything is async and jobs are named by id, so a
  * queue in another process can stand behind it; image bytes travel inside specs and events only.
  */
+import type { Refusal } from './failures.js';
 import type { EngineInfo } from './worker-host.js';
 import type {
   CancelRequester,
@@ -66,6 +67,12 @@ export interface ResumableJob {
 
 export interface JobQueuePort {
   submit(spec: DurableJobSpec): Promise<SubmitResult>;
+  /**
+   * Why a job of this owner would be refused now, asked before its pictures are downloaded (a
+   * refusal counts like one on submit); undefined where it would be admitted or the line cannot
+   * be read now. Only a first look: `submit` decides.
+   */
+  refusalFor(owner: JobOwner): Promise<Refusal | undefined>;
   /**
    * Follows one job. The listener first hears the job's current state (position, or its latest
    * progress, or its outcome if it has settled recently), then every event until `settled`.

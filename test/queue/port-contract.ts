@@ -75,6 +75,10 @@ export function describePortContract(name: string, open: (limits: { maxPerUser: 
       expect(again).toMatchObject({ accepted: false, code: 'user-limit', message: expect.stringMatching(/already have a picture/) });
       // Events are delivered asynchronously, an implementation may need a moment.
       await expect.poll(() => seen.find((e) => e.type === 'refused' && e.owner.userId === 'quin')).toMatchObject({ code: 'user-limit' });
+      // Asked before any picture is downloaded: the same reason, counted as a refusal too; another user is admitted.
+      expect(await queue.refusalFor({ userId: 'quin', platform: 'discord' })).toMatchObject({ code: 'user-limit', message: again.accepted ? '' : again.message });
+      await expect.poll(() => seen.filter((e) => e.type === 'refused' && e.owner.userId === 'quin').length).toBe(2);
+      expect(await queue.refusalFor({ userId: 'rhea', platform: 'discord' })).toBeUndefined();
 
       expect((await queue.jobsOf('quin', 'discord')).map((j) => j.id)).toEqual([running.jobId]);
       expect((await queue.snapshot()).jobs.map((j) => j.id)).toContain(running.jobId);

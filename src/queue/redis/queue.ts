@@ -16,9 +16,9 @@ import type { Logger } from '../../log.js';
 import { boundPort } from '../bound-port.js';
 import { jobWork } from '../eta.js';
 import { defaultJobWork } from '../line.js';
-import { cancelRefusal, refusal } from '../failures.js';
+import { cancelRefusal, refusal, type Refusal } from '../failures.js';
 import { JobTracker } from '../job-tracker.js';
-import type { Limits } from '../limits.js';
+import { checkAdmission, type Limits } from '../limits.js';
 import type { DurableJobSpec, JobQueuePort, ResumableJob, SubmitResult } from '../port.js';
 import type { CancelRequester, CancelResult, JobOutcome, JobOwner, RejectionCode } from '../types.js';
 import type { EngineInfo } from '../worker-host.js';
@@ -269,7 +269,15 @@ class RedisQueue implements RedisJobQueue {
     return this.#closed;
   }
 
-  #refused(code: RejectionCode, owner: JobOwner): SubmitResult {
+  async refusalFor(owner: JobOwner): Promise<Refusal | undefined> {
+    if (this.#shuttingDown) return this.#refused('shutting-down', owner);
+    if (!this.accepting) return this.#refused('unreachable', owner);
+    const line = await this.#line.read().catch(() => undefined);
+    const found = line && checkAdmission(owner, line.jobs, this.options.limits, false);
+    return found ? this.#refused(found.code, owner) : undefined;
+  }
+
+  #refused(code: RejectionCode, owner: JobOwner): SubmitResult & Refusal {
     this.#tracker.publish({ type: 'refused', code, owner });
     return { accepted: false, ...refusal(code, this.options.limits) };
   }
