@@ -60,6 +60,12 @@ async function main(argv: string[]): Promise<void> {
     if (process.env.VGG19_WEIGHTS) {
       process.stdout.write('Note: VGG19_WEIGHTS is set, so the bot uses that instead of this file.\n');
     }
+    const ownModels = process.env.FAST_STYLE_MODELS?.trim();
+    if (ownModels) {
+      // The operator's own copy is used as is: nothing to fetch.
+      process.stdout.write(`Fast style models: FAST_STYLE_MODELS is set, so the bot uses ${ownModels}.\n`);
+      return;
+    }
     const fast = await ensureFastModels(fastModelsDirIn(flags.dir), {
       log: (m) => process.stderr.write(`${m}\n`),
       onProgress: (name, received, total) => {

@@ -1,3 +1,4 @@
+import { FAST_MODELS_DIR } from './support/fast-models.js';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -122,7 +123,8 @@ describe('npm run fetch-weights', () => {
       execFile(
         process.execPath,
         ['--import', 'tsx', 'src/cli/fetch-weights.ts', ...args],
-        { env: { ...process.env, VGG19_WEIGHTS: '' } },
+        // The fast network's files are the shared copy: this file is about the VGG19 download.
+        { env: { ...process.env, VGG19_WEIGHTS: '', FAST_STYLE_MODELS: FAST_MODELS_DIR } },
         (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
