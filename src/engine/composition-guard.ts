@@ -21,7 +21,7 @@ const FLOOR_PER_STRENGTH = 0.6;
  */
 const COARSE_ALLOWANCE = 0.08;
 /** A repaint that lands this far above its aim took more style away than needed: it tries more. */
-const AIM_WINDOW = 0.1;
+const AIM_WINDOW = 0.05;
 /** Repaints of the coarse scale at most (each 1-3 s at 128 px): bisection needs a few on a steep pair. */
 const MAX_RETRIES = 6;
 
@@ -117,7 +117,7 @@ export class CompositionGuard {
     }
     // Not yet bracketed: the line through the last two tries (composition rises as the factor falls).
     const [a, b] = this.tries.slice(-2) as [Try, Try | undefined];
-    const aim = this.target + AIM_WINDOW / 2;
+    const aim = this.target + AIM_WINDOW / 3;
     const secant =
       b && b.composition > a.composition
         ? Math.log(b.factor) +
