@@ -4,12 +4,14 @@
  * correlation with the photo at 64 px, style loss as a fraction of the photo's, the border frame
  * (frameRatio, and frameLine beside lineInside, what lines 4-19 px in score), the roughness
  * (mean squared neighbour difference), the grain index beside the style's own, the share of
- * foreign colours (chroma neither picture holds) and the share of bare (untextured) tiles. One
+ * foreign colours (chroma neither picture holds), the share of bare (untextured) tiles and the
+ * dot lattice (support/lattice.ts) over the photo's and the painting's own. One
  * JSON line per pair on stdout; the results and a contact sheet (photos down the left, styles
  * along the top) go to --out.
  *
  *   --size 256  --iterations <n> (engine default)  --strength <s>  --options '{"tvWeight":0.01}'
- *   --backend onnx  --out /work/scratch/quality/<name>  --pairs chicago:udnie,... (default all 9)
+ *   --backend onnx  --out /work/scratch/quality/<name>
+ *   --pairs chicago:udnie,...  (default: the 9 pairs the tests use; `all`: the 40 of ../shared/images)
  *   --reference  also score each result under torch_ref.py eval (the PyTorch reference loss)
  */
 import { execFileSync } from 'node:child_process';
@@ -22,6 +24,7 @@ import { createEngine, type BackendChoice, type StylizeOptions } from '../src/en
 import { startRuntime } from '../src/engine/runtime/index.js';
 import { IMAGES_DIR, SHARED_DIR, WEIGHTS, image } from '../test/support/fixtures.js';
 import { decoded } from '../test/engine/support/picture-metrics.js';
+import { latticeExcess } from '../test/engine/support/lattice.js';
 import { bareShare, composition, foreignColours, frameLine, frameRatio, grainIndex, roughness, styleAtResultSize, styleFraction } from '../test/engine/support/quality-measures.js';
 
 /** Rows/columns from each side whose line score shows what the picture's own lines score. */
@@ -33,17 +36,25 @@ const flags = new Command('quality')
   .option('--strength <s>', 'strength (default: unset)')
   .option('--options <json>', 'further engine options as JSON', '{}')
   .option('--backend <name>', 'engine backend', 'onnx')
-  .option('--pairs <list>', 'photo:style pairs (file names without .jpg)')
+  .option('--pairs <list>', 'photo:style pairs (file names without .jpg), or all for the 40')
   .option('--reference', 'score each result with torch_ref.py eval too')
   .option('--out <dir>', 'where the PNGs and the contact sheet go', '/work/scratch/quality/latest')
   .parse(process.argv)
   .opts<{ size: string; iterations?: string; strength?: string; options: string; backend: string; pairs?: string; reference?: boolean; out: string }>();
 
-const PHOTOS = ['chicago', 'golden_gate', 'statue_of_liberty'];
-const STYLES = ['udnie', 'red_circles', 'sketch'];
-const pairs = flags.pairs
-  ? flags.pairs.split(',').map((p) => p.split(':') as [string, string])
-  : PHOTOS.flatMap((p) => STYLES.map((s) => [p, s] as [string, string]));
+const TEST_PHOTOS = ['chicago', 'golden_gate', 'statue_of_liberty'];
+const TEST_STYLES = ['udnie', 'red_circles', 'sketch'];
+const ALL_PHOTOS = [...TEST_PHOTOS, 'tubingen', 'hoovertowernight'];
+const ALL_STYLES = [...TEST_STYLES, 'starry_night', 'the_scream', 'shipwreck', 'seated-nude', 'woman-with-hat-matisse'];
+const everyPair = (photos: string[], styles: string[]) => photos.flatMap((p) => styles.map((s) => [p, s] as [string, string]));
+const pairs =
+  flags.pairs === 'all'
+    ? everyPair(ALL_PHOTOS, ALL_STYLES)
+    : flags.pairs
+      ? flags.pairs.split(',').map((p) => p.split(':') as [string, string])
+      : everyPair(TEST_PHOTOS, TEST_STYLES);
+const PHOTOS = [...new Set(pairs.map(([p]) => p))];
+const STYLES = [...new Set(pairs.map(([, s]) => s))];
 
 const size = Number(flags.size);
 const options: Partial<StylizeOptions> = {
@@ -90,6 +101,7 @@ for (const [photoName, styleName] of pairs) {
     styleGrain: +grainIndex(styleHere).toFixed(3),
     foreignColours: +foreignColours(out, photoHere, styleHere).toFixed(4),
     bare: +bareShare(out).toFixed(3),
+    lattice: +latticeExcess(out, photoHere, styleHere).toFixed(2),
     losses: result.stats.finalLosses,
   };
   if (flags.reference) {
@@ -122,7 +134,7 @@ for (const [i, p] of PHOTOS.entries()) {
   }
 }
 const sheet = path.join(flags.out, 'sheet.png');
-await sharp({ create: { width: 4 * cell, height: 4 * cell, channels: 3, background: { r: 255, g: 255, b: 255 } } })
+await sharp({ create: { width: (STYLES.length + 1) * cell, height: (PHOTOS.length + 1) * cell, channels: 3, background: { r: 255, g: 255, b: 255 } } })
   .composite(layers)
   .png()
   .toFile(sheet);

@@ -26,6 +26,7 @@ import type { Optimizer } from './optimizers/types.js';
 import { EvaluationCosts } from './eval-cost.js';
 import { cropMargin, marginFor, mirrorPad, onCanvas } from './margin.js';
 import { dampChroma } from './chroma-steps.js';
+import { CompositionGuard, compositionOf } from './composition-guard.js';
 import { resizeBilinear } from './resample.js';
 import { createRuntime, type Runtime, type ScaleObjective } from './runtime/index.js';
 import { minInputSide } from './layers.js';
@@ -48,6 +49,8 @@ import type {
 import { OUTPUT_MIME } from './types.js';
 
 export const MAX_STYLES = 4;
+/** The composition guard repaints the first scale only where that is cheap. */
+const GUARDED_SIZE = 256;
 const BOUNDS = [0, 255] as const;
 
 export async function createEngine(config: EngineConfig): Promise<Engine> {
@@ -120,13 +123,14 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
   const fastStart = async (canvas: RgbImage) =>
     fastPicture(await ctx.fast.get(), { content: canvas, styles, styleWeights, opts, out: canvas });
   const progress = createProgressReporter(plan, started, controls, ctx.costs);
-  const random = mulberry32(opts.seed);
+  let random = mulberry32(opts.seed);
+  const guard = new CompositionGuard(opts.strength);
 
   const prepare = async (scale: { width: number; height: number; size: number }, contentPx: RgbImage): Promise<ScaleObjective> => {
     const stylePx = await Promise.all(styles.map((s) => styleAt(s, scale, opts, contentPx)));
     return runtime.prepare(
       { width: scale.width, height: scale.height, content: contentPx, styles: stylePx.map((image, i) => ({ image, weight: styleWeights[i]! })) },
-      lossSpec(opts, scale.size),
+      lossSpec({ ...opts, styleWeight: opts.styleWeight * guard.styleFactor }, scale.size),
       progress.heartbeat,
     );
   };
@@ -140,7 +144,10 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
   let objective: ScaleObjective | undefined;
   const scaleStats: ScaleStats[] = [];
   try {
-    for (const [index, scale] of plan.entries()) {
+    // A repaint of the first scale (the composition guard's) reports nothing: the bar does not run back.
+    let repaint = false;
+    for (let index = 0; index < plan.length; index++) {
+      const scale = plan[index]!;
       const scaleStarted = performance.now();
       const contentPx = await resizeRgb(content, scale.width, scale.height);
       // Between scales x is the picture; each scale optimises it on a canvas with a mirrored margin.
@@ -166,7 +173,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
         return opts.preserveColors ? keepContentChroma(picture, contentPx) : picture;
       };
       let losses = start.info;
-      progress.scaleStart(index, losses, () => view(optimizer.x), scaleStarted);
+      if (!repaint) progress.scaleStart(index, losses, () => view(optimizer.x), scaleStarted);
       // The budget is in evaluations, so a pair whose line searches backtrack costs no more.
       let used = 0;
       while (used < scale.iterations) {
@@ -176,9 +183,18 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
         const result = await optimizer.step(scale.iterations - used);
         used += Math.max(1, result.evaluations);
         losses = result.info;
-        progress.step(index, Math.min(used, scale.iterations), losses, () => view(optimizer.x));
+        if (!repaint) progress.step(index, Math.min(used, scale.iterations), losses, () => view(optimizer.x));
       }
       x = view(optimizer.x);
+      if (index === 0 && scale.size <= GUARDED_SIZE && guard.retry(await compositionOf(x, contentPx))) {
+        // Painted the photo away: this scale again, from the same start, with less style.
+        repaint = true;
+        x = prev = undefined;
+        random = mulberry32(opts.seed);
+        index = -1;
+        continue;
+      }
+      repaint = false;
       prev = scale;
       scaleStats.push({ width: scale.width, height: scale.height, iterations: scale.iterations, losses, ms: Math.round(performance.now() - scaleStarted) });
       progress.scaleEnd(index, losses, () => x!);
@@ -221,6 +237,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
         height: out.height,
         seed: opts.seed,
         scales: scaleStats,
+        compositionGuard: guard.history,
         finalLosses,
         ms: Math.round(performance.now() - started),
       },

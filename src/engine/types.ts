@@ -141,6 +141,8 @@ export interface ScaleStats {
 }
 
 export interface StylizeStats {
+  /** The first scale's composition at each style-weight factor tried (composition-guard.ts). */
+  compositionGuard?: readonly { factor: number; composition: number }[];
   backend: BackendName;
   threads: number;
   width: number;

@@ -1,0 +1,108 @@
+/**
+ * Issue 26's composition guard: whatever the painting, the default keeps the photo recognisable.
+ * A texture-only, high-contrast painting (black zigzag bands on white, made here) over a hazy,
+ * low-contrast photo is the hard case: before the guard a default 256 px job kept a composition
+ * of 0.30 (the photo gone, only zigzags), and strength 0.7 must still take visibly more style than 0.5.
+ */
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CompositionGuard, compositionFloor } from '../../src/engine/composition-guard.js';
+import { createEngine, type Engine } from '../../src/engine/index.js';
+import { startRuntime, type Runtime } from '../../src/engine/runtime/index.js';
+import { WEIGHTS, image } from '../support/fixtures.js';
+import { decoded } from './support/picture-metrics.js';
+import { composition, styleFraction } from './support/quality-measures.js';
+
+/** Black zigzag bands 24 px thick on white, 512 px square. */
+async function zigzagPainting(): Promise<Uint8Array> {
+  const side = 512;
+  const data = Buffer.alloc(side * side * 3);
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      const rise = Math.abs((x % 64) / 32 - 1) * 32;
+      data.fill((y + rise) % 56 < 24 ? 0 : 255, (y * side + x) * 3, (y * side + x) * 3 + 3);
+    }
+  }
+  return new Uint8Array(
+    await sharp(data, { raw: { width: side, height: side, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
+}
+
+/** tubingen.jpg at 35 % of its contrast, lifted: a hazy photo whose VGG features are weak. */
+async function hazyPhoto(): Promise<Uint8Array> {
+  const { data, info } = await sharp(image('tubingen.jpg'))
+    .resize(384)
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const hazy = Buffer.from(data.map((v) => Math.round(150 + (v - 128) * 0.35)));
+  return new Uint8Array(
+    await sharp(hazy, { raw: { width: info.width, height: info.height, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
+}
+
+describe('composition guard', () => {
+  it('lands within its aim in a few repaints on steep and gentle pairs, and leaves a pair that keeps the photo alone', () => {
+    // Composition against the style factor, as a sigmoid in log factor: steep (the zigzag pair) and gentle.
+    const pairs = [
+      { centre: -3, steepness: 4 },
+      { centre: -1.5, steepness: 1 },
+      { centre: -0.5, steepness: 2.5 },
+    ];
+    for (const { centre, steepness } of pairs) {
+      const compositionAt = (factor: number) =>
+        1 - 0.8 / (1 + Math.exp(-(Math.log(factor) - centre) * steepness));
+      const guard = new CompositionGuard(undefined);
+      let repaints = 0;
+      while (guard.retry(compositionAt(guard.styleFactor))) repaints++;
+      const last = guard.history.at(-1)!;
+      expect(last.composition, `centre ${centre}`).toBeGreaterThanOrEqual(guard.target);
+      expect(repaints).toBeLessThanOrEqual(7);
+    }
+    const kept = new CompositionGuard(undefined);
+    expect(kept.retry(0.9)).toBe(false);
+    expect(kept.styleFactor).toBe(1);
+    // Strength keeps its meaning: a higher strength accepts less of the photo.
+    expect(compositionFloor(0.7)).toBeLessThan(compositionFloor(0.5) - 0.1);
+  });
+
+  describe('on a texture-only painting over a low-contrast photo (256 px, default budget)', () => {
+    let engine: Engine;
+    let measurer: Runtime;
+    beforeAll(async () => {
+      engine = await createEngine({ weights: WEIGHTS, backend: 'onnx' });
+      measurer = await startRuntime('onnx', { weights: WEIGHTS, threads: 0 });
+    });
+    afterAll(() => {
+      engine?.dispose();
+      measurer?.dispose();
+    });
+
+    it('keeps the photo recognisable at the default (0.5), and takes visibly more style at strength 0.7', async () => {
+      const [photoBytes, paintingBytes] = await Promise.all([hazyPhoto(), zigzagPainting()]);
+      const [photo, painting] = await Promise.all([decoded(photoBytes), decoded(paintingBytes)]);
+      const at = async (strength?: number) => {
+        const result = await engine.stylize({
+          content: photoBytes,
+          styles: [{ bytes: paintingBytes }],
+          options: { size: 256, seed: 0, ...(strength === undefined ? {} : { strength }) },
+        });
+        const picture = await decoded(result.image);
+        return {
+          composition: await composition(picture, photo),
+          style: await styleFraction(measurer, picture, photo, painting),
+        };
+      };
+      const byDefault = await at();
+      expect(byDefault.composition).toBeGreaterThanOrEqual(0.8);
+      // Still painted: the unguarded job took the photo's style loss to a fraction; this one keeps some of that.
+      expect(byDefault.style).toBeLessThan(0.95);
+      const more = await at(0.7);
+      expect(more.composition).toBeLessThan(byDefault.composition - 0.03);
+      expect(more.style).toBeLessThan(byDefault.style);
+    }, 300_000);
+  });
+});
