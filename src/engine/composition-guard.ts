@@ -31,8 +31,8 @@ export function compositionFloor(strength: number | undefined): number {
   return Math.min(0.95, Math.max(0.5, DEFAULT_FLOOR - (s - 0.5) * FLOOR_PER_STRENGTH));
 }
 
-/** Pearson correlation of the luminance of two same-sized pictures. */
-function lumaCorrelation(a: RgbImage, b: RgbImage): number {
+/** Pearson correlation of the luminance of two same-sized pictures (the tests' measure of composition too). */
+export function lumaCorrelation(a: RgbImage, b: RgbImage): number {
   const x = toLuma(a);
   const y = toLuma(b);
   let mx = 0;

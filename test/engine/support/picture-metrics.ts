@@ -6,27 +6,8 @@ export function decoded(bytes: Uint8Array): Promise<RgbImage> {
   return decodeImage(bytes, { maxBytes: 50e6, maxPixels: 50e6 });
 }
 
-/** Pearson correlation of the luminance of two same-sized images. */
-export function lumaCorrelation(a: RgbImage, b: RgbImage): number {
-  const luma = (img: RgbImage) => {
-    const y = rgbToYiq(img.data);
-    return Array.from({ length: img.width * img.height }, (_, i) => y[i * 3]!);
-  };
-  const x = luma(a);
-  const y = luma(b);
-  const mean = (v: number[]) => v.reduce((s, t) => s + t, 0) / v.length;
-  const mx = mean(x);
-  const my = mean(y);
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < x.length; i++) {
-    sxy += (x[i]! - mx) * (y[i]! - my);
-    sxx += (x[i]! - mx) ** 2;
-    syy += (y[i]! - my) ** 2;
-  }
-  return sxy / Math.sqrt(sxx * syy);
-}
+/** Pearson correlation of the luminance of two same-sized images: the engine's own (its composition guard). */
+export { lumaCorrelation } from '../../../src/engine/composition-guard.js';
 
 /** Mean absolute difference of the YIQ chroma channels (I, Q) of two same-sized images. */
 export function chromaDistance(a: RgbImage, b: RgbImage): number {
