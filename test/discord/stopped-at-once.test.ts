@@ -16,7 +16,8 @@ import {
   type DiscordEmulator,
   type EmuInteraction,
 } from '../emulator/discord/emulator.js';
-import { IMAGES_DIR, WEIGHTS } from '../support/fixtures.js';
+import { IMAGES_DIR } from '../support/fixtures.js';
+import { emulatorEnv } from './harness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 let emu: DiscordEmulator;
@@ -42,12 +43,7 @@ async function startBot(): Promise<{ child: ChildProcess; output: () => string }
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: os.tmpdir(),
-    DISCORD_TOKEN: emu.token,
-    DISCORD_APPLICATION_ID: emu.applicationId,
-    DISCORD_API_URL: emu.apiUrl,
-    DISCORD_CDN_HOSTS: emu.cdnHost,
-    VGG19_WEIGHTS: WEIGHTS,
-    MAX_IMAGE_SIZE: '128',
+    ...emulatorEnv(emu),
     HTTP_ENABLED: 'false',
     SHUTDOWN_GRACE_S: '60',
     LOG_LEVEL: 'info',
