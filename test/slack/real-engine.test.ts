@@ -29,16 +29,17 @@ it('/stylize on the real engine shows progress and uploads a stylised PNG of the
   queue = createInProcessQueue({ engine: { weights: WEIGHTS, maxSize: 256 }, progressIntervalMs: 250 });
   await queue.ready();
   const env = loadEnv({ SLACK_BOT_TOKEN: fake.botToken, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl, SLACK_PORT: '0', MAX_IMAGE_SIZE: '256' });
-  // Few steps keep the job to seconds on two cores; Slack users cannot set iterations.
-  app = await startSlackApp({ env, queue, logger: createLogger({ level: 'silent' }), updateIntervalMs: 500, jobDefaults: { iterations: 12 } });
+  // Few steps keep the job to seconds on two cores (Slack users cannot set iterations), yet it
+  // lasts several edit intervals: a 64 px job of 12 steps was done before the first paced edit.
+  app = await startSlackApp({ env, queue, logger: createLogger({ level: 'silent' }), updateIntervalMs: 200, jobDefaults: { iterations: 40 } });
   const user = new SlackUser(fake, { eventsUrl: `http://127.0.0.1:${app.port}/slack/events`, signingSecret: SIGNING_SECRET }, 'U0GWEN');
 
-  await user.submit(await user.openModal(), { content_image: fake.hostImage('golden_gate.jpg'), style_image: fake.hostImage('udnie.jpg'), size: '64' });
+  await user.submit(await user.openModal(), { content_image: fake.hostImage('golden_gate.jpg'), style_image: fake.hostImage('udnie.jpg'), size: '128' });
   const upload = await fake.waitUntil(() => fake!.completedUploads('C0GENERAL')[0], 'the result upload', 120_000);
   const message = await fake.waitUntil(() => [...fake!.messages.values()].find((m) => /Done/.test(m.text)), 'the final edit');
   expect(message.history.some((h) => h.text.includes('▰'))).toBe(true);
   const meta = await sharp(upload.bytes).metadata();
-  expect([meta.format, Math.max(meta.width!, meta.height!)]).toEqual(['png', 64]);
+  expect([meta.format, Math.max(meta.width!, meta.height!)]).toEqual(['png', 128]);
   // Stylised: the photo moved towards the painting, not a copy of it.
   expect(await meanDifference(upload.bytes!, image('golden_gate.jpg'))).toBeGreaterThan(8);
 });
