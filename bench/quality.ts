@@ -23,6 +23,7 @@ import { fitLongSide, resizeRgb } from '../src/engine/image.js';
 import { createEngine, type BackendChoice, type StylizeOptions } from '../src/engine/index.js';
 import { startRuntime } from '../src/engine/runtime/index.js';
 import { IMAGES_DIR, SHARED_DIR, WEIGHTS, image } from '../test/support/fixtures.js';
+import { FAST_MODELS_DIR } from '../test/engine/support/fast-models.js';
 import { decoded } from '../test/engine/support/picture-metrics.js';
 import { latticeExcess } from '../test/engine/support/lattice.js';
 import { bareShare, composition, foreignColours, frameLine, frameRatio, grainIndex, roughness, styleAtResultSize, styleFraction } from '../test/engine/support/quality-measures.js';
@@ -39,8 +40,9 @@ const flags = new Command('quality')
   .option('--pairs <list>', 'photo:style pairs (file names without .jpg), or all for the 40')
   .option('--reference', 'score each result with torch_ref.py eval too')
   .option('--out <dir>', 'where the PNGs and the contact sheet go', '/work/scratch/quality/latest')
+  .option('--tile <px>', 'long side of each picture in the contact sheet', '256')
   .parse(process.argv)
-  .opts<{ size: string; iterations?: string; strength?: string; options: string; backend: string; pairs?: string; reference?: boolean; out: string }>();
+  .opts<{ size: string; iterations?: string; strength?: string; options: string; backend: string; pairs?: string; reference?: boolean; out: string; tile: string }>();
 
 const TEST_PHOTOS = ['chicago', 'golden_gate', 'statue_of_liberty'];
 const TEST_STYLES = ['udnie', 'red_circles', 'sketch'];
@@ -66,7 +68,7 @@ const options: Partial<StylizeOptions> = {
 };
 mkdirSync(flags.out, { recursive: true });
 
-const engine = await createEngine({ weights: WEIGHTS, backend: flags.backend as BackendChoice, maxSize: 1024 });
+const engine = await createEngine({ weights: WEIGHTS, backend: flags.backend as BackendChoice, maxSize: 1024, fastModels: FAST_MODELS_DIR });
 const measurer = await startRuntime('onnx', { weights: WEIGHTS, threads: 0 });
 const tiles = new Map<string, string>();
 for (const [photoName, styleName] of pairs) {
@@ -103,6 +105,7 @@ for (const [photoName, styleName] of pairs) {
     bare: +bareShare(out).toFixed(3),
     lattice: +latticeExcess(out, photoHere, styleHere).toFixed(2),
     losses: result.stats.finalLosses,
+    guard: result.stats.compositionGuard?.map((g) => [+g.factor.toFixed(3), +g.composition.toFixed(3)]),
   };
   if (flags.reference) {
     const ref = execFileSync('/usr/bin/python3', [path.join(SHARED_DIR, 'reference', 'torch_ref.py'), 'eval', path.join(IMAGES_DIR, `${photoName}.jpg`), path.join(IMAGES_DIR, `${styleName}.jpg`), file], {
@@ -111,12 +114,15 @@ for (const [photoName, styleName] of pairs) {
     row.reference = JSON.parse(ref.trim().split('\n').pop()!);
   }
   process.stdout.write(`${JSON.stringify(row)}\n`);
+  // Rewritten after every pair, so a long run can be looked at while it goes.
+  await writeSheet();
 }
 engine.dispose();
 measurer.dispose();
 
+
 // Contact sheet: a header row of styles, a header column of photos, the results between.
-const tile = size;
+const tile = Number(flags.tile);
 const pad = 4;
 const cell = tile + pad;
 const thumb = async (file: string) => {
@@ -124,6 +130,7 @@ const thumb = async (file: string) => {
   const dims = fitLongSide(meta.width!, meta.height!, tile);
   return sharp(file).removeAlpha().resize(dims.width, dims.height).png().toBuffer();
 };
+async function writeSheet(): Promise<void> {
 const layers: OverlayOptions[] = [];
 for (const [j, s] of STYLES.entries()) layers.push({ input: await thumb(path.join(IMAGES_DIR, `${s}.jpg`)), left: (j + 1) * cell, top: 0 });
 for (const [i, p] of PHOTOS.entries()) {
@@ -138,4 +145,5 @@ await sharp({ create: { width: (STYLES.length + 1) * cell, height: (PHOTOS.lengt
   .composite(layers)
   .png()
   .toFile(sheet);
-process.stderr.write(`contact sheet: ${sheet}\n`);
+}
+process.stderr.write(`contact sheet: ${path.join(flags.out, 'sheet.png')}\n`);

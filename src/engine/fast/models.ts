@@ -3,13 +3,10 @@
  * arbitrary-image-stylization network (Apache-2.0), as kept in a public repository at a fixed
  * commit, each checked by SHA-256. The VGG19 download's helper fetches them.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { StylizeError } from '../errors.js';
-import { downloadWeights, type DownloadOptions } from '../weights/download.js';
+import { downloadWeights, hashFile, isFile, type DownloadOptions } from '../weights/download.js';
 import type { FastModelFiles } from './network.js';
 
 const SOURCE = 'https://raw.githubusercontent.com/asus4/tf-lite-unity-sample/29ab4cd24453ab2153acc992d5164db1dd784821/Assets/StreamingAssets/';
@@ -29,19 +26,6 @@ export function fastModelFiles(dir: string): FastModelFiles {
   return { predictor: path.join(dir, FAST_MODELS.predictor.fileName), transfer: path.join(dir, FAST_MODELS.transfer.fileName) };
 }
 
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('hex');
-}
-
-async function isFile(file: string): Promise<boolean> {
-  try {
-    return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
-}
 
 export interface EnsureFastModelsOptions extends Pick<DownloadOptions, 'fetch' | 'signal'> {
   /** Where the files are fetched from (a folder URL ending in /). Default: the public copy above. */
@@ -61,7 +45,7 @@ export async function ensureFastModels(dir: string, opts: EnsureFastModelsOption
     const { fileName, sha256, bytes } = FAST_MODELS[key];
     const dest = files[key];
     if (await isFile(dest)) {
-      if ((await sha256File(dest)) === sha256) continue;
+      if ((await hashFile(dest, 'sha256')) === sha256) continue;
       opts.log?.(`The fast style model ${dest} fails its checksum; downloading it again.`);
       await rm(dest, { force: true });
     } else {
@@ -80,7 +64,7 @@ export async function ensureFastModels(dir: string, opts: EnsureFastModelsOption
       const detail = e instanceof Error ? e.message.replace(/the VGG19 weights/g, 'it') : String(e);
       throw new StylizeError(e instanceof StylizeError ? e.code : 'weights-missing', `Could not download the fast style model ${fileName}: ${detail}`, { cause: e });
     }
-    const actual = await sha256File(dest);
+    const actual = await hashFile(dest, 'sha256');
     if (actual !== sha256) {
       await rm(dest, { force: true });
       throw new StylizeError(

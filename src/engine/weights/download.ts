@@ -28,13 +28,14 @@ export interface DownloadOptions {
   signal?: AbortSignal;
 }
 
-export async function md5File(file: string): Promise<string> {
-  const hash = createHash('md5');
+/** Hex digest of a file, read as a stream (weights files are tens of MB). */
+export async function hashFile(file: string, algorithm: 'md5' | 'sha256'): Promise<string> {
+  const hash = createHash(algorithm);
   await pipeline(createReadStream(file), hash);
   return hash.digest('hex');
 }
 
-async function exists(file: string): Promise<boolean> {
+export async function isFile(file: string): Promise<boolean> {
   try {
     return (await stat(file)).isFile();
   } catch {
@@ -127,8 +128,8 @@ export async function ensureWeights(
   // A read-only cache holding good weights is fine; one that cannot be read, or written when a
   // download is due, ends start-up here in one sentence.
   await checkCacheReadable(dir);
-  const cached = await exists(dest);
-  if (cached && (expected === undefined || (await md5File(dest)) === expected)) return dest;
+  const cached = await isFile(dest);
+  if (cached && (expected === undefined || (await hashFile(dest, 'md5')) === expected)) return dest;
   await prepareCacheDir(dir);
   if (cached) {
     opts.log?.(`The cached VGG19 weights at ${dest} fail their checksum; downloading them again.`);
