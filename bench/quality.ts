@@ -26,7 +26,17 @@ import { IMAGES_DIR, SHARED_DIR, WEIGHTS, image } from '../test/support/fixtures
 import { FAST_MODELS_DIR } from '../test/engine/support/fast-models.js';
 import { decoded } from '../test/engine/support/picture-metrics.js';
 import { latticeExcess } from '../test/engine/support/lattice.js';
-import { bareShare, composition, foreignColours, frameLine, frameRatio, grainIndex, roughness, styleAtResultSize, styleFraction } from '../test/engine/support/quality-measures.js';
+import {
+  bareShare,
+  composition,
+  foreignColours,
+  frameLine,
+  frameRatio,
+  grainIndex,
+  roughness,
+  styleAtResultSize,
+  styleFraction,
+} from '../test/engine/support/quality-measures.js';
 
 /** Rows/columns from each side whose line score shows what the picture's own lines score. */
 const INSIDE_OFFSETS = Array.from({ length: 16 }, (_, i) => i + 4);
@@ -42,13 +52,31 @@ const flags = new Command('quality')
   .option('--out <dir>', 'where the PNGs and the contact sheet go', '/work/scratch/quality/latest')
   .option('--tile <px>', 'long side of each picture in the contact sheet', '256')
   .parse(process.argv)
-  .opts<{ size: string; iterations?: string; strength?: string; options: string; backend: string; pairs?: string; reference?: boolean; out: string; tile: string }>();
+  .opts<{
+    size: string;
+    iterations?: string;
+    strength?: string;
+    options: string;
+    backend: string;
+    pairs?: string;
+    reference?: boolean;
+    out: string;
+    tile: string;
+  }>();
 
 const TEST_PHOTOS = ['chicago', 'golden_gate', 'statue_of_liberty'];
 const TEST_STYLES = ['udnie', 'red_circles', 'sketch'];
 const ALL_PHOTOS = [...TEST_PHOTOS, 'tubingen', 'hoovertowernight'];
-const ALL_STYLES = [...TEST_STYLES, 'starry_night', 'the_scream', 'shipwreck', 'seated-nude', 'woman-with-hat-matisse'];
-const everyPair = (photos: string[], styles: string[]) => photos.flatMap((p) => styles.map((s) => [p, s] as [string, string]));
+const ALL_STYLES = [
+  ...TEST_STYLES,
+  'starry_night',
+  'the_scream',
+  'shipwreck',
+  'seated-nude',
+  'woman-with-hat-matisse',
+];
+const everyPair = (photos: string[], styles: string[]) =>
+  photos.flatMap((p) => styles.map((s) => [p, s] as [string, string]));
 const pairs =
   flags.pairs === 'all'
     ? everyPair(ALL_PHOTOS, ALL_STYLES)
@@ -68,7 +96,12 @@ const options: Partial<StylizeOptions> = {
 };
 mkdirSync(flags.out, { recursive: true });
 
-const engine = await createEngine({ weights: WEIGHTS, backend: flags.backend as BackendChoice, maxSize: 1024, fastModels: FAST_MODELS_DIR });
+const engine = await createEngine({
+  weights: WEIGHTS,
+  backend: flags.backend as BackendChoice,
+  maxSize: 1024,
+  fastModels: FAST_MODELS_DIR,
+});
 const measurer = await startRuntime('onnx', { weights: WEIGHTS, threads: 0 });
 const tiles = new Map<string, string>();
 for (const [photoName, styleName] of pairs) {
@@ -96,7 +129,9 @@ for (const [photoName, styleName] of pairs) {
     framePicture: +frameRatio(out).worst.toFixed(2),
     frameLine: +frameLine(out, photoHere).worst.toFixed(2),
     // What lines deeper in score (rows/columns 4-19 from each side, mean of their worst sides).
-    lineInside: +(INSIDE_OFFSETS.reduce((a, k) => a + frameLine(out, photoHere, [k]).worst, 0) / INSIDE_OFFSETS.length).toFixed(2),
+    lineInside: +(
+      INSIDE_OFFSETS.reduce((a, k) => a + frameLine(out, photoHere, [k]).worst, 0) / INSIDE_OFFSETS.length
+    ).toFixed(2),
     roughness: +roughness(out).toFixed(1),
     photoRoughness: +roughness(photoHere).toFixed(1),
     grain: +grainIndex(out).toFixed(3),
@@ -108,9 +143,19 @@ for (const [photoName, styleName] of pairs) {
     guard: result.stats.compositionGuard?.map((g) => [+g.factor.toFixed(3), +g.composition.toFixed(3)]),
   };
   if (flags.reference) {
-    const ref = execFileSync('/usr/bin/python3', [path.join(SHARED_DIR, 'reference', 'torch_ref.py'), 'eval', path.join(IMAGES_DIR, `${photoName}.jpg`), path.join(IMAGES_DIR, `${styleName}.jpg`), file], {
-      encoding: 'utf8',
-    });
+    const ref = execFileSync(
+      '/usr/bin/python3',
+      [
+        path.join(SHARED_DIR, 'reference', 'torch_ref.py'),
+        'eval',
+        path.join(IMAGES_DIR, `${photoName}.jpg`),
+        path.join(IMAGES_DIR, `${styleName}.jpg`),
+        file,
+      ],
+      {
+        encoding: 'utf8',
+      },
+    );
     row.reference = JSON.parse(ref.trim().split('\n').pop()!);
   }
   process.stdout.write(`${JSON.stringify(row)}\n`);
@@ -120,30 +165,35 @@ for (const [photoName, styleName] of pairs) {
 engine.dispose();
 measurer.dispose();
 
-
 // Contact sheet: a header row of styles, a header column of photos, the results between.
-const tile = Number(flags.tile);
-const pad = 4;
-const cell = tile + pad;
-const thumb = async (file: string) => {
+async function thumb(file: string): Promise<Buffer> {
   const meta = await sharp(file).metadata();
-  const dims = fitLongSide(meta.width!, meta.height!, tile);
+  const dims = fitLongSide(meta.width!, meta.height!, Number(flags.tile));
   return sharp(file).removeAlpha().resize(dims.width, dims.height).png().toBuffer();
-};
-async function writeSheet(): Promise<void> {
-const layers: OverlayOptions[] = [];
-for (const [j, s] of STYLES.entries()) layers.push({ input: await thumb(path.join(IMAGES_DIR, `${s}.jpg`)), left: (j + 1) * cell, top: 0 });
-for (const [i, p] of PHOTOS.entries()) {
-  layers.push({ input: await thumb(path.join(IMAGES_DIR, `${p}.jpg`)), left: 0, top: (i + 1) * cell });
-  for (const [j, s] of STYLES.entries()) {
-    const file = tiles.get(`${p}+${s}`);
-    if (file) layers.push({ input: await thumb(file), left: (j + 1) * cell, top: (i + 1) * cell });
-  }
 }
-const sheet = path.join(flags.out, 'sheet.png');
-await sharp({ create: { width: (STYLES.length + 1) * cell, height: (PHOTOS.length + 1) * cell, channels: 3, background: { r: 255, g: 255, b: 255 } } })
-  .composite(layers)
-  .png()
-  .toFile(sheet);
+async function writeSheet(): Promise<void> {
+  const cell = Number(flags.tile) + 4;
+  const layers: OverlayOptions[] = [];
+  for (const [j, s] of STYLES.entries())
+    layers.push({ input: await thumb(path.join(IMAGES_DIR, `${s}.jpg`)), left: (j + 1) * cell, top: 0 });
+  for (const [i, p] of PHOTOS.entries()) {
+    layers.push({ input: await thumb(path.join(IMAGES_DIR, `${p}.jpg`)), left: 0, top: (i + 1) * cell });
+    for (const [j, s] of STYLES.entries()) {
+      const file = tiles.get(`${p}+${s}`);
+      if (file) layers.push({ input: await thumb(file), left: (j + 1) * cell, top: (i + 1) * cell });
+    }
+  }
+  const sheet = path.join(flags.out, 'sheet.png');
+  await sharp({
+    create: {
+      width: (STYLES.length + 1) * cell,
+      height: (PHOTOS.length + 1) * cell,
+      channels: 3,
+      background: { r: 255, g: 255, b: 255 },
+    },
+  })
+    .composite(layers)
+    .png()
+    .toFile(sheet);
 }
 process.stderr.write(`contact sheet: ${path.join(flags.out, 'sheet.png')}\n`);

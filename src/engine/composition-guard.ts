@@ -65,6 +65,34 @@ export async function compositionOf(picture: Float32Array, photo: RgbImage): Pro
   return lumaCorrelation(a, b);
 }
 
+/** Halvings of the blend share a fast start is searched with (1/256 of the way is fine enough). */
+const BLEND_STEPS = 8;
+
+/**
+ * A start that keeps at least `floor` of the photo's composition: the picture itself when it does,
+ * else the most of it (blended over the photo) that does. A fast picture of a bold texture can
+ * start the painting below the floor, and lowering the style weight then only keeps that start.
+ */
+export async function keepComposition(picture: RgbImage, photo: RgbImage, floor: number): Promise<RgbImage> {
+  const { width, height } = fitLongSide(photo.width, photo.height, COMPOSITION_SIZE);
+  const photoSmall = await resizeRgb(photo, width, height);
+  const blend = (share: number): RgbImage => ({
+    data: Uint8Array.from(picture.data, (v, i) => Math.round(photo.data[i]! + share * (v - photo.data[i]!))),
+    width: picture.width,
+    height: picture.height,
+  });
+  // Measured on the blend itself: resizing clamps, so blending the small pictures would not say the same.
+  const kept = async (start: RgbImage) => lumaCorrelation(await resizeRgb(start, width, height), photoSmall);
+  if ((await kept(picture)) >= floor) return picture;
+  let [lo, hi] = [0, 1];
+  for (let k = 0; k < BLEND_STEPS; k++) {
+    const mid = (lo + hi) / 2;
+    if ((await kept(blend(mid))) >= floor) lo = mid;
+    else hi = mid;
+  }
+  return blend(lo);
+}
+
 interface Try {
   factor: number;
   composition: number;

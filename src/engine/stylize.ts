@@ -26,7 +26,7 @@ import type { Optimizer } from './optimizers/types.js';
 import { EvaluationCosts } from './eval-cost.js';
 import { cropMargin, marginFor, mirrorPad, onCanvas } from './margin.js';
 import { dampChroma } from './chroma-steps.js';
-import { CompositionGuard, compositionOf } from './composition-guard.js';
+import { CompositionGuard, compositionFloor, compositionOf, keepComposition } from './composition-guard.js';
 import { resizeBilinear } from './resample.js';
 import { createRuntime, type Runtime, type ScaleObjective } from './runtime/index.js';
 import { minInputSide } from './layers.js';
@@ -119,9 +119,16 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
       throw new StylizeError('internal', 'Something went wrong while making the fast picture; please try again.', { cause: e });
     });
   }
-  // Init `fast`: the first scale starts from the fast picture of its canvas (margin included).
-  const fastStart = async (canvas: RgbImage) =>
-    fastPicture(await ctx.fast.get(), { content: canvas, styles, styleWeights, opts, out: canvas });
+  // Init `fast`: the first scale starts from the fast picture at the job's size (the one a user
+  // saw), kept above the composition floor, at that scale's size and margin.
+  let fastAtOut: Promise<RgbImage> | undefined;
+  const fastStart = async (scale: { width: number; height: number }, margin: number): Promise<RgbImage> => {
+    fastAtOut ??= ctx.fast.get().then(async (net) => {
+      const picture = await fastPicture(net, { content, styles, styleWeights, opts, out });
+      return keepComposition(picture, await resizeRgb(content, out.width, out.height), compositionFloor(opts.strength));
+    });
+    return onCanvas(await resizeRgb(await fastAtOut, scale.width, scale.height), margin);
+  };
   const progress = createProgressReporter(plan, started, controls, ctx.costs);
   let random = mulberry32(opts.seed);
   const guard = new CompositionGuard(opts.strength);
@@ -155,7 +162,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
       const contentCanvas: RgbImage = onCanvas(contentPx, margin);
       const canvas = { width: contentCanvas.width, height: contentCanvas.height, size: scale.size };
       const x0 =
-        x && prev ? mirrorPad(carryOver(x, prev, scale, contentPx, prevContent!), scale, margin) : await initialImage(opts.init, contentCanvas, styles[0]!, random, fastStart);
+        x && prev ? mirrorPad(carryOver(x, prev, scale, contentPx, prevContent!), scale, margin) : await initialImage(opts.init, contentCanvas, styles[0]!, random, () => fastStart(scale, margin));
       prevContent = contentPx;
       checkCancelled(signal);
 
@@ -381,7 +388,7 @@ async function initialImage(
   contentPx: RgbImage,
   style: RgbImage,
   random: () => number,
-  fastStart: (canvas: RgbImage) => Promise<RgbImage>,
+  fastStart: () => Promise<RgbImage>,
 ): Promise<Float32Array> {
   switch (init) {
     case 'content':
@@ -391,7 +398,7 @@ async function initialImage(
     case 'style':
       return jittered((await resizeRgb(style, contentPx.width, contentPx.height)).data, contentPx, random);
     case 'fast':
-      return jittered((await fastStart(contentPx)).data, contentPx, random);
+      return jittered((await fastStart()).data, contentPx, random);
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompositionGuard, compositionFloor } from '../../src/engine/composition-guard.js';
+import { CompositionGuard, compositionFloor, keepComposition } from '../../src/engine/composition-guard.js';
 import { createEngine, type Engine } from '../../src/engine/index.js';
 import { startRuntime, type Runtime } from '../../src/engine/runtime/index.js';
 import { WEIGHTS, image } from '../support/fixtures.js';
@@ -67,6 +67,26 @@ describe('composition guard', () => {
     expect(kept.styleFactor).toBe(1);
     // Strength keeps its meaning: a higher strength accepts less of the photo.
     expect(compositionFloor(0.7)).toBeLessThan(compositionFloor(0.5) - 0.1);
+  });
+
+  it('starts a painting from a fast picture only as far as it keeps the photo (init fast)', async () => {
+    // The zigzag painting itself stands in for a fast picture that painted the photo away.
+    const photo = await decoded(await hazyPhoto());
+    const zigzag = await decoded(await zigzagPainting());
+    const lost = await sharp(zigzag.data, { raw: { width: zigzag.width, height: zigzag.height, channels: 3 } })
+      .resize(photo.width, photo.height, { fit: 'fill' })
+      .raw()
+      .toBuffer();
+    const picture = { data: new Uint8Array(lost), width: photo.width, height: photo.height };
+    expect(await composition(picture, photo)).toBeLessThan(0.3);
+    const floor = compositionFloor(undefined);
+    const start = await keepComposition(picture, photo, floor);
+    const kept = await composition(start, photo);
+    expect(kept).toBeGreaterThanOrEqual(floor - 0.01);
+    // The most of the fast picture that keeps the floor, not the photo back: the zigzags still show.
+    expect(kept).toBeLessThan(floor + 0.05);
+    // A start that keeps the photo already is used as it is.
+    expect(await keepComposition(photo, photo, floor)).toBe(photo);
   });
 
   describe('on a texture-only painting over a low-contrast photo (256 px, default budget)', () => {
