@@ -3,7 +3,7 @@ import PQueue from 'p-queue';
 import type { AttachmentRef } from '../../commands/attachments.js';
 import { cancelJob } from '../../commands/cancel.js';
 import type { CommandContext } from '../../commands/context.js';
-import { JobFlow } from '../../commands/flow.js';
+import { JobFlow, type InstantLane } from '../../commands/flow.js';
 import { help, type Markup } from '../../commands/help.js';
 import { parametersMessage } from '../../commands/job-actions.js';
 import { keepJob } from '../../commands/keep.js';
@@ -43,6 +43,8 @@ export interface SlackAppOptions {
   previewAt?: number[];
   /** Engine options applied under the user's choices (own context only; tests: fewer iterations). */
   jobDefaults?: Partial<StylizeOptions>;
+  /** The instant lane (own context only). */
+  lane?: InstantLane;
 }
 
 export interface RunningSlackApp {
@@ -67,7 +69,7 @@ function ownContext(options: SlackAppOptions): CommandContext {
   const rerolls = new RerollStore({ keepMinutes: options.env.REROLL_KEEP_MIN });
   return {
     queue: options.queue,
-    flow: new JobFlow({ queue: options.queue, rerolls, logger: options.logger, previewAt: options.previewAt }),
+    flow: new JobFlow({ queue: options.queue, rerolls, logger: options.logger, previewAt: options.previewAt, lane: options.lane }),
     logger: options.logger,
     sizeCap: options.env.MAX_IMAGE_SIZE,
     rerollKeepMin: options.env.REROLL_KEEP_MIN,
