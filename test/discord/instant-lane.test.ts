@@ -60,6 +60,30 @@ describe('the instant lane on Discord', () => {
     await finalState(second!);
   }, 120_000);
 
+  it('instant: the progress text and /queue tell both parts, the instant picture and the painting', async () => {
+    const content = await h.emu.uploadImage('chicago.jpg');
+    const style = await h.emu.uploadImage('udnie.jpg');
+    const painter = h.emu.runCommand({ name: 'stylize', user: users[4], options: { content, style, size: 64, iterations: 400 } });
+    const running = await h.emu.waitFor('progress under the instant picture', () => {
+      const m = h.emu.original(painter);
+      return m && /%/.test(m.content) && m.attachments.some((a) => a.filename === 'instant.jpg') ? m : undefined;
+    });
+    // The instant part's line, then the painting's bar.
+    expect(running.content).toMatch(/^⚡ Instant picture below \(made in [\d.]+ s\)\..*\n[▰▱]{16} \d+%\nScale \d+\/\d+/);
+    const queue = h.emu.runCommand({ name: 'queue', user: users[4] });
+    const answer = (await ephemeralAnswer(h.emu, queue)).content;
+    expect(answer).toMatch(/Your job is running; ready in about \d+ (s|min)\./);
+    expect(answer).toMatch(/Instant pictures come at once, beside the queue: a new one would take about \d+ s\. Yours is shown/);
+    const other = h.emu.runCommand({ name: 'queue', user: users[5] });
+    expect((await ephemeralAnswer(h.emu, other)).content).not.toMatch(/Yours is shown/);
+    const cancel = h.emu.clickButton(running, button(running, 'Cancel'), users[4]);
+    await ephemeralAnswer(h.emu, cancel);
+    const cancelled = await finalState(painter);
+    // A plain Cancel is not Keep this: the picture goes with the job.
+    expect(cancelled.content).toMatch(/Cancelled/);
+    expect(cancelled.attachments).toHaveLength(0);
+  }, 60_000);
+
   it('instant: mode fast is the instant picture alone, delivered without waiting behind paintings', async () => {
     const content = await h.emu.uploadImage('chicago.jpg');
     const style = await h.emu.uploadImage('udnie.jpg');
