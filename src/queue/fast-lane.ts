@@ -6,6 +6,7 @@
  * painting worker's cores or the event loop. Without model files it is off, said once in the log.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import PQueue from 'p-queue';
 import type { FastEngineConfig, StylizeRequest, StylizeResult } from '../engine/index.js';
@@ -62,7 +63,10 @@ export class FastLane {
   constructor(options: FastLaneOptions) {
     this.#options = options;
     this.#log = options.logger?.child({ module: 'fast-lane' });
-    if (options.engine.fastModels === undefined) this.#turnOff('no fast style models are configured (FAST_STYLE_MODELS)');
+    const dir = options.engine.fastModels;
+    if (dir === undefined) this.#turnOff('no fast style models are configured (FAST_STYLE_MODELS)');
+    // Checked here so that a bot without the models does not start a thread only to hear so.
+    else if (!existsSync(dir)) this.#turnOff(`the fast style models folder ${dir} was not found (FAST_STYLE_MODELS)`);
     else void this.ready();
   }
 

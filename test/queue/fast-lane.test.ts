@@ -2,7 +2,11 @@
  * The instant lane on its own: the real fast network (shared models) on its worker thread, one
  * picture at a time, a bounded wait, bad input refused with the engine's sentence.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
 import { FastLane } from '../../src/queue/fast-lane.js';
 import { FAST_MODELS_DIR } from '../engine/support/fast-models.js';
 import { image } from '../support/fixtures.js';
@@ -49,5 +53,23 @@ describe('the instant lane', () => {
     expect(answers.every((p) => p.status === 'done' || (p.status === 'skipped' && p.reason === 'closed'))).toBe(true);
     expect(answers.some((p) => p.status === 'skipped')).toBe(true);
     expect(await closing.picture(request(), 'late')).toEqual({ status: 'skipped', reason: 'closed' });
+  }, 60_000);
+
+  it('instant: a models folder without the files turns the lane off, said once in the log; asks are skipped, not failed', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'no-fast-models-'));
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const empty = new FastLane({ engine: { fastModels: dir, maxSize: 128 }, logger });
+    try {
+      expect(await empty.ready()).toBe(false);
+      expect(await empty.picture(request(), 'a')).toEqual({ status: 'skipped', reason: 'off' });
+      expect(await empty.picture(request(), 'b')).toEqual({ status: 'skipped', reason: 'off' });
+      const off = lines.filter((l) => l.msg === 'instant pictures are off; every job still paints');
+      expect(off).toHaveLength(1);
+      expect(String(off[0]!.reason)).toMatch(/fast style predictor model was not found/);
+    } finally {
+      await empty.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
