@@ -45,7 +45,7 @@ beforeAll(async () => {
     MAX_IMAGE_SIZE: '128',
   });
   // Ten new jobs need ten edits at once: more than the production gate of 40 a minute spreads in 3 s.
-  app = await startSlackApp({ env, queue, lane, logger, updateIntervalMs: 1000, updatesPerMinute: 1200, previewAt: [0.5], jobDefaults: { iterations: 60 } });
+  app = await startSlackApp({ env, queue, lane, logger, updateIntervalMs: 1000, updatesPerMinute: 6000, previewAt: [0.5], jobDefaults: { iterations: 60 } });
   eventsUrl = `http://127.0.0.1:${app.port}/slack/events`;
 }, 120_000);
 

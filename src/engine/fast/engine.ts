@@ -4,6 +4,7 @@
  */
 import { DEFAULT_MAX_SIZE } from '../defaults.js';
 import { StylizeError, isStylizeError } from '../errors.js';
+import { encodeImage } from '../image.js';
 import { DEFAULT_LIMITS } from '../options.js';
 import { prepareJob } from '../stylize.js';
 import type { EngineConfig, StylizeRequest, StylizeResult } from '../types.js';
@@ -31,9 +32,14 @@ export function createFastEngine(config: FastEngineConfig): FastEngine {
   const threads = config.threads !== undefined && config.threads > 0 ? config.threads : 1;
   const net = fastNetworkOf({ threads }, config.fastModels);
   const limits = { maxSize: config.maxSize ?? DEFAULT_MAX_SIZE, limits: { ...DEFAULT_LIMITS, ...config.limits } };
-  return {
-    // The first runs of a fresh session are several times slower: paid here, not by a user.
-    ready: () => net.get().then(warmUp),
+  const engine: FastEngine = {
+    // The first runs of a fresh session (and of sharp in this thread) are several times slower:
+    // paid here, with a small job through every stage, not by the first user.
+    ready: async () => {
+      await warmUp(await net.get());
+      const card = await encodeImage({ data: new Uint8Array(96 * 64 * 3).fill(128), width: 96, height: 64 }, 'png');
+      await engine.stylize({ content: card, styles: [{ bytes: card }], options: { size: 64, format: 'jpeg' } });
+    },
     async stylize(request) {
       const started = performance.now();
       const { opts, styleWeights, content, styles, out } = await prepareJob({ ...request, options: { ...request.options, mode: 'fast' } }, limits);
@@ -44,4 +50,5 @@ export function createFastEngine(config: FastEngineConfig): FastEngine {
     },
     dispose: () => net.dispose(),
   };
+  return engine;
 }
