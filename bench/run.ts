@@ -22,6 +22,9 @@
  *               and each as a ratio to one 512 px painting step timed in the same run (target:
  *               transfer at 512 px ≤ 0.15× a step); then a whole fast job at 512 px through the
  *               engine. Models: FAST_STYLE_MODELS or the shared copy.
+ *   --instant   ms from a /stylize to its instant picture on screen, through the bot and the
+ *               Discord emulator with the real engine painting (bench/instant.ts): the line empty,
+ *               ten users at once, and 10 jobs waiting (target ≤ 1.5 s; ten at once ≤ 3 s)
  *
  *   --backends onnx,wasm   --sizes 256,512   --step_count 5   --job_size 512
  *   --job_content golden_gate.jpg   the default job's photo (default chicago.jpg, 3:2; golden_gate
@@ -74,6 +77,7 @@ const flags = new Command('bench')
   .option('--quality')
   .option('--event_loop')
   .option('--fast')
+  .option('--instant')
   .option('--backends <list>', 'backends to compare', 'onnx,wasm')
   .option('--sizes <list>', 'long sides for --steps', '256,512')
   .option('--step_count <n>', 'steps timed per size', '5')
@@ -93,7 +97,7 @@ const flags = new Command('bench')
   .opts<Flags>();
 // commander keeps snake_case flag names as given.
 const opt = flags as unknown as Record<string, string | boolean | undefined>;
-const all = !flags.steps && !flags.job && !flags.quality && !opt.event_loop && !flags.peak && !flags.rss && !flags.fast;
+const all = !flags.steps && !flags.job && !flags.quality && !opt.event_loop && !flags.peak && !flags.rss && !flags.fast && !opt.instant;
 const list = (s: string) => s.split(',').map((v) => v.trim()).filter(Boolean);
 
 const content = image('chicago.jpg');
@@ -363,6 +367,15 @@ if (all || opt.event_loop) {
     env: { ...process.env, VGG19_WEIGHTS: flags.weights },
   });
   emit({ part: 'event-loop', ...JSON.parse(line.trim().split('\n').at(-1)!) });
+}
+if (all || opt.instant) {
+  // Its own process: the bot, the emulator and the real engine, as a user meets them.
+  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./instant.ts', import.meta.url))], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, VGG19_WEIGHTS: flags.weights },
+  });
+  for (const line of out.trim().split('\n').filter((l) => l.startsWith('{'))) emit(JSON.parse(line) as Record<string, unknown>);
 }
 // The wasm backend's thread pool keeps the process alive.
 process.exit(0);

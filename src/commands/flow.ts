@@ -7,12 +7,14 @@
  */
 import sharp from 'sharp';
 import type { Logger } from '../log.js';
+import type { FastLane, LanePicture } from '../queue/fast-lane.js';
 import type { JobQueuePort, ReplyTarget, ResumableJob } from '../queue/port.js';
-import type { JobOutcome, JobOwner, JobProgress } from '../queue/types.js';
+import type { CancelRequester, JobOutcome, JobOwner, JobProgress } from '../queue/types.js';
 import { PendingWork } from '../util/pending-work.js';
 import { fitToLimit } from './fit-result.js';
+import { instantRequest, withInstant, type InstantState } from './instant.js';
 import type { JobLedger } from './job-ledger.js';
-import { parameterLines } from './job-actions.js';
+import { cancelFor, parameterLines } from './job-actions.js';
 import type { JobView, Picture, Screen, ViewBuilder } from './job-view.js';
 import { givenFrom } from './options.js';
 import { EditPacer } from './pacer.js';
@@ -23,6 +25,8 @@ import {
   doneText,
   failedText,
   internalErrorText,
+  keepDoneText,
+  keptText,
   lostInRestartText,
   notPostedText,
   PREVIEW_CAPTION,
@@ -43,13 +47,25 @@ export interface JobFlowOptions {
   previewAt?: number[];
   /** Where jobs being followed are noted while they run (in-process queue: see job-ledger.ts). */
   ledger?: JobLedger;
+  /** The instant lane: a fast picture for every job at once (none: jobs only paint). */
+  lane?: InstantLane;
 }
+
+/** What the flow needs of the instant lane (src/queue/fast-lane.ts). */
+export type InstantLane = Pick<FastLane, 'picture' | 'on' | 'etaMs'>;
 
 /** A job being followed: what `stopNow` needs to give its message a last word. */
 interface Followed {
   view: JobView;
   requestId: string;
   parameters: string[];
+  /** The picture on screen (instant or a painting preview), which Keep this keeps. */
+  shown?: Picture;
+  /** Set by Keep this: who asked; the cancelled painting's final screen keeps `shown`. */
+  keptBy?: string;
+  /** The facts shown beside a kept picture. */
+  facts?: { name: string; value: string }[];
+  instant: InstantState;
 }
 
 export interface JobStart {
@@ -95,6 +111,7 @@ export class JobFlow {
   /** Submits a job and follows it to its end in `view`. */
   async start(run: JobStart): Promise<void> {
     const { view, inputs, requestId, logger: log } = run;
+    const lane = this.options.lane;
     let reply: ReplyTarget;
     try {
       reply = await view.open();
@@ -102,6 +119,15 @@ export class JobFlow {
       log.warn({ err }, 'could not place the job message; nothing queued');
       await view.refuse(cannotPostText(view.platform === 'slack' ? 'slack' : 'discord')).catch((e: unknown) => log.warn({ err: e }, 'could not tell the user'));
       return;
+    }
+    // Mode fast is the instant picture alone: it never waits behind paintings. A full or missing
+    // lane hands it to the queue, whose worker makes it.
+    if (inputs.request.options.mode === 'fast' && lane?.on) {
+      const made = await lane.picture(inputs.request, requestId);
+      if (made.status !== 'skipped') {
+        await this.#deliverFast(made, view, inputs, requestId, log);
+        return;
+      }
     }
     const submit = this.options.queue.submit({
       owner: run.owner,
@@ -132,7 +158,42 @@ export class JobFlow {
     const jobLog = log.child({ jobId: submitted.jobId });
     jobLog.info('job submitted');
     this.options.ledger?.add({ jobId: submitted.jobId, requestId, reply });
-    await this.#follow(submitted.jobId, view, inputs, requestId, jobLog);
+    const instant = lane?.on && inputs.request.options.mode !== 'fast' ? lane.picture(instantRequest(inputs.request), requestId) : undefined;
+    await this.#follow(submitted.jobId, view, inputs, requestId, jobLog, instant && { picture: instant, etaMs: lane!.etaMs() });
+  }
+
+  /**
+   * Keep this: the painting is stopped (queued or running) and the picture on screen becomes the
+   * job's result. Only the requester keeps; anyone else gets the queue's sentence.
+   */
+  async keep(jobId: string, by: CancelRequester): Promise<{ ok: boolean; message: string }> {
+    const followed = this.#followed.get(jobId);
+    if (followed) followed.keptBy ??= by.userId;
+    const result = await cancelFor(this.options.queue, jobId, { userId: by.userId });
+    if (!result.ok) {
+      if (followed?.keptBy === by.userId) followed.keptBy = undefined;
+      return result;
+    }
+    return { ok: true, message: keepDoneText() };
+  }
+
+  /** Where the instant part of a followed job stands (for /queue); undefined for jobs not followed here. */
+  instantOf(jobId: string): InstantState | undefined {
+    return this.#followed.get(jobId)?.instant;
+  }
+
+  /** A mode-fast job the lane has answered: its picture (or sentence) is the job's end. */
+  async #deliverFast(made: Exclude<LanePicture, { status: 'skipped' }>, view: JobView, inputs: RerollInputs, requestId: string, log: Logger): Promise<void> {
+    const rerollKey = this.options.rerolls.put(inputs);
+    const parameters = parameterLines(inputs.given, view.platform);
+    const outcome: JobOutcome = made.status === 'done' ? { status: 'done', result: made.result } : { status: 'failed', failure: made.failure };
+    log.info({ status: outcome.status }, 'instant picture delivered as the job');
+    const final: Screen = await finalScreen(outcome, view.uploadLimit, inputs, requestId, rerollKey, parameters).catch((err: unknown) => {
+      log.error({ err }, 'could not prepare the result');
+      return { text: internalErrorText(requestId), parameters, final: true };
+    });
+    const fallback: Screen = { text: `${final.text}\n${notPostedText(requestId, final.result !== undefined)}`, parameters, final: true };
+    await showFinal(view, final, fallback, log).catch((err: unknown) => log.warn({ err }, 'could not show the instant picture'));
   }
 
   /**
@@ -199,7 +260,14 @@ export class JobFlow {
     return this.#pending.drain(ms);
   }
 
-  async #follow(jobId: string, view: JobView, inputs: RerollInputs, requestId: string, log: Logger): Promise<void> {
+  async #follow(
+    jobId: string,
+    view: JobView,
+    inputs: RerollInputs,
+    requestId: string,
+    log: Logger,
+    instant?: { picture: Promise<LanePicture>; etaMs: number },
+  ): Promise<void> {
     const { queue } = this.options;
     const rerollKey = this.options.rerolls.put(inputs);
     const parameters = parameterLines(inputs.given, view.platform);
@@ -217,15 +285,50 @@ export class JobFlow {
       },
       onError: (err) => log.warn({ err }, 'could not update the job message'),
     });
-    const waiting = (text: string): Screen => ({ text, cancelJobId: jobId, parameters, final: false });
+    const followed: Followed = { view, requestId, parameters, instant: instant ? { state: 'making', etaMs: instant.etaMs } : { state: 'none' } };
+    // The painting's own words; the instant part's line goes above them.
+    let paintingText = '';
+    const waiting = (text: string): Screen => {
+      paintingText = text;
+      return {
+        text: withInstant(followed.instant, text),
+        cancelJobId: jobId,
+        ...(followed.shown ? { keepJobId: jobId } : {}),
+        parameters,
+        final: false,
+      };
+    };
     let lastProgress: JobProgress | undefined;
     let previews = Promise.resolve();
     const showPreview = (picture: Picture) => {
       latestPreview = { version: (latestPreview?.version ?? 0) + 1, picture };
+      followed.shown = picture;
+      followed.facts = [{ name: 'Size', value: `${picture.width}×${picture.height}` }];
+      if (followed.instant.state === 'shown') followed.instant = { state: 'replaced' };
       if (lastProgress) pacer.push({ screen: waiting(progressText(lastProgress)), preview: latestPreview });
     };
 
-    this.#followed.set(jobId, { view, requestId, parameters });
+    this.#followed.set(jobId, followed);
+    // The instant picture shows as soon as it is made, unless a painting preview came first.
+    void instant?.picture.then(async (made) => {
+      if (made.status !== 'done') {
+        followed.instant = { state: 'none' };
+        if (made.status === 'skipped' && made.reason === 'busy') log.info('no instant picture: the lane was full');
+        return;
+      }
+      const r = made.result;
+      const picture = await fitPicture(r.image, r.mime === 'image/png' ? 'image/png' : 'image/jpeg', view.uploadLimit, 'instant');
+      if (latestPreview || !this.#followed.has(jobId)) {
+        followed.instant = { state: 'none' };
+        return;
+      }
+      followed.instant = { state: 'shown', ms: r.stats.ms };
+      latestPreview = { version: 1, picture };
+      followed.shown = picture;
+      followed.facts = resultFacts(r.stats, picture.width, picture.height);
+      log.info({ ms: r.stats.ms }, 'instant picture shown');
+      pacer.pushNow({ screen: waiting(paintingText), preview: latestPreview });
+    }).catch((err: unknown) => log.warn({ err }, 'could not show the instant picture'));
     const stop = queue.watch(jobId, (event) => {
       switch (event.type) {
         case 'position':
@@ -264,9 +367,12 @@ export class JobFlow {
     try {
       const outcome = await queue.outcome(jobId);
       log.info({ status: outcome.status, ...(outcome.status === 'failed' ? { kind: outcome.failure.kind } : {}) }, 'job settled');
-      final = await finalScreen(outcome, view.uploadLimit, inputs, requestId, rerollKey, parameters).catch((err: unknown) =>
-        broken(err, 'could not prepare the result'),
-      );
+      const kept = outcome.status === 'cancelled' && followed.keptBy !== undefined && followed.shown !== undefined;
+      final = kept
+        ? keptScreen(followed, requestId, rerollKey)
+        : await finalScreen(outcome, view.uploadLimit, inputs, requestId, rerollKey, parameters).catch((err: unknown) =>
+            broken(err, 'could not prepare the result'),
+          );
     } catch (err) {
       final = broken(err, 'lost track of the job');
     } finally {
@@ -278,6 +384,17 @@ export class JobFlow {
     if (!this.#stoppedNow) this.options.ledger?.remove(jobId);
     if (view.lost) log.error('the result could not be delivered to the user');
   }
+}
+
+/** Keep this: the picture that was on screen, as the job's result. */
+function keptScreen(followed: Followed, requestId: string, rerollKey: string | undefined): Screen {
+  return {
+    text: keptText(),
+    parameters: followed.parameters,
+    final: true,
+    ...(rerollKey ? { rerollKey } : {}),
+    result: { picture: { ...followed.shown!, name: `stylized.${followed.shown!.mime === 'image/png' ? 'png' : 'jpg'}` }, facts: followed.facts ?? [], requestId },
+  };
 }
 
 /** The last message of a job must arrive: when the platform refuses it, a plain sentence goes instead. */

@@ -20,6 +20,8 @@ export interface Screen {
   text: string;
   /** Present while the job can still be cancelled: the Cancel button's job. */
   cancelJobId?: string;
+  /** Present while a picture is shown and its painting can still be stopped: the Keep this button's job. */
+  keepJobId?: string;
   /** A preview newer than the one shown; absent keeps the shown one. */
   preview?: Picture;
   /** The finished picture and its facts (final screen of a job that is done). */

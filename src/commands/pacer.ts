@@ -21,6 +21,8 @@ export class EditPacer<T> {
   private inFlight: Promise<void> = Promise.resolve();
   private sending = false;
   private finished = false;
+  /** The pending state goes out without waiting for the interval (see pushNow). */
+  private urgent = false;
 
   constructor(private readonly opts: PacerOptions<T>) {}
 
@@ -35,12 +37,26 @@ export class EditPacer<T> {
     this.schedule();
   }
 
+  /**
+   * Offers a state the user is waiting for (the instant picture): it goes out as soon as no send
+   * is under way, without waiting for the interval. Newer states still replace it.
+   */
+  pushNow(state: T): void {
+    if (this.finished) return;
+    this.pending = state;
+    this.urgent = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.schedule();
+  }
+
   private schedule(): void {
     // While a send is under way its end time is not known yet; it reschedules when done.
     if (this.timer || this.sending || this.pending === undefined) return;
-    const wait = Math.max(0, this.lastSentAt + this.opts.intervalMs - this.now());
+    const wait = this.urgent ? 0 : Math.max(0, this.lastSentAt + this.opts.intervalMs - this.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.urgent = false;
       const state = this.pending;
       this.pending = undefined;
       if (state === undefined || this.finished) return;

@@ -302,3 +302,38 @@ export function stoppedNowText(requestId: string, kept: boolean): string {
 export function lostInRestartText(requestId: string): string {
   return `The bot stopped unexpectedly while making your picture, and the picture was lost; please run /stylize again (request ${requestId}).`;
 }
+
+/* ---- The instant lane: the fast picture shown while the painting waits ---- */
+
+/** The line above a job's painting text that says where its instant picture stands. */
+export function instantLineText(instant: { state: 'making'; etaMs: number } | { state: 'shown'; ms: number } | { state: 'replaced' } | { state: 'none' }): string | undefined {
+  switch (instant.state) {
+    case 'making':
+      return `⚡ Instant picture: coming in about ${formatDuration(Math.max(1000, instant.etaMs))}…`;
+    case 'shown':
+      return `⚡ Instant picture below (made in ${instant.ms < 1000 ? `${(instant.ms / 1000).toFixed(1)} s` : formatDuration(instant.ms)}). The painting replaces it when its turn comes; Keep this keeps it and frees your place.`;
+    case 'replaced':
+      return '⚡ Instant picture done; the painting has taken its place below.';
+    case 'none':
+      return undefined;
+  }
+}
+
+/** Said to whoever pressed Keep this; the job message then shows the kept picture. */
+export function keepDoneText(): string {
+  return 'Keeping this picture; the painting is stopped and your place freed.';
+}
+
+/** The final text of a job whose picture was kept. */
+export function keptText(): string {
+  return 'Kept this picture. The painting was stopped and your place in line freed.';
+}
+
+export const KEEP_LABEL = 'Keep this';
+
+/** `/queue`'s line about the instant part: when a new instant picture would come, and whether yours is shown. */
+export function instantQueueText(laneEtaMs: number | undefined, mineShown: boolean): string | undefined {
+  const yours = mineShown ? ' Yours is shown in your job message.' : '';
+  if (laneEtaMs === undefined) return mineShown ? yours.trim() : undefined;
+  return `⚡ Instant pictures come at once, beside the queue: a new one would take about ${formatDuration(laneEtaMs)}.${yours}`;
+}

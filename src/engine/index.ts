@@ -10,5 +10,6 @@ export { describeNonImage, sniffImageType, type ImageType } from './image.js';
 export { ensureWeights, OFFICIAL_VGG19_H5 } from './weights/download.js';
 export type { BackendInfo } from './tfjs/backend.js';
 export { ensureFastModels, fastModelsDirIn, FAST_MODELS } from './fast/models.js';
+export { createFastEngine, type FastEngine, type FastEngineConfig } from './fast/engine.js';
 export type * from './types.js';
 export { BACKEND_CHOICES, OUTPUT_FORMATS, OUTPUT_MIME } from './types.js';

@@ -289,7 +289,7 @@ interface PreparedJob {
  * Everything about a request that can be refused, checked before any tensor is made: options,
  * styles, decodable pictures within the limits, and shapes every scale's poolings can take.
  */
-async function prepareJob(request: StylizeRequest, config: { maxSize: number; limits: ImageLimits }): Promise<PreparedJob> {
+export async function prepareJob(request: StylizeRequest, config: { maxSize: number; limits: ImageLimits }): Promise<PreparedJob> {
   const opts = resolveOptions(request.options, { maxSize: config.maxSize });
   const styleWeights = checkStyles(request);
   const content = await decodeImage(request.content, config.limits, { label: 'content image' });

@@ -29,6 +29,30 @@ describe('EditPacer', () => {
     vi.useRealTimers();
   });
 
+  it('instant: pushNow sends the instant picture without waiting for the interval; the pacing goes on after it', async () => {
+    const sent: { text: string; at: number }[] = [];
+    const t0 = Date.now();
+    const pacer = new EditPacer<string>({
+      intervalMs: 3000,
+      key: (s) => s,
+      send: async (s) => {
+        sent.push({ text: s, at: Date.now() - t0 });
+      },
+    });
+    pacer.push('queued #3');
+    await vi.advanceTimersByTimeAsync(400);
+    pacer.pushNow('queued #3 + instant picture');
+    await vi.advanceTimersByTimeAsync(100);
+    pacer.push('queued #2');
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(sent).toEqual([
+      { text: 'queued #3', at: 0 },
+      { text: 'queued #3 + instant picture', at: 400 },
+      { text: 'queued #2', at: 3400 },
+    ]);
+    pacer.cancel();
+  });
+
   it('sends at most once per interval, skips unchanged text, keeps the newest state, and always sends the final one', async () => {
     const sent: { text: string; at: number }[] = [];
     const t0 = Date.now();

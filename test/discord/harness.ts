@@ -59,7 +59,9 @@ export async function startHarness(envOverrides: Record<string, string> = {}, ov
   );
   // The engine sends progress every 2 s by default; tiny test jobs need it more often.
   const workerEntry = engine === 'real' ? undefined : fakeEngineWorker(engine);
-  const app = await startApp(env, logger, { ...overrides, queue: { progressIntervalMs: 400, workerEntry, ...overrides.queue } });
+  // The instant lane only where a test names the fast models: other tests' message histories stay as they were.
+  const fastLane = envOverrides.FAST_STYLE_MODELS === undefined ? false : undefined;
+  const app = await startApp(env, logger, { fastLane, ...overrides, queue: { progressIntervalMs: 400, workerEntry, ...overrides.queue } });
   const live = { length: 0, running: 0 };
   const started = new Set<string>();
   app.queue.subscribe((event) => {

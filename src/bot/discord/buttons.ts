@@ -2,6 +2,7 @@
 import { MessageFlags, PermissionFlagsBits, type ButtonInteraction } from 'discord.js';
 import { cancelJob } from '../../commands/cancel.js';
 import { parametersMessage } from '../../commands/job-actions.js';
+import { keepJob } from '../../commands/keep.js';
 import { newRequestId } from '../../commands/request-id.js';
 import { reroll, storedInputs } from '../../commands/stylize.js';
 import { oldButtonText, rerollExpiredText } from '../../commands/texts.js';
@@ -21,6 +22,11 @@ export async function handleButton(interaction: ButtonInteraction, ctx: DiscordC
   if (parsed.action === 'cancel') {
     const moderator = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false;
     const result = await cancelJob(ctx, parsed.arg, { userId: interaction.user.id, moderator });
+    await interaction.reply({ content: result.message, flags: MessageFlags.Ephemeral });
+    return;
+  }
+  if (parsed.action === 'keep') {
+    const result = await keepJob(ctx, parsed.arg, { userId: interaction.user.id });
     await interaction.reply({ content: result.message, flags: MessageFlags.Ephemeral });
     return;
   }

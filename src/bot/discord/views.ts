@@ -9,7 +9,7 @@ import {
   type APIEmbed,
 } from 'discord.js';
 import type { Screen } from '../../commands/job-view.js';
-import { BUTTON_LABELS, DEFAULTS_TEXT, PARAMETERS_TITLE, requestFooter, RESULT_TITLE } from '../../commands/texts.js';
+import { BUTTON_LABELS, DEFAULTS_TEXT, KEEP_LABEL, PARAMETERS_TITLE, requestFooter, RESULT_TITLE } from '../../commands/texts.js';
 import { customId } from './custom-ids.js';
 
 export interface MessageFile {
@@ -32,9 +32,12 @@ function row(...buttons: ButtonBuilder[]): Row[] {
   return buttons.length === 0 ? [] : [new ActionRowBuilder<ButtonBuilder>().addComponents(buttons).toJSON()];
 }
 
+const keepButton = (jobId: string) => new ButtonBuilder().setCustomId(customId('keep', jobId)).setLabel(KEEP_LABEL).setStyle(ButtonStyle.Success);
+
 function buttons(screen: Screen): ButtonBuilder[] {
   if (screen.cancelJobId !== undefined) {
-    return [new ButtonBuilder().setCustomId(customId('cancel', screen.cancelJobId)).setLabel(BUTTON_LABELS.cancel).setStyle(ButtonStyle.Danger)];
+    const cancel = new ButtonBuilder().setCustomId(customId('cancel', screen.cancelJobId)).setLabel(BUTTON_LABELS.cancel).setStyle(ButtonStyle.Danger);
+    return screen.keepJobId === undefined ? [cancel] : [keepButton(screen.keepJobId), cancel];
   }
   if (screen.rerollKey === undefined) return [];
   return [

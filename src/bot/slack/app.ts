@@ -3,9 +3,10 @@ import PQueue from 'p-queue';
 import type { AttachmentRef } from '../../commands/attachments.js';
 import { cancelJob } from '../../commands/cancel.js';
 import type { CommandContext } from '../../commands/context.js';
-import { JobFlow } from '../../commands/flow.js';
+import { JobFlow, type InstantLane } from '../../commands/flow.js';
 import { help, type Markup } from '../../commands/help.js';
 import { parametersMessage } from '../../commands/job-actions.js';
+import { keepJob } from '../../commands/keep.js';
 import { newRequestId } from '../../commands/request-id.js';
 import { RerollStore } from '../../commands/reroll-store.js';
 import { reroll, storedInputs, stylize } from '../../commands/stylize.js';
@@ -18,7 +19,7 @@ import { PendingWork, raceTimeout } from '../../util/pending-work.js';
 import { boltLogger } from './bolt-logger.js';
 import { startEventsServer } from './events-server.js';
 import { SlackJobView, type SlackViewOptions } from './job-view.js';
-import { CANCEL_ACTION, PARAMS_ACTION, REROLL_ACTION } from './messages.js';
+import { CANCEL_ACTION, KEEP_ACTION, PARAMS_ACTION, REROLL_ACTION } from './messages.js';
 import { buildModal, CONTENT_BLOCK, MODAL_CALLBACK_ID, readMetadata, readSubmission, SubmissionErrors, type Submission, type SubmittedFile, type ViewStateValues } from './modal.js';
 
 type WebClient = webApi.WebClient;
@@ -42,6 +43,8 @@ export interface SlackAppOptions {
   previewAt?: number[];
   /** Engine options applied under the user's choices (own context only; tests: fewer iterations). */
   jobDefaults?: Partial<StylizeOptions>;
+  /** The instant lane (own context only). */
+  lane?: InstantLane;
 }
 
 export interface RunningSlackApp {
@@ -66,7 +69,7 @@ function ownContext(options: SlackAppOptions): CommandContext {
   const rerolls = new RerollStore({ keepMinutes: options.env.REROLL_KEEP_MIN });
   return {
     queue: options.queue,
-    flow: new JobFlow({ queue: options.queue, rerolls, logger: options.logger, previewAt: options.previewAt }),
+    flow: new JobFlow({ queue: options.queue, rerolls, logger: options.logger, previewAt: options.previewAt, lane: options.lane }),
     logger: options.logger,
     sizeCap: options.env.MAX_IMAGE_SIZE,
     rerollKeepMin: options.env.REROLL_KEEP_MIN,
@@ -227,6 +230,13 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     // The queue's refusal offers a moderator, a path Slack does not have here.
     const refusal = result.code === 'not-allowed' ? onlyRequesterCancelsText() : result.message;
     await clickContext(body, client).answer(result.ok ? result.message : `:no_entry: ${refusal}`);
+  });
+
+  app.action<BlockAction<ButtonAction>>(KEEP_ACTION, async ({ ack, body, action, client }) => {
+    await ack();
+    const result = await keepJob(ctx, action.value ?? '', { userId: body.user.id });
+    const refusal = result.ok ? result.message : `:no_entry: ${onlyRequesterCancelsText()}`;
+    await clickContext(body, client).answer(refusal);
   });
 
   app.action<BlockAction<ButtonAction>>(PARAMS_ACTION, async ({ ack, body, action, client }) => {

@@ -1,10 +1,11 @@
 /** A job screen as the Slack channel message that follows the job: the shared sentences, in blocks. */
 import type { Screen } from '../../commands/job-view.js';
-import { BUTTON_LABELS, LABELS, requestFooter } from '../../commands/texts.js';
+import { BUTTON_LABELS, KEEP_LABEL, LABELS, requestFooter } from '../../commands/texts.js';
 
 export const CANCEL_ACTION = 'stylize_cancel';
 export const REROLL_ACTION = 'stylize_reroll';
 export const PARAMS_ACTION = 'stylize_params';
+export const KEEP_ACTION = 'stylize_keep';
 
 export interface SlackMessage {
   text: string;
@@ -33,7 +34,10 @@ export function jobMessage(userId: string, screen: Screen, previewFileId?: strin
   blocks.push({ type: 'context', block_id: 'options', elements: [{ type: 'mrkdwn', text: options }] });
   const actions =
     screen.cancelJobId !== undefined
-      ? [button(CANCEL_ACTION, BUTTON_LABELS.cancel, screen.cancelJobId, 'danger')]
+      ? [
+          ...(screen.keepJobId !== undefined ? [button(KEEP_ACTION, KEEP_LABEL, screen.keepJobId, 'primary')] : []),
+          button(CANCEL_ACTION, BUTTON_LABELS.cancel, screen.cancelJobId, 'danger'),
+        ]
       : screen.rerollKey !== undefined
         ? [button(REROLL_ACTION, BUTTON_LABELS.reroll, screen.rerollKey, 'primary'), button(PARAMS_ACTION, BUTTON_LABELS.params, screen.rerollKey)]
         : [];

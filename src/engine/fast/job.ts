@@ -11,7 +11,7 @@ import { loadFastNetwork, type FastNetwork } from './network.js';
 import { fastPicture } from './picture.js';
 
 /** A lazily opened fast network; `dispose` is safe whether or not it was opened. */
-export function fastNetworkOf(runtime: Runtime, modelsDir: string | undefined): { get(): Promise<FastNetwork>; dispose(): void } {
+export function fastNetworkOf(runtime: Pick<Runtime, 'threads' | 'fastNetwork'>, modelsDir: string | undefined): { get(): Promise<FastNetwork>; dispose(): void } {
   let opening: Promise<FastNetwork> | undefined;
   return {
     get() {
