@@ -9,6 +9,7 @@ import type { CommandContext } from './commands/context.js';
 import { JobFlow, resumeJobs } from './commands/flow.js';
 import { JobLedger } from './commands/job-ledger.js';
 import { RerollStore } from './commands/reroll-store.js';
+import { openStyleLibrary } from './commands/style-library/open-library.js';
 import type { Env } from './config.js';
 import type { Logger } from './log.js';
 import { startDiscordBot, type DiscordBot } from './bot/discord/bot.js';
@@ -54,7 +55,8 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
   const durable = isRedisJobQueue(queue);
   const ledger = !durable && overrides.jobLedgerFile !== undefined ? new JobLedger(overrides.jobLedgerFile) : undefined;
   const flow = new JobFlow({ queue, rerolls, logger, previewAt: overrides.previewAt, ledger });
-  const commands: CommandContext = { queue, flow, logger, sizeCap: env.MAX_IMAGE_SIZE, rerollKeepMin: env.REROLL_KEEP_MIN };
+  const styles = await openStyleLibrary(env, logger);
+  const commands: CommandContext = { queue, flow, logger, sizeCap: env.MAX_IMAGE_SIZE, rerollKeepMin: env.REROLL_KEEP_MIN, styles };
 
   let discord: DiscordBot | undefined;
   let slackStop: (() => Promise<void>) | undefined;
@@ -86,6 +88,7 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
     metrics.close();
     closeRedisMetrics?.();
     rerolls.close();
+    await styles.close();
     throw e;
   }
 
@@ -106,6 +109,7 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
         metrics.close();
         closeRedisMetrics?.();
         rerolls.close();
+        await styles.close();
         logger.info('stopped');
       })();
       return stopped;

@@ -29,6 +29,8 @@ export interface StylizeRun {
   options: ParsedOptions;
   /** The photo first, then the paintings, as the platform describes them. */
   attachments: AttachmentRef[];
+  /** Paintings from the server's style library (style_name), painted before the attached ones. */
+  savedStyles?: Uint8Array[];
   download: DownloadPolicy;
   owner: JobOwner;
   requestId: string;
@@ -62,7 +64,8 @@ export async function stylize(ctx: CommandContext, run: StylizeRun): Promise<voi
     await run.view.refuse(e.message);
     return;
   }
-  const [content, ...styles] = images.map((i) => i.bytes);
+  const [content, ...attached] = images.map((i) => i.bytes);
+  const styles = [...(run.savedStyles ?? []), ...attached];
   // PNG: the flow fits the picture to the platform's upload limit itself.
   const { engine, given } = withSeed({ ...ctx.jobDefaults, ...run.options.engine, format: 'png' }, run.options.given);
   const request = { content: content!, styles: styles.map((bytes) => ({ bytes })), options: engine };

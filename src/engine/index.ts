@@ -12,3 +12,5 @@ export type { BackendInfo } from './tfjs/backend.js';
 export { ensureFastModels, fastModelsDirIn, FAST_MODELS } from './fast/models.js';
 export type * from './types.js';
 export { BACKEND_CHOICES, OUTPUT_FORMATS, OUTPUT_MIME } from './types.js';
+export { openStylePredictor, type StylePredictor } from './fast/style-predictor.js';
+export { savedStyleCard, type SavedStyleCard } from './saved-style.js';
