@@ -9,7 +9,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LmdbStyleStore } from '../../src/commands/style-library/lmdb-store.js';
-import { ephemeralAnswer, reply, startHarness, type Harness } from '../discord/harness.js';
+import { ephemeralAnswer, startHarness, type Harness } from '../discord/harness.js';
 import { USERS, type EmuInteraction } from '../emulator/discord/emulator.js';
 import { FAST_MODELS_DIR } from '../engine/support/fast-models.js';
 import { IMAGES_DIR } from '../support/fixtures.js';
