@@ -40,10 +40,16 @@ export class PendingPictures<T> {
     return key;
   }
 
-  /** The value once: a form is answered once. */
-  take(key: string): T | undefined {
+  /** The value, left in place: a form refused field by field (Slack) is sent again. */
+  peek(key: string): T | undefined {
     const e = this.entries.get(key);
-    this.entries.delete(key);
     return e && e.expiresAt > Date.now() ? e.value : undefined;
+  }
+
+  /** The value once: a form that was answered is done. */
+  take(key: string): T | undefined {
+    const value = this.peek(key);
+    this.entries.delete(key);
+    return value;
   }
 }
