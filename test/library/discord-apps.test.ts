@@ -83,6 +83,15 @@ describe('right-click apps on Discord', () => {
     expect((await ephemeralAnswer(h.emu, h.emu.submitModal(b, { style: 'Scream', strength: '7' }))).content).toMatch(/strength/);
   });
 
+  it('library: /help explains the library loop with a short example', async () => {
+    const i = h.emu.runCommand({ name: 'help' });
+    const text = String((await ephemeralAnswer(h.emu, i)).embeds[0]!.description);
+    expect(text).toMatch(/\*\*Style library\*\*/);
+    expect(text).toContain('/style save name:starry image:<painting>');
+    expect(text).toContain('/stylize content:<photo> style_name:starry');
+    expect(text).toMatch(/Right-click a message with a picture → Apps → \*\*Stylize this photo\*\*/);
+  });
+
   it('library: both apps on a message without a picture, or with one over the limits, answer with a sentence', async () => {
     const words = h.emu.postMessage(USERS.bob, [{ filename: 'notes.txt', bytes: new TextEncoder().encode('hello'), contentType: 'text/plain' }], 'no picture here');
     for (const app of ['Stylize this photo', 'Save as style']) {
