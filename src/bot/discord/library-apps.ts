@@ -19,6 +19,7 @@ import {
 import { downloadImage, InputError, type AttachmentRef } from '../../commands/attachments.js';
 import { OptionError, parseOptions } from '../../commands/options.js';
 import { newRequestId } from '../../commands/request-id.js';
+import { savedStyleImage } from '../../commands/style-library/by-name.js';
 import { PendingPictures, pictureOf } from '../../commands/style-library/pictures.js';
 import { libraryOf } from '../../commands/style-library/store.js';
 import { emptyLibraryText, formExpiredText, LIBRARY_LABELS, libraryOffText, needServerText } from '../../commands/style-library/texts.js';
@@ -123,7 +124,7 @@ export async function submitLibraryForm(interaction: ModalSubmitInteraction, ctx
   await stylize(ctx, {
     options,
     attachments: [picture],
-    savedStyles: [found.image],
+    savedStyles: [savedStyleImage(found)],
     download,
     owner: { userId: interaction.user.id, platform: 'discord', serverId: interaction.guildId },
     requestId,

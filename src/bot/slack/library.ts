@@ -8,6 +8,7 @@ import { downloadImage, InputError, type AttachmentRef, type DownloadPolicy } fr
 import type { CommandContext } from '../../commands/context.js';
 import { OptionError, parseOptions } from '../../commands/options.js';
 import { newRequestId } from '../../commands/request-id.js';
+import { savedStyleImage } from '../../commands/style-library/by-name.js';
 import { PAGE_SIZE } from '../../commands/style-library/library.js';
 import { checkName } from '../../commands/style-library/names.js';
 import { PendingPictures, pictureOf } from '../../commands/style-library/pictures.js';
@@ -157,7 +158,7 @@ export function registerLibrary(app: App, deps: SlackLibraryDeps): void {
       stylize(ctx, {
         options,
         attachments: [form.picture],
-        savedStyles: [found.image],
+        savedStyles: [savedStyleImage(found)],
         download: deps.download,
         owner: { userId: who.userId, platform: 'slack', serverId: teamId },
         requestId,
