@@ -6,7 +6,7 @@
  * second sees every confirmed style of the first, before and after the first's restart.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -174,4 +174,21 @@ describe('library: crash safety on Redis', () => {
     const store = new RedisStyleStore(redis.client);
     expect((await expectWhole(store, `discord:${emuA.guildId}`)).sort()).toEqual([...seenByB].sort());
   }, 300_000);
+});
+
+describe('library: storage settings', () => {
+  it('library: a STYLE_LIBRARY_DIR that cannot be made stops start-up with one line naming it and the fix', async () => {
+    const { openStyleLibrary } = await import('../../src/commands/style-library/open-library.js');
+    const { loadEnv } = await import('../../src/config.js');
+    const { createLogger } = await import('../../src/log.js');
+    // A folder inside a plain file cannot be made (ENOTDIR), whoever runs the test.
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'style-settings-'));
+    cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+    writeFileSync(path.join(tmp, 'file'), 'not a folder');
+    const dir = path.join(tmp, 'file', 'styles');
+    const env = loadEnv({ STYLE_LIBRARY_DIR: dir });
+    await expect(openStyleLibrary(env, createLogger({ level: 'silent' }))).rejects.toThrow(
+      `The style library cannot be opened in STYLE_LIBRARY_DIR=${dir} (ENOTDIR); fix: point it at a folder this process may create and write, or set REDIS_URL`,
+    );
+  });
 });
