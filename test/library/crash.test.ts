@@ -57,28 +57,27 @@ function killed(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Sends every save at once and kills the bot as soon as `confirmedBeforeKill` were confirmed. */
+/**
+ * Sends saves one after another, each as soon as the bot has taken the one before (its "thinking…"
+ * reply), and kills the bot right after it has taken one while at least `confirmedBeforeKill` were
+ * confirmed: that save is on its way (downloaded, decoded, its vector computed, written) when it dies.
+ */
 async function saveThenKill(emu: DiscordEmulator, bot: ChildProcess, confirmedBeforeKill: number): Promise<{ confirmed: string[]; asked: string[] }> {
-  // One save first, so the style predictor is open and the batch's saves finish one by one, not all at once.
+  // One save first, so the style predictor is open and the saves after it take their usual time.
   const warm = emu.runCommand({ name: 'style', subcommand: 'save', options: { name: 'warm up', image: await emu.uploadImage('udnie.jpg') } });
   await emu.waitFor('the first save', () => /Saved the style/.test(emu.original(warm)?.content ?? '') || undefined, 60_000);
-  const uploads: [string, EmuAttachment][] = [];
-  for (const [k, f] of PAINTINGS.entries()) uploads.push([`painting ${k}`, await emu.uploadImage(f)]);
-  const sent: [string, EmuInteraction][] = [];
-  // A save every 100 ms, as members would send them: the kill comes while some are on their way.
-  const sending = (async () => {
-    for (const [name, image] of uploads) {
-      if (bot.exitCode !== null || bot.signalCode !== null) return;
-      sent.push([name, emu.runCommand({ name: 'style', subcommand: 'save', options: { name, image } })]);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
+  const sent: [string, EmuInteraction][] = [['warm up', warm]];
   const confirmedNow = () => sent.filter(([, i]) => /Saved the style/.test(emu.original(i)?.content ?? '')).map(([n]) => n);
-  await emu.waitFor(`${confirmedBeforeKill} confirmed saves`, () => confirmedNow().length >= confirmedBeforeKill || undefined, 60_000);
+  for (const [k, f] of PAINTINGS.entries()) {
+    const image = await emu.uploadImage(f);
+    const i = emu.runCommand({ name: 'style', subcommand: 'save', options: { name: `painting ${k}`, image } });
+    sent.push([`painting ${k}`, i]);
+    await emu.waitFor('the bot to take the save', () => i.callback !== undefined || undefined, 60_000);
+    if (confirmedNow().length >= confirmedBeforeKill) break;
+  }
   await killed(bot);
-  await sending;
   // What the users read is all there is: nothing more can arrive from a dead process.
-  return { confirmed: ['warm up', ...confirmedNow()], asked: ['warm up', ...uploads.map(([n]) => n)] };
+  return { confirmed: confirmedNow(), asked: sent.map(([n]) => n) };
 }
 
 /** Every style in the store is whole: its painting and thumbnail decode, its vector has 100 numbers. */
@@ -124,7 +123,7 @@ describe('library: crash safety', () => {
     const first = await startBot(emu, env, cwd);
     const { confirmed, asked } = await saveThenKill(emu, first, 4);
     expect(confirmed.length).toBeGreaterThanOrEqual(4);
-    // The kill came while saves were still on their way.
+    // The kill came while a save was on its way.
     expect(confirmed.length).toBeLessThan(asked.length);
 
     const second = await startBot(emu, env, cwd);

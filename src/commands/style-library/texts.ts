@@ -42,9 +42,6 @@ export function savedByLine(ownerMention: string, width: number, height: number)
 export function noStyleGivenText(): string {
   return 'Give a style: attach a painting as style, or pick a saved one with style_name.';
 }
-export function tooManyStylesText(max: number): string {
-  return `At most ${max} paintings blend in one picture: give style_name with at most ${max - 1} attached.`;
-}
 export function noImageInMessageText(): string {
   return 'That message has no picture in it. Right-click a message with an image (an attachment), then pick the app again.';
 }
