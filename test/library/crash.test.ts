@@ -17,7 +17,6 @@ import { RedisStyleStore } from '../../src/commands/style-library/redis-store.js
 import type { StyleStore } from '../../src/commands/style-library/store.js';
 import { emulatorEnv } from '../discord/harness.js';
 import { startDiscordEmulator, type DiscordEmulator, type EmuInteraction } from '../emulator/discord/emulator.js';
-import type { EmuAttachment } from '../emulator/discord/payloads.js';
 import { FAST_MODELS_DIR } from '../engine/support/fast-models.js';
 import { startRedis, type TestRedis } from '../redis/support.js';
 import { IMAGES_DIR } from '../support/fixtures.js';
