@@ -68,9 +68,10 @@ describe('right-click apps on Discord', () => {
     const result = await h.emu.waitFor('the picture', () => h.emu.original(submit)?.attachments.find((a) => a.filename.endsWith('.png')), 60_000);
     const got = await meanColour(result.bytes);
     expect(distance(got, await meanColour(file('the_scream.jpg').bytes))).toBeLessThan(distance(got, await meanColour(file('starry_night.jpg').bytes)));
-    // The job ran as /stylize would, with the strength given in the form.
-    const started = h.logs.find((l) => l.command === 'stylize-this-photo');
-    expect(started).toBeDefined();
+    // The job ran as /stylize would, with the strength given in the form: its Parameters say so.
+    const done = h.emu.original(submit)!;
+    const params = h.emu.buttons(done).find((b) => b.label === 'Parameters')!;
+    expect((await ephemeralAnswer(h.emu, h.emu.clickButton(done, params.customId, USERS.alice))).content).toContain('strength: 0.3');
   });
 
   it('library: a form with an unknown style or a bad strength answers with a sentence', async () => {
