@@ -11,7 +11,7 @@ import { newRequestId } from '../../commands/request-id.js';
 import { savedStyleImage } from '../../commands/style-library/by-name.js';
 import { PAGE_SIZE } from '../../commands/style-library/library.js';
 import { checkName } from '../../commands/style-library/names.js';
-import { PendingPictures, pictureOf } from '../../commands/style-library/pictures.js';
+import { pictureOf } from '../../commands/style-library/pictures.js';
 import { libraryOf } from '../../commands/style-library/store.js';
 import { emptyLibraryText, formExpiredText, LIBRARY_LABELS, libraryOffText, listHeaderText, savedByLine } from '../../commands/style-library/texts.js';
 import { stylize } from '../../commands/stylize.js';
@@ -39,16 +39,26 @@ export interface SlackLibraryDeps {
   logger: Logger;
 }
 
+/** What a shortcut's form carries to its submission, in its private_metadata: any chat process can answer it, after a restart too. */
 interface Pending {
   picture: AttachmentRef;
   channel: string;
+}
+
+function readPending(metadata: string): Pending | undefined {
+  try {
+    const p = JSON.parse(metadata) as Partial<Pending>;
+    const ok = typeof p.channel === 'string' && typeof p.picture?.url === 'string' && typeof p.picture.label === 'string';
+    return ok ? (p as Pending) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const plain = (text: string) => ({ type: 'plain_text' as const, text });
 
 export function registerLibrary(app: App, deps: SlackLibraryDeps): void {
   const { ctx, logger: log } = deps;
-  const pending = new PendingPictures<Pending>();
   const teamOf = (body: { team?: { id: string } | null; user: { id: string; team_id?: string } }) => body.team?.id ?? body.user.team_id ?? '';
 
   /** Slack admins and owners may remove any style of the workspace. */
@@ -102,7 +112,7 @@ export function registerLibrary(app: App, deps: SlackLibraryDeps): void {
       view: {
         type: 'modal',
         callback_id: STYLIZE_PHOTO_VIEW,
-        private_metadata: pending.put({ picture, channel: shortcut.channel.id }),
+        private_metadata: JSON.stringify({ picture, channel: shortcut.channel.id } satisfies Pending),
         title: plain(LIBRARY_LABELS.stylizeThisPhoto),
         submit: plain(LABELS.formSubmit),
         close: plain(LABELS.formClose),
@@ -123,7 +133,7 @@ export function registerLibrary(app: App, deps: SlackLibraryDeps): void {
       view: {
         type: 'modal',
         callback_id: SAVE_STYLE_VIEW,
-        private_metadata: pending.put({ picture, channel: shortcut.channel.id }),
+        private_metadata: JSON.stringify({ picture, channel: shortcut.channel.id } satisfies Pending),
         title: plain(LIBRARY_LABELS.saveAsStyle),
         submit: plain(LIBRARY_LABELS.submit),
         close: plain(LABELS.formClose),
@@ -136,7 +146,7 @@ export function registerLibrary(app: App, deps: SlackLibraryDeps): void {
 
   app.view(STYLIZE_PHOTO_VIEW, async ({ ack, body, view, client }) => {
     const values = view.state.values as Values;
-    const form = pending.peek(view.private_metadata);
+    const form = readPending(view.private_metadata);
     if (!form || !ctx.styles) return void (await ack({ response_action: 'errors', errors: { [LIBRARY_BLOCK]: formExpiredText() } }));
     const strength = values[STRENGTH_BLOCK]?.[STRENGTH_BLOCK]?.value ?? undefined;
     let options;
@@ -149,7 +159,6 @@ export function registerLibrary(app: App, deps: SlackLibraryDeps): void {
     const teamId = teamOf(body);
     const found = await ctx.styles.find(libraryOf('slack', teamId), values[LIBRARY_BLOCK]?.[LIBRARY_BLOCK]?.selected_option?.value ?? '');
     if ('error' in found) return void (await ack({ response_action: 'errors', errors: { [LIBRARY_BLOCK]: found.error } }));
-    pending.take(view.private_metadata);
     await ack();
     const requestId = newRequestId();
     const who = { channel: form.channel, userId: body.user.id };
@@ -173,12 +182,11 @@ export function registerLibrary(app: App, deps: SlackLibraryDeps): void {
 
   app.view(SAVE_STYLE_VIEW, async ({ ack, body, view, client }) => {
     const values = view.state.values as Values;
-    const form = pending.peek(view.private_metadata);
+    const form = readPending(view.private_metadata);
     const styles = ctx.styles;
     if (!form || !styles) return void (await ack({ response_action: 'errors', errors: { [NAME_BLOCK]: formExpiredText() } }));
     const checked = checkName(values[NAME_BLOCK]?.[NAME_BLOCK]?.value ?? '');
     if ('error' in checked) return void (await ack({ response_action: 'errors', errors: { [NAME_BLOCK]: checked.error } }));
-    pending.take(view.private_metadata);
     await ack();
     const who = { channel: form.channel, userId: body.user.id };
     const save = async () => {
