@@ -36,7 +36,7 @@ RUN if [ "$ONNXRUNTIME_CUDA" = "1" ]; then ONNXRUNTIME_NODE_INSTALL=cuda12 npm r
 COPY --from=build /app/dist ./dist
 COPY NOTICE LICENSE README.md ./
 ARG FETCH_WEIGHTS=1
-RUN mkdir -p /app/.cache/weights \
+RUN mkdir -p /app/.cache/weights /app/.cache/styles \
     && if [ "$FETCH_WEIGHTS" = "1" ]; then node dist/cli/fetch-weights.js; fi \
     && chown -R node:node /app/.cache
 USER node

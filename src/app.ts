@@ -9,6 +9,7 @@ import type { CommandContext } from './commands/context.js';
 import { JobFlow, resumeJobs } from './commands/flow.js';
 import { JobLedger } from './commands/job-ledger.js';
 import { RerollStore } from './commands/reroll-store.js';
+import { openStyleLibrary } from './commands/style-library/open-library.js';
 import type { Env } from './config.js';
 import type { Logger } from './log.js';
 import { startDiscordBot, type DiscordBot } from './bot/discord/bot.js';
@@ -60,7 +61,8 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
   const ledger = !durable && overrides.jobLedgerFile !== undefined ? new JobLedger(overrides.jobLedgerFile) : undefined;
   const lane = overrides.fastLane === false ? undefined : instantLane(env, logger, overrides.queue);
   const flow = new JobFlow({ queue, rerolls, logger, previewAt: overrides.previewAt, ledger, lane });
-  const commands: CommandContext = { queue, flow, logger, sizeCap: env.MAX_IMAGE_SIZE, rerollKeepMin: env.REROLL_KEEP_MIN };
+  const styles = await openStyleLibrary(env, logger);
+  const commands: CommandContext = { queue, flow, logger, sizeCap: env.MAX_IMAGE_SIZE, rerollKeepMin: env.REROLL_KEEP_MIN, styles };
 
   let discord: DiscordBot | undefined;
   let slackStop: (() => Promise<void>) | undefined;
@@ -92,6 +94,7 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
     metrics.close();
     closeRedisMetrics?.();
     rerolls.close();
+    await styles.close();
     throw e;
   }
 
@@ -114,6 +117,7 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
         metrics.close();
         closeRedisMetrics?.();
         rerolls.close();
+        await styles.close();
         logger.info('stopped');
       })();
       return stopped;

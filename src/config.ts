@@ -94,6 +94,9 @@ export const envSchema = z.object({
   JOB_TIME_LIMIT_S: int(1, 24 * 3600, 600),
   SHUTDOWN_GRACE_S: int(0, 3600, 60),
   REROLL_KEEP_MIN: int(0, 7 * 24 * 60, 60),
+  // The style library (src/commands/style-library): an LMDB file here, or Redis when REDIS_URL is set.
+  STYLE_LIBRARY_DIR: z.preprocess(blankIsUnset, z.string().trim().default('.cache/styles')),
+  STYLE_LIBRARY_MAX: int(1, 10_000, 100),
   LOG_LEVEL: z.preprocess(blankIsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   HTTP_PORT: int(0, 65535, 8080),
   HTTP_ENABLED: z.preprocess(blankIsUnset, bool.default(true)),

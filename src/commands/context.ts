@@ -2,6 +2,7 @@ import type { StylizeOptions } from '../engine/index.js';
 import type { Logger } from '../log.js';
 import type { JobQueuePort } from '../queue/port.js';
 import type { JobFlow } from './flow.js';
+import type { StyleLibrary } from './style-library/library.js';
 
 /** What every command gets, whatever the platform. */
 export interface CommandContext {
@@ -14,4 +15,6 @@ export interface CommandContext {
   rerollKeepMin: number;
   /** Engine options applied under the user's choices (operators, tests: e.g. fewer iterations). */
   jobDefaults?: Partial<StylizeOptions>;
+  /** The servers' saved styles (/style, style_name, the right-click apps); undefined = off. */
+  styles?: StyleLibrary;
 }

@@ -1,5 +1,6 @@
 /** /help on every platform: every option with its range, default and an example, from the one schema. */
 import { helpLines, IMAGE_INPUTS, optionsFor } from './options.js';
+import { libraryHelp } from './style-library/help.js';
 import { helpText } from './texts.js';
 
 export const name = 'help';
@@ -21,5 +22,5 @@ export function help(surface: 'discord' | 'slack', sizeCap: number, markup: Mark
           return [`/stylize ${images}`, `/stylize ${images} ${tried.join(' ')}`, `/stylize ${images} preserve_colors:true seed:42 private:true`];
         })()
       : [];
-  return helpText({ surface, optionLines: helpLines(surface, sizeCap), examples, ...markup });
+  return `${helpText({ surface, optionLines: helpLines(surface, sizeCap), examples, ...markup })}\n\n${libraryHelp(surface, markup)}`;
 }

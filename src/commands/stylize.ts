@@ -3,6 +3,7 @@
  * schema), how it validates them, and the job it starts. Platforms read the raw values and build
  * a view; everything from the downloads on happens here and in the job flow.
  */
+import type { StyleImage } from '../engine/index.js';
 import type { JobOwner } from '../queue/types.js';
 import type { Logger } from '../log.js';
 import { downloadImage, InputError, type AttachmentRef, type DownloadPolicy } from './attachments.js';
@@ -29,6 +30,8 @@ export interface StylizeRun {
   options: ParsedOptions;
   /** The photo first, then the paintings, as the platform describes them. */
   attachments: AttachmentRef[];
+  /** Paintings from the server's style library (style_name, with their kept style vectors), painted before the attached ones. */
+  savedStyles?: StyleImage[];
   download: DownloadPolicy;
   owner: JobOwner;
   requestId: string;
@@ -62,10 +65,11 @@ export async function stylize(ctx: CommandContext, run: StylizeRun): Promise<voi
     await run.view.refuse(e.message);
     return;
   }
-  const [content, ...styles] = images.map((i) => i.bytes);
+  const [content, ...attached] = images.map((i) => i.bytes);
+  const styles = [...(run.savedStyles ?? []), ...attached.map((bytes) => ({ bytes }))];
   // PNG: the flow fits the picture to the platform's upload limit itself.
   const { engine, given } = withSeed({ ...ctx.jobDefaults, ...run.options.engine, format: 'png' }, run.options.given);
-  const request = { content: content!, styles: styles.map((bytes) => ({ bytes })), options: engine };
+  const request = { content: content!, styles, options: engine };
   await ctx.flow.start({
     view: run.view,
     owner: run.owner,

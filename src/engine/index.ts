@@ -13,3 +13,5 @@ export { ensureFastModels, fastModelsDirIn, FAST_MODELS } from './fast/models.js
 export { createFastEngine, type FastEngine, type FastEngineConfig } from './fast/engine.js';
 export type * from './types.js';
 export { BACKEND_CHOICES, OUTPUT_FORMATS, OUTPUT_MIME } from './types.js';
+export { openStylePredictor, type StylePredictor } from './fast/style-predictor.js';
+export { savedStyleCard, type SavedStyleCard } from './saved-style.js';

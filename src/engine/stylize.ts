@@ -114,7 +114,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
   checkCancelled(signal);
   if (opts.mode === 'fast') {
     const meta = { backend: runtime.name, threads: runtime.threads, started };
-    return runFastJob(await ctx.fast.get(), { opts, styleWeights, content, styles, out }, meta).catch((e: unknown) => {
+    return runFastJob(await ctx.fast.get(), { opts, styleWeights, vectors: request.styles.map((s) => s.vector), content, styles, out }, meta).catch((e: unknown) => {
       if (isStylizeError(e)) throw e;
       throw new StylizeError('internal', 'Something went wrong while making the fast picture; please try again.', { cause: e });
     });

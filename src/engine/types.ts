@@ -97,6 +97,11 @@ export interface StyleImage {
   bytes: Uint8Array;
   /** Blend weight; weights are normalised over all styles. Default 1. */
   weight?: number;
+  /**
+   * The fast network's style vector of this painting, computed before (a style library keeps it):
+   * fast pictures use it instead of predicting again, where `styleScale` is 1 and colours are not preserved.
+   */
+  vector?: readonly number[];
 }
 
 export interface StylizeRequest {

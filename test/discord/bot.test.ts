@@ -61,18 +61,20 @@ describe('npm run register', () => {
     const put = h.emu.requests.find((r) => r.route === 'put-commands');
     expect(put?.path).toBe(`/applications/${h.emu.applicationId}/commands`);
     const commands = put!.body as { name: string; options?: Record<string, unknown>[] }[];
-    expect(commands.map((c) => c.name).sort()).toEqual(['cancel', 'help', 'queue', 'stylize']);
+    expect(commands.map((c) => c.name).sort()).toEqual(['Save as style', 'Stylize this photo', 'cancel', 'help', 'queue', 'style', 'stylize']);
     const opts = commands.find((c) => c.name === 'stylize')!.options!;
     const byName = (n: string) => opts.find((o) => o.name === n)!;
     expect(byName('content')).toMatchObject({ type: 11, required: true });
-    expect(byName('style')).toMatchObject({ type: 11, required: true });
+    // The painting may come from the server's style library instead (style_name, autocompleted).
+    expect(byName('style')).toMatchObject({ type: 11, required: false });
+    expect(byName('style_name')).toMatchObject({ type: 3, autocomplete: true });
     expect(byName('style2')).toMatchObject({ type: 11, required: false });
     expect(byName('size')).toMatchObject({ type: 4, min_value: 64, max_value: 128 });
     expect(byName('strength')).toMatchObject({ type: 10, min_value: 0, max_value: 1 });
     expect(byName('iterations')).toMatchObject({ type: 4, min_value: 10, max_value: 2000 });
     expect(byName('private')).toMatchObject({ type: 5 });
     // Every option of the issue, each number with the schema's range, so Discord refuses what the bot would.
-    const names = ['content', 'style', 'style2', 'mode', 'strength', 'size', 'iterations', 'content_weight', 'style_weight', 'tv_weight', 'preserve_colors', 'seed', 'private'];
+    const names = ['content', 'style', 'style2', 'style_name', 'mode', 'strength', 'size', 'iterations', 'content_weight', 'style_weight', 'tv_weight', 'preserve_colors', 'seed', 'private'];
     expect(opts.map((o) => o.name).sort()).toEqual([...names].sort());
     for (const def of optionsFor('discord')) {
       if (def.kind === 'integer' || def.kind === 'number') {

@@ -12,6 +12,7 @@ import { handleButton } from './buttons.js';
 import { COMMANDS } from './commands/index.js';
 import { DEFAULT_TUNING, type DiscordContext, type DiscordTuning } from './context.js';
 import { DiscordJobView } from './job-view.js';
+import { autocompleteStyle, isLibraryApp, isLibraryForm, openLibraryApp, submitLibraryForm } from './library-apps.js';
 import { tellPrivately } from './respond.js';
 
 export interface DiscordBot {
@@ -65,6 +66,12 @@ export async function startDiscordBot(opts: DiscordBotOptions): Promise<DiscordB
         await command.execute(interaction, ctx);
       } else if (interaction.isButton()) {
         await handleButton(interaction, ctx);
+      } else if (interaction.isAutocomplete()) {
+        await autocompleteStyle(interaction, ctx);
+      } else if (interaction.isMessageContextMenuCommand() && isLibraryApp(interaction.commandName)) {
+        await openLibraryApp(interaction, ctx);
+      } else if (interaction.isModalSubmit() && isLibraryForm(interaction.customId)) {
+        await submitLibraryForm(interaction, ctx);
       }
     } catch (err) {
       const requestId = newRequestId();

@@ -23,7 +23,8 @@ export function rawOptions(interaction: ChatInputCommandInteraction): Record<str
 export function attachmentRefs(interaction: ChatInputCommandInteraction): AttachmentRef[] {
   const refs: AttachmentRef[] = [];
   for (const o of IMAGE_INPUTS) {
-    const a = interaction.options.getAttachment(o.name, o.required);
+    // Discord enforces the photo; the style may come from the library (style_name) instead.
+    const a = interaction.options.getAttachment(o.name);
     if (a) refs.push({ url: a.url, name: a.name, size: a.size, label: o.label });
   }
   return refs;

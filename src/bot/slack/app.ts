@@ -16,11 +16,15 @@ import type { StylizeOptions } from '../../engine/index.js';
 import type { Logger } from '../../log.js';
 import type { JobQueuePort } from '../../queue/port.js';
 import { PendingWork, raceTimeout } from '../../util/pending-work.js';
+import { savedStylesFor } from '../../commands/style-library/by-name.js';
+import type { StyleLibrary } from '../../commands/style-library/library.js';
+import { libraryOf } from '../../commands/style-library/store.js';
 import { boltLogger } from './bolt-logger.js';
+import { registerLibrary } from './library.js';
 import { startEventsServer } from './events-server.js';
 import { SlackJobView, type SlackViewOptions } from './job-view.js';
 import { CANCEL_ACTION, KEEP_ACTION, PARAMS_ACTION, REROLL_ACTION } from './messages.js';
-import { buildModal, CONTENT_BLOCK, MODAL_CALLBACK_ID, readMetadata, readSubmission, SubmissionErrors, type Submission, type SubmittedFile, type ViewStateValues } from './modal.js';
+import { buildModal, CONTENT_BLOCK, LIBRARY_BLOCK, MODAL_CALLBACK_ID, STYLE_BLOCK, readMetadata, readSubmission, SubmissionErrors, type Submission, type SubmittedFile, type ViewStateValues } from './modal.js';
 
 type WebClient = webApi.WebClient;
 
@@ -45,6 +49,8 @@ export interface SlackAppOptions {
   jobDefaults?: Partial<StylizeOptions>;
   /** The instant lane (own context only). */
   lane?: InstantLane;
+  /** The style library (own context only). */
+  styles?: StyleLibrary;
 }
 
 export interface RunningSlackApp {
@@ -74,6 +80,7 @@ function ownContext(options: SlackAppOptions): CommandContext {
     sizeCap: options.env.MAX_IMAGE_SIZE,
     rerollKeepMin: options.env.REROLL_KEEP_MIN,
     jobDefaults: options.jobDefaults,
+    styles: options.styles,
   };
 }
 
@@ -151,9 +158,10 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     await ack();
     // The trigger id expires three seconds after the command, so the modal opens right away.
     try {
+      const saved = ctx.styles ? (await ctx.styles.list(libraryOf('slack', body.team_id))).map((s) => s.name) : [];
       await client.views.open({
         trigger_id: body.trigger_id,
-        view: buildModal({ channelId: body.channel_id }, env.MAX_IMAGE_SIZE) as never,
+        view: buildModal({ channelId: body.channel_id }, env.MAX_IMAGE_SIZE, saved) as never,
       });
     } catch (err) {
       log.warn({ err, userId: body.user_id }, 'views.open failed');
@@ -175,6 +183,12 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
       await ack({ response_action: 'errors', errors: e.errors });
       return;
     }
+    const teamId = body.team?.id ?? body.user.team_id;
+    const saved = await savedStylesFor(ctx, { platform: 'slack', serverId: teamId }, submission.styleName, submission.files.length - 1);
+    if ('error' in saved) {
+      await ack({ response_action: 'errors', errors: { [submission.styleName ? LIBRARY_BLOCK : STYLE_BLOCK]: saved.error } });
+      return;
+    }
     // The modal closes now; downloads may take longer than Slack's three seconds for an answer.
     await ack();
     const who = { userId: body.user.id, teamId: body.team?.id ?? body.user.team_id, channel: meta.channelId };
@@ -185,6 +199,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
       await stylize(ctx, {
         options: submission.options,
         attachments,
+        savedStyles: saved.savedStyles,
         download: downloadPolicy,
         owner: { userId: who.userId, platform: 'slack', serverId: who.teamId },
         requestId,
@@ -268,6 +283,8 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
       }),
     );
   });
+
+  registerLibrary(app, { ctx, maxInputBytes: env.MAX_INPUT_BYTES, download: downloadPolicy, viewOptions, track, tell: tellUser, logger: log });
 
   app.error(async (err) => {
     log.error({ err }, 'unhandled error in a Slack handler');

@@ -1,5 +1,6 @@
 import { defaultOf, maxOf, OptionError, parseOptions, type ImageInput, type OptionDef, type ParsedOptions } from '../../commands/options.js';
 import { collects } from '../../commands/stylize.js';
+import { LIBRARY_LABELS } from '../../commands/style-library/texts.js';
 import { attachOneText, fileHint, LABELS } from '../../commands/texts.js';
 
 /**
@@ -16,6 +17,9 @@ function imageBlockId(input: Pick<ImageInput, 'name'>): string {
   return `${input.name}_image`;
 }
 export const CONTENT_BLOCK = imageBlockId({ name: 'content' });
+export const STYLE_BLOCK = imageBlockId({ name: 'style' });
+/** The select of the workspace's saved styles (shown when it has some). */
+export const LIBRARY_BLOCK = 'library_style';
 
 /** Slack's file-type names for the images the engine decodes; the file picker offers only these. */
 const IMAGE_FILETYPES = ['jpg', 'jpeg', 'png', 'webp', 'gif'];
@@ -71,20 +75,24 @@ function optionElement(def: OptionDef, sizeCap: number): Record<string, unknown>
   }
 }
 
-function fileBlock(input: ImageInput): Record<string, unknown> {
+function fileBlock(input: ImageInput, required: boolean = input.required): Record<string, unknown> {
   const blockId = imageBlockId(input);
   return {
     type: 'input',
     block_id: blockId,
-    optional: !input.required,
+    optional: !required,
     label: plain(input.title),
     hint: plain(fileHint(input.help)),
     element: { type: 'file_input', action_id: blockId, filetypes: IMAGE_FILETYPES, max_files: 1 },
   };
 }
 
-export function buildModal(meta: ModalMetadata, sizeCap: number): Record<string, unknown> {
+export function buildModal(meta: ModalMetadata, sizeCap: number, savedStyles: readonly string[] = []): Record<string, unknown> {
   const { images, options } = collects('slack');
+  // With saved styles, the style may be picked from them instead of attached.
+  const imageBlocks = images.flatMap((input) =>
+    input.name === 'style' && savedStyles.length > 0 ? [fileBlock(input, false), savedStyleSelect(savedStyles)] : [fileBlock(input)],
+  );
   const optionBlocks = options.map((def) => ({
     type: 'input',
     block_id: optionBlockId(def.name),
@@ -100,7 +108,18 @@ export function buildModal(meta: ModalMetadata, sizeCap: number): Record<string,
     title: plain(LABELS.formTitle),
     submit: plain(LABELS.formSubmit),
     close: plain(LABELS.formClose),
-    blocks: [...images.map(fileBlock), ...optionBlocks],
+    blocks: [...imageBlocks, ...optionBlocks],
+  };
+}
+
+/** Slack's static_select takes at most 100 options: STYLE_LIBRARY_MAX's default. */
+export function savedStyleSelect(names: readonly string[], optional = true): Record<string, unknown> {
+  return {
+    type: 'input',
+    block_id: LIBRARY_BLOCK,
+    optional,
+    label: plain(LIBRARY_LABELS.styleField),
+    element: { type: 'static_select', action_id: LIBRARY_BLOCK, options: names.slice(0, 100).map((n) => ({ text: plain(n), value: n })) },
   };
 }
 
@@ -127,6 +146,8 @@ export interface Submission {
   /** The photo first, then the paintings, with the input each one answers. */
   files: { input: ImageInput; file: SubmittedFile }[];
   options: ParsedOptions;
+  /** A saved style picked instead of (or besides) an attached one. */
+  styleName?: string;
 }
 
 /** Form-field errors for `response_action: 'errors'`, keyed by block_id. */
@@ -151,10 +172,12 @@ export function readSubmission(values: ViewStateValues, sizeCap: number): Submis
   const errors: Record<string, string> = {};
   const { images, options: defs } = collects('slack');
   const files: Submission['files'] = [];
+  const styleName = values[LIBRARY_BLOCK]?.[LIBRARY_BLOCK]?.selected_option?.value ?? undefined;
   for (const input of images) {
     const blockId = imageBlockId(input);
     const given = values[blockId]?.[blockId]?.files ?? [];
-    if (given.length > 1 || (given.length === 0 && input.required)) errors[blockId] = attachOneText(input.label);
+    const required = input.required && !(input.name === 'style' && styleName !== undefined);
+    if (given.length > 1 || (given.length === 0 && required)) errors[blockId] = attachOneText(input.label);
     else if (given[0]) files.push({ input, file: given[0] });
   }
 
@@ -179,5 +202,5 @@ export function readSubmission(values: ViewStateValues, sizeCap: number): Submis
   }
   if (Object.keys(errors).length === 0) options = parseOptions(raw, { sizeCap });
   if (!options || Object.keys(errors).length > 0) throw new SubmissionErrors(errors);
-  return { files, options };
+  return { files, options, styleName };
 }

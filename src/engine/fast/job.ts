@@ -37,6 +37,7 @@ export function fastNetworkOf(runtime: Pick<Runtime, 'threads' | 'fastNetwork'>,
 export interface PreparedFastJob {
   opts: StylizeOptions;
   styleWeights: number[];
+  vectors?: readonly (readonly number[] | undefined)[];
   content: RgbImage;
   styles: RgbImage[];
   out: { width: number; height: number };

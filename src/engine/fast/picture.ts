@@ -21,6 +21,8 @@ export interface FastJob {
   styles: readonly RgbImage[];
   /** One per style, not all 0. */
   styleWeights: readonly number[];
+  /** Style vectors kept from before, by style (StyleImage.vector). */
+  vectors?: readonly (readonly number[] | undefined)[];
   opts: Pick<StylizeOptions, 'strength' | 'preserveColors' | 'styleScale'>;
   /** The picture's size. */
   out: { width: number; height: number };
@@ -72,8 +74,10 @@ export async function styleVector(net: FastNetwork, job: Omit<FastJob, 'out'>): 
   for (const [i, style] of job.styles.entries()) {
     const w = job.styleWeights[i]! / total;
     if (w === 0) continue;
+    const kept = job.vectors?.[i];
     const input = job.opts.preserveColors ? lumaToRgb(toLuma(style), style.width, style.height) : style;
-    const v = await net.predict(await predictorInput(input, job.opts.styleScale));
+    // A kept vector was predicted from the whole painting in colour, at scale 1.
+    const v = kept?.length === VECTOR_LENGTH && kept.every(Number.isFinite) && job.opts.styleScale === 1 && !job.opts.preserveColors ? kept : await net.predict(await predictorInput(input, job.opts.styleScale));
     for (let k = 0; k < VECTOR_LENGTH; k++) vector[k]! += w * v[k]!;
   }
   const mix = vectorMix(job.opts.strength);

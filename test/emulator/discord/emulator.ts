@@ -51,7 +51,8 @@ export interface RecordedRequest {
 export interface EmuInteraction {
   id: string;
   token: string;
-  type: 2 | 3;
+  /** 2 command (slash or context menu), 3 component, 4 autocomplete, 5 modal submit. */
+  type: 2 | 3 | 4 | 5;
   user: EmuUser;
   channelId: string;
   guildId: string;
@@ -63,6 +64,10 @@ export interface EmuInteraction {
   ephemeral?: boolean;
   /** Largest file the bot may upload through this interaction's webhook (Discord's `attachment_size_limit`). */
   attachmentSizeLimit: number;
+  /** An autocomplete's answer (callback type 8). */
+  choices?: { name: string; value: string | number }[];
+  /** The form the bot opened in answer (callback type 9). */
+  modal?: { custom_id: string; title: string; components: Record<string, unknown>[] };
 }
 
 export interface CommandInvocation {
@@ -71,6 +76,10 @@ export interface CommandInvocation {
   options?: Record<string, OptionValue | undefined>;
   /** Discord sends the upload limit of the place the command was used in; default 10 MiB. */
   attachmentSizeLimit?: number;
+  /** The subcommand (`/style save` → 'save'); `options` are then its options. */
+  subcommand?: string;
+  /** Another server than the emulator's own (a second guild of the same bot). */
+  guildId?: string;
 }
 
 export interface UploadOptions {
@@ -224,13 +233,14 @@ export class DiscordEmulator extends EventEmitter {
   }
 
   /** A user runs a slash command; the bot gets INTERACTION_CREATE. */
-  runCommand(inv: CommandInvocation): EmuInteraction {
+  runCommand(inv: CommandInvocation, type: 2 | 4 = 2, focused?: string): EmuInteraction {
     const user = inv.user ?? USERS.alice;
     const id = snowflake();
     const token = `emu-${randomBytes(24).toString('base64url')}`;
     const registered = [...this.commands.values()].flat().find((c) => c.name === inv.name);
-    const defs = (registered?.options as { name: string; type: number }[] | undefined) ?? [];
-    const options: { name: string; type: number; value: string | number | boolean }[] = [];
+    const top = (registered?.options as { name: string; type: number; options?: { name: string; type: number }[] }[] | undefined) ?? [];
+    const defs = inv.subcommand ? (top.find((o) => o.name === inv.subcommand)?.options ?? []) : top;
+    const options: { name: string; type: number; value: string | number | boolean; focused?: boolean }[] = [];
     const attachments: Record<string, EmuAttachment> = {};
     for (const [name, value] of Object.entries(inv.options ?? {})) {
       if (value === undefined) continue;
@@ -248,16 +258,16 @@ export class DiscordEmulator extends EventEmitter {
               : Number.isInteger(value)
                 ? OPTION_TYPES.INTEGER
                 : OPTION_TYPES.NUMBER);
-        options.push({ name, type, value });
+        options.push({ name, type, value, ...(name === focused ? { focused: true } : {}) });
       }
     }
     const interaction: EmuInteraction = {
       id,
       token,
-      type: 2,
+      type,
       user,
       channelId: this.channelId,
-      guildId: this.guildId,
+      guildId: inv.guildId ?? this.guildId,
       createdAt: Date.now(),
       attachmentSizeLimit: inv.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_SIZE_LIMIT,
     };
@@ -268,7 +278,7 @@ export class DiscordEmulator extends EventEmitter {
         id: (registered?.id as string | undefined) ?? snowflake(),
         name: inv.name,
         type: 1,
-        options,
+        options: inv.subcommand ? [{ name: inv.subcommand, type: 1, options }] : options,
         resolved: Object.keys(attachments).length > 0 ? { attachments } : undefined,
       },
     });
@@ -296,6 +306,61 @@ export class DiscordEmulator extends EventEmitter {
       message: messagePayload(message, this.base, this.botUser),
       data: { custom_id: customId, component_type: 2 },
     });
+    return interaction;
+  }
+
+  /** A user types in an option that offers autocomplete; the bot answers with choices (type 8). */
+  autocomplete(inv: CommandInvocation & { focused: string }): EmuInteraction {
+    return this.runCommand(inv, 4, inv.focused);
+  }
+
+  /** A member posts a message (with files) in the channel, as a picture to right-click later. */
+  postMessage(user: EmuUser, files: { filename: string; bytes: Uint8Array; contentType?: string }[], content = ''): EmuMessage {
+    const message = this.newMessage('channel', this.channelId, { flags: 0, authorId: user.id, content });
+    message.attachments = files.map((f) => ({ id: snowflake(), filename: f.filename, contentType: f.contentType ?? guessType(f.filename), bytes: f.bytes }));
+    this.emit('change');
+    return message;
+  }
+
+  /** A user right-clicks a message → Apps → `name` (a message context menu command). */
+  runMessageCommand(name: string, target: EmuMessage, user: EmuUser = USERS.alice, guildId = this.guildId): EmuInteraction {
+    const interaction = this.newInteraction(2, user, guildId);
+    const registered = [...this.commands.values()].flat().find((c) => c.name === name);
+    const author = Object.values(USERS).find((u) => u.id === target.authorId) ?? this.botUser;
+    const payload = { ...messagePayload(target, this.base, author), author: userPayload(author) };
+    this.dispatch('INTERACTION_CREATE', {
+      ...this.interactionBase(interaction),
+      data: { id: (registered?.id as string | undefined) ?? snowflake(), name, type: 3, target_id: target.id, resolved: { messages: { [target.id]: payload } } },
+    });
+    return interaction;
+  }
+
+  /** The user fills in the form the bot opened for `from` and submits it. */
+  submitModal(from: EmuInteraction, values: Record<string, string>): EmuInteraction {
+    if (!from.modal) throw new Error('the bot opened no form for that interaction');
+    const interaction = this.newInteraction(5, from.user, from.guildId);
+    this.dispatch('INTERACTION_CREATE', {
+      ...this.interactionBase(interaction),
+      data: {
+        custom_id: from.modal.custom_id,
+        components: Object.entries(values).map(([customId, value]) => ({ type: 1, components: [{ type: 4, custom_id: customId, value }] })),
+      },
+    });
+    return interaction;
+  }
+
+  private newInteraction(type: EmuInteraction['type'], user: EmuUser, guildId: string): EmuInteraction {
+    const interaction: EmuInteraction = {
+      id: snowflake(),
+      token: `emu-${randomBytes(24).toString('base64url')}`,
+      type,
+      user,
+      channelId: this.channelId,
+      guildId,
+      createdAt: Date.now(),
+      attachmentSizeLimit: DEFAULT_ATTACHMENT_SIZE_LIMIT,
+    };
+    this.interactions.set(interaction.token, interaction);
     return interaction;
   }
 
@@ -595,6 +660,10 @@ export class DiscordEmulator extends EventEmitter {
     } else if (payload.type === 7 && i.messageId) {
       message = this.messages.get(i.messageId);
       if (message) this.applyEdit(message, data, r.files);
+    } else if (payload.type === 8) {
+      i.choices = (data.choices as EmuInteraction['choices']) ?? [];
+    } else if (payload.type === 9) {
+      i.modal = data as EmuInteraction['modal'];
     } else if (payload.type !== 6) {
       throw new HttpError(400, { code: 50035, message: `Invalid Form Body (callback type ${payload.type})` });
     }

@@ -80,6 +80,8 @@ export class FakeSlack {
   readonly responses: ResponseUrlPost[] = [];
   /** Messages the app deleted (chat.delete), as they were last shown. */
   readonly deleted: PostedMessage[] = [];
+  /** Users users.info reports as workspace admins. */
+  readonly admins = new Set<string>();
   /** Socket Mode connections the app holds open now. */
   readonly sockets = new Set<WebSocket>();
   private readonly wss = new WebSocketServer({ noServer: true });
@@ -395,6 +397,11 @@ export class FakeSlack {
         this.messages.delete(message.ts);
         this.deleted.push(message);
         return reply({ ok: true, channel: message.channel, ts: message.ts });
+      }
+      case 'users.info': {
+        const user = str('user');
+        if (!user) return reply({ ok: false, error: 'user_not_found' });
+        return reply({ ok: true, user: { id: user, team_id: this.teamId, name: user.toLowerCase(), is_admin: this.admins.has(user), is_owner: false } });
       }
       case 'chat.postEphemeral':
         if (!str('channel') || !str('user')) return reply({ ok: false, error: 'invalid_arguments' });

@@ -108,6 +108,38 @@ export class SlackUser {
     return this.deliver('interactive', payload);
   }
 
+  /** Runs another slash command of the app (e.g. `/style`). */
+  async command(command: string, text = ''): Promise<SignedResponse> {
+    const triggerId = `trigger-${++triggerSeq}`;
+    return this.deliver(
+      'slash_commands',
+      slashCommandFields({ command, text, userId: this.userId, channelId: this.channelId, teamId: this.fake.teamId, triggerId, responseUrl: this.fake.responseUrl(triggerId) }),
+    );
+  }
+
+  /**
+   * Uses a message shortcut (the message's ⋯ menu) on a message someone posted with `files`;
+   * resolves with the modal the app opened, or undefined when it opened none within `waitMs`.
+   */
+  async messageShortcut(callbackId: string, message: { files: SlackFile[]; text?: string; user?: string }, waitMs = 3000): Promise<OpenedView | undefined> {
+    const triggerId = `trigger-${++triggerSeq}`;
+    const ts = `${Math.floor(Date.now() / 1000)}.${String(triggerSeq).padStart(6, '0')}`;
+    await this.deliver('interactive', {
+      type: 'message_action',
+      callback_id: callbackId,
+      trigger_id: triggerId,
+      message_ts: ts,
+      response_url: 'http://127.0.0.1:9/unused',
+      team: { id: this.fake.teamId, domain: 'fake' },
+      channel: { id: this.channelId, name: 'general' },
+      message: { type: 'message', user: message.user ?? 'U0SOMEONE', ts, text: message.text ?? '', files: message.files },
+      ...this.actor(),
+      is_enterprise_install: false,
+    });
+    const call = await this.fake.waitForCall('views.open', (c) => c.args.trigger_id === triggerId, waitMs).catch(() => undefined);
+    return call?.args.view as OpenedView | undefined;
+  }
+
   /** Who is acting, as every interactive payload names them. */
   private actor() {
     return {
