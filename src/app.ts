@@ -17,7 +17,9 @@ import { startHttpServer, type HttpServer } from './bot/http.js';
 import { healthReporter } from './bot/ops/health.js';
 import { createMetrics } from './bot/ops/metrics.js';
 import { openQueue, type JobQueuePort, type QueueOptions } from './queue/index.js';
+import { RedisExpiringStore } from './queue/redis/expiring-store.js';
 import { isRedisJobQueue, registerRedisQueueMetrics } from './queue/redis/metrics.js';
+import { DirectoryStore, type ExpiringStore } from './util/expiring-store.js';
 
 export interface AppOverrides {
   /** Discord timings (tests shorten them). */
@@ -33,6 +35,12 @@ export interface AppOverrides {
    * can tell the users of jobs a killed process lost (main.ts gives one; tests mostly do not).
    */
   jobLedgerFile?: string;
+  /**
+   * With the in-process queue: the directory where jobs' inputs and pictures are kept for their
+   * buttons (REROLL_KEEP_MIN), so the buttons work after a restart (main.ts gives one). With Redis
+   * they are kept there.
+   */
+  keptInputsDir?: string;
 }
 
 export interface App {
@@ -49,9 +57,13 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
   const queue = await (overrides.openQueue ?? openQueue)(env, { logger, ...overrides.queue });
   const metrics = createMetrics(queue);
   const closeRedisMetrics = isRedisJobQueue(queue) ? registerRedisQueueMetrics(metrics.registry, queue) : undefined;
-  const rerolls = new RerollStore({ keepMinutes: env.REROLL_KEEP_MIN });
   // A durable queue keeps its jobs across a restart; the in-process one loses them, which its ledger remembers.
   const durable = isRedisJobQueue(queue);
+  const rerolls = new RerollStore({
+    keepMinutes: env.REROLL_KEEP_MIN,
+    durable: await keptInputsStore(env, durable ? queue.instanceId : undefined, overrides.keptInputsDir),
+    onError: (err) => logger.warn({ err }, 'could not keep or read the inputs of a job for its buttons'),
+  });
   const ledger = !durable && overrides.jobLedgerFile !== undefined ? new JobLedger(overrides.jobLedgerFile) : undefined;
   const flow = new JobFlow({ queue, rerolls, logger, previewAt: overrides.previewAt, ledger });
   const commands: CommandContext = { queue, flow, logger, sizeCap: env.MAX_IMAGE_SIZE, rerollKeepMin: env.REROLL_KEEP_MIN };
@@ -85,7 +97,7 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
     await Promise.allSettled([discord?.stop(1000), http?.close(), queue.shutdown({ graceMs: 0 })]);
     metrics.close();
     closeRedisMetrics?.();
-    rerolls.close();
+    await rerolls.close();
     throw e;
   }
 
@@ -105,7 +117,7 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
         await http?.close();
         metrics.close();
         closeRedisMetrics?.();
-        rerolls.close();
+        await rerolls.close();
         logger.info('stopped');
       })();
       return stopped;
@@ -115,6 +127,13 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
       if (told > 0) logger.warn({ jobs: told, kept: durable }, 'stopped at once; the users of the jobs followed here were told');
     },
   };
+}
+
+/** Where jobs' inputs outlive this process: Redis with the Redis queue, else a directory when one is given. */
+async function keptInputsStore(env: Env, redisInstance: string | undefined, dir: string | undefined): Promise<ExpiringStore | undefined> {
+  if (env.REROLL_KEEP_MIN === 0) return undefined;
+  if (redisInstance !== undefined && env.REDIS_URL) return RedisExpiringStore.open(env.REDIS_URL, env.REDIS_PREFIX, `${redisInstance}:kept`);
+  return dir === undefined ? undefined : new DirectoryStore(dir);
 }
 
 /** SIGTERM/SIGINT → graceful stop, then exit 0; a second signal tells the followed jobs' users and exits (a third at once). */

@@ -14,6 +14,7 @@ import { fitToLimit } from './fit-result.js';
 import type { JobLedger } from './job-ledger.js';
 import { parameterLines } from './job-actions.js';
 import type { JobView, Picture, Screen, ViewBuilder } from './job-view.js';
+import { keptResult, withOrigin } from './iterate.js';
 import { givenFrom } from './options.js';
 import { EditPacer } from './pacer.js';
 import type { RerollInputs, RerollStore } from './reroll-store.js';
@@ -110,6 +111,7 @@ export class JobFlow {
         ...inputs.request,
         content: new Uint8Array(inputs.request.content),
         styles: inputs.request.styles.map((s) => ({ ...s, bytes: new Uint8Array(s.bytes) })),
+        ...(inputs.request.initImage ? { initImage: new Uint8Array(inputs.request.initImage) } : {}),
       },
       requestId,
       previewAt: this.options.previewAt ?? DEFAULT_PREVIEW_AT,
@@ -201,7 +203,8 @@ export class JobFlow {
 
   async #follow(jobId: string, view: JobView, inputs: RerollInputs, requestId: string, log: Logger): Promise<void> {
     const { queue } = this.options;
-    const rerollKey = this.options.rerolls.put(inputs);
+    view = withOrigin(view, inputs.adapter);
+    const rerollKey = await this.options.rerolls.put(inputs, { requestId });
     const parameters = parameterLines(inputs.given, view.platform);
     let shownPreview = 0;
     let latestPreview: Shown['preview'];
@@ -263,6 +266,7 @@ export class JobFlow {
     let final: Screen;
     try {
       const outcome = await queue.outcome(jobId);
+      if (outcome.status === 'done' && rerollKey) await this.options.rerolls.keepResult(rerollKey, keptResult(outcome.result));
       log.info({ status: outcome.status, ...(outcome.status === 'failed' ? { kind: outcome.failure.kind } : {}) }, 'job settled');
       final = await finalScreen(outcome, view.uploadLimit, inputs, requestId, rerollKey, parameters).catch((err: unknown) =>
         broken(err, 'could not prepare the result'),
