@@ -126,6 +126,10 @@ describe('iterate buttons', () => {
       expect(gone.content).toMatch(/no longer kept \(they are kept for 60 minutes\)/);
     }
     expect((await app!.queue.snapshot()).length).toBe(0);
+    // /help says the step and the bounds.
+    const help = String((await ephemeralAnswer(emu, emu.runCommand({ name: 'help' }))).embeds[0]?.description);
+    expect(help).toContain('strength one step of 0.1 up or down (from 0 to 1');
+    expect(help).toMatch(/HD.*twice the size \(up to 128 px\)/);
   }, 200_000);
 
   it('iterate: after a restart the buttons of a picture made before it still work', async () => {
