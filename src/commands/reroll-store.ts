@@ -122,7 +122,7 @@ export class RerollStore {
   }
 
   private async persist(key: string, entry: Entry): Promise<void> {
-    await this.opts.durable?.set(key, encodeJob(entry.job), entry.expiresAt).catch((err: unknown) => this.opts.onError?.(err));
+    await this.opts.durable?.set(key, encodeEntry(entry), entry.expiresAt).catch((err: unknown) => this.opts.onError?.(err));
   }
 
   private async load(key: string): Promise<Entry | undefined> {
@@ -131,8 +131,7 @@ export class RerollStore {
     try {
       const text = await durable.get(key);
       if (text === undefined) return undefined;
-      // The durable store keeps the expiry itself; in memory it counts from now at most.
-      const entry = { job: decodeJob(text), expiresAt: this.now() + this.keepMs };
+      const entry = decodeEntry(text);
       this.remember(key, entry);
       return entry;
     } catch (err) {
@@ -145,11 +144,12 @@ export class RerollStore {
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));
 
-/** JSON with the pictures in base64. */
-function encodeJob(job: KeptJob): string {
+/** JSON with the pictures in base64, and the expiry. */
+function encodeEntry({ job, expiresAt }: Entry): string {
   const { request, result } = job;
   return JSON.stringify({
     ...job,
+    expiresAt,
     request: {
       ...request,
       content: b64(request.content),
@@ -161,14 +161,15 @@ function encodeJob(job: KeptJob): string {
 }
 
 interface WireJob extends Omit<KeptJob, 'request' | 'result'> {
+  expiresAt: number;
   request: Omit<KeptJob['request'], 'content' | 'styles' | 'initImage'> & { content: string; styles: { bytes: string; weight?: number }[]; initImage?: string };
   result?: { image: string; width: number; height: number };
 }
 
-function decodeJob(text: string): KeptJob {
-  const { request, result, ...rest } = JSON.parse(text) as WireJob;
+function decodeEntry(text: string): Entry {
+  const { request, result, expiresAt, ...rest } = JSON.parse(text) as WireJob;
   const { content, styles, initImage, ...fields } = request;
-  return {
+  const job: KeptJob = {
     ...rest,
     request: {
       ...fields,
@@ -178,4 +179,5 @@ function decodeJob(text: string): KeptJob {
     },
     ...(result ? { result: { ...result, image: unb64(result.image) } } : {}),
   };
+  return { job, expiresAt };
 }
