@@ -61,7 +61,7 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
   const durable = isRedisJobQueue(queue);
   const rerolls = new RerollStore({
     keepMinutes: env.REROLL_KEEP_MIN,
-    durable: await keptInputsStore(env, durable ? queue.instanceId : undefined, overrides.keptInputsDir),
+    durable: await keptInputsStore(env, durable ? queue.instanceId : undefined, overrides.keptInputsDir, logger),
     onError: (err) => logger.warn({ err }, 'could not keep or read the inputs of a job for its buttons'),
   });
   const ledger = !durable && overrides.jobLedgerFile !== undefined ? new JobLedger(overrides.jobLedgerFile) : undefined;
@@ -130,10 +130,17 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
 }
 
 /** Where jobs' inputs outlive this process: Redis with the Redis queue, else a directory when one is given. */
-async function keptInputsStore(env: Env, redisInstance: string | undefined, dir: string | undefined): Promise<ExpiringStore | undefined> {
+async function keptInputsStore(env: Env, redisInstance: string | undefined, dir: string | undefined, logger: Logger): Promise<ExpiringStore | undefined> {
   if (env.REROLL_KEEP_MIN === 0) return undefined;
   if (redisInstance !== undefined && env.REDIS_URL) return RedisExpiringStore.open(env.REDIS_URL, env.REDIS_PREFIX, `${redisInstance}:kept`);
-  return dir === undefined ? undefined : new DirectoryStore(dir);
+  if (dir === undefined) return undefined;
+  try {
+    return new DirectoryStore(dir);
+  } catch (err) {
+    // A read-only working directory costs the buttons their restart, not the bot its start.
+    logger.warn({ err, dir }, 'cannot keep jobs\' inputs on disk; their buttons work until a restart');
+    return undefined;
+  }
 }
 
 /** SIGTERM/SIGINT → graceful stop, then exit 0; a second signal tells the followed jobs' users and exits (a third at once). */
