@@ -17,7 +17,7 @@ import type { EmuMessage } from '../emulator/discord/payloads.js';
 import { composition } from '../engine/support/quality-measures.js';
 import { decoded } from '../engine/support/picture-metrics.js';
 import { IMAGES_DIR, image } from '../support/fixtures.js';
-import { emulatorEnv, ephemeralAnswer } from './harness.js';
+import { emulatorEnv, ephemeralAnswer, ephemeralFollowUp } from './harness.js';
 
 let emu: DiscordEmulator;
 let app: App | undefined;
@@ -49,7 +49,7 @@ afterAll(async () => {
 
 /** The job message once it is done (the result embed and its buttons); a pressed button's job has a message of its own. */
 function done(i: EmuInteraction): Promise<EmuMessage> {
-  const pressed = i.type === 3 ? i.messageId : undefined;
+  const pressed = pressedOn.get(i);
   return emu.waitFor(
     'the picture',
     () => {
@@ -60,10 +60,15 @@ function done(i: EmuInteraction): Promise<EmuMessage> {
   );
 }
 
+/** The message each press was on (the interaction's message becomes the new job's once it answers). */
+const pressedOn = new WeakMap<EmuInteraction, string>();
+
 function press(m: EmuMessage, label: string, user = USERS.alice): EmuInteraction {
   const b = emu.buttons(m).find((x) => x.label === label);
   if (!b) throw new Error(`no ${label} button on "${m.content}"`);
-  return emu.clickButton(m, b.customId, user);
+  const i = emu.clickButton(m, b.customId, user);
+  pressedOn.set(i, m.id);
+  return i;
 }
 
 const picture = (m: EmuMessage) => m.attachments[0]!.bytes;
@@ -87,7 +92,15 @@ describe('iterate buttons', () => {
     expect(emu.buttons(parent).map((b) => b.label)).toEqual(['Reroll', 'Parameters', 'Less style', 'More style', 'HD']);
     const parentLayout = await layoutWithPhoto(parent);
 
-    const less = await done(press(parent, 'Less style'));
+    const lessPress = press(parent, 'Less style');
+    // A button's job obeys the queue's limits: a second one of the same user while hers runs is refused, privately.
+    await emu.waitFor('the Less style job to be taken', () => {
+      const m = emu.original(lessPress);
+      return m && m.id !== parent.id && /Start|Queued|%/.test(m.content) ? m : undefined;
+    });
+    const tooMany = await ephemeralFollowUp(emu, press(parent, 'More style'));
+    expect(tooMany.content).toMatch(/already|one job|at a time|limit/i);
+    const less = await done(lessPress);
     expect(less.content).toMatch(new RegExp(`^Less style of request ${requestOf(parent)} \\(strength 0\\.4\\)\\.\\nDone in`));
     const more = await done(press(parent, 'More style'));
     expect(more.content).toMatch(new RegExp(`^More style of request ${requestOf(parent)} \\(strength 0\\.6\\)\\.\\nDone in`));

@@ -55,7 +55,7 @@ async function chat(instance: string): Promise<App> {
 }
 
 function done(i: EmuInteraction): Promise<EmuMessage> {
-  const pressed = i.type === 3 ? i.messageId : undefined;
+  const pressed = pressedOn.get(i);
   return emu.waitFor(
     'the picture',
     () => {
@@ -66,10 +66,15 @@ function done(i: EmuInteraction): Promise<EmuMessage> {
   );
 }
 
+/** The message each press was on (the interaction's message becomes the new job's once it answers). */
+const pressedOn = new WeakMap<EmuInteraction, string>();
+
 function press(m: EmuMessage, label: string, user = USERS.alice): EmuInteraction {
   const b = emu.buttons(m).find((x) => x.label === label);
   if (!b) throw new Error(`no ${label} button on "${m.content}"`);
-  return emu.clickButton(m, b.customId, user);
+  const i = emu.clickButton(m, b.customId, user);
+  pressedOn.set(i, m.id);
+  return i;
 }
 
 it('iterate: on Redis another chat process answers HD and Less style of a picture the first delivered, from inputs kept REROLL_KEEP_MIN', async () => {
