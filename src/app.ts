@@ -19,7 +19,9 @@ import { healthReporter } from './bot/ops/health.js';
 import { createMetrics } from './bot/ops/metrics.js';
 import { FastLane } from './queue/fast-lane.js';
 import { openQueue, queueConfigFromEnv, type JobQueuePort, type QueueOptions } from './queue/index.js';
+import { RedisExpiringStore } from './queue/redis/expiring-store.js';
 import { isRedisJobQueue, registerRedisQueueMetrics } from './queue/redis/metrics.js';
+import { DirectoryStore, type ExpiringStore } from './util/expiring-store.js';
 
 export interface AppOverrides {
   /** Discord timings (tests shorten them). */
@@ -37,6 +39,12 @@ export interface AppOverrides {
   jobLedgerFile?: string;
   /** false: no instant lane (jobs only paint). */
   fastLane?: false;
+  /**
+   * With the in-process queue: the directory where jobs' inputs and pictures are kept for their
+   * buttons (REROLL_KEEP_MIN), so the buttons work after a restart (main.ts gives one). With Redis
+   * they are kept there.
+   */
+  keptInputsDir?: string;
 }
 
 export interface App {
@@ -55,9 +63,13 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
   const queue = await (overrides.openQueue ?? openQueue)(env, { logger, ...overrides.queue });
   const metrics = createMetrics(queue);
   const closeRedisMetrics = isRedisJobQueue(queue) ? registerRedisQueueMetrics(metrics.registry, queue) : undefined;
-  const rerolls = new RerollStore({ keepMinutes: env.REROLL_KEEP_MIN });
   // A durable queue keeps its jobs across a restart; the in-process one loses them, which its ledger remembers.
   const durable = isRedisJobQueue(queue);
+  const rerolls = new RerollStore({
+    keepMinutes: env.REROLL_KEEP_MIN,
+    durable: await keptInputsStore(env, durable ? queue.instanceId : undefined, overrides.keptInputsDir, logger),
+    onError: (err) => logger.warn({ err }, 'could not keep or read the inputs of a job for its buttons'),
+  });
   const ledger = !durable && overrides.jobLedgerFile !== undefined ? new JobLedger(overrides.jobLedgerFile) : undefined;
   const lane = overrides.fastLane === false ? undefined : instantLane(env, logger, overrides.queue);
   const flow = new JobFlow({ queue, rerolls, logger, previewAt: overrides.previewAt, ledger, lane });
@@ -93,7 +105,7 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
     await Promise.allSettled([discord?.stop(1000), http?.close(), queue.shutdown({ graceMs: 0 }), lane?.close(0)]);
     metrics.close();
     closeRedisMetrics?.();
-    rerolls.close();
+    await rerolls.close();
     await styles.close();
     throw e;
   }
@@ -116,7 +128,7 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
         await http?.close();
         metrics.close();
         closeRedisMetrics?.();
-        rerolls.close();
+        await rerolls.close();
         await styles.close();
         logger.info('stopped');
       })();
@@ -143,6 +155,20 @@ function instantLane(env: Env, logger: Logger, queue: Partial<QueueOptions> | un
     maxWaiting: queue?.maxLength ?? config.maxLength,
     logger,
   });
+}
+
+/** Where jobs' inputs outlive this process: Redis with the Redis queue, else a directory when one is given. */
+async function keptInputsStore(env: Env, redisInstance: string | undefined, dir: string | undefined, logger: Logger): Promise<ExpiringStore | undefined> {
+  if (env.REROLL_KEEP_MIN === 0) return undefined;
+  if (redisInstance !== undefined && env.REDIS_URL) return RedisExpiringStore.open(env.REDIS_URL, env.REDIS_PREFIX, `${redisInstance}:kept`);
+  if (dir === undefined) return undefined;
+  try {
+    return new DirectoryStore(dir);
+  } catch (err) {
+    // A read-only working directory costs the buttons their restart, not the bot its start.
+    logger.warn({ err, dir }, 'cannot keep jobs\' inputs on disk; their buttons work until a restart');
+    return undefined;
+  }
 }
 
 /** SIGTERM/SIGINT → graceful stop, then exit 0; a second signal tells the followed jobs' users and exits (a third at once). */

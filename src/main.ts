@@ -10,6 +10,8 @@ import { weightsFix, withWeightsFix } from './cli/weights-fix.js';
 
 /** Where the in-process queue's running jobs are noted (app.ts), beside the default weights cache. */
 const JOB_LEDGER_FILE = '.cache/jobs-in-flight.json';
+/** Where jobs' inputs are kept for their buttons across a restart (in-process queue; app.ts). */
+const KEPT_INPUTS_DIR = '.cache/kept-inputs';
 
 async function main(): Promise<void> {
   const env = loadEnv();
@@ -28,7 +30,7 @@ async function main(): Promise<void> {
   const weights = await ensureWeights(env, { log: (message) => logger.info(message) });
   // Without the fast models only fast pictures fail (with their own sentence): the bot still starts.
   if (!env.FAST_STYLE_MODELS) await ensureFastModels(fastModelsDirIn(env.WEIGHTS_CACHE_DIR), { log: (m) => logger.info(m) }).catch((err: unknown) => logger.error({ err }, 'fast style models unavailable'));
-  const app = await startApp({ ...env, VGG19_WEIGHTS: weights }, logger, { jobLedgerFile: JOB_LEDGER_FILE });
+  const app = await startApp({ ...env, VGG19_WEIGHTS: weights }, logger, { jobLedgerFile: JOB_LEDGER_FILE, keptInputsDir: KEPT_INPUTS_DIR });
   // The bot stays up (it answers that pictures cannot be made); the operator learns how to fix it.
   app.queue.ready().catch((e: unknown) => {
     const fix = weightsFix(e);

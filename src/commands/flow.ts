@@ -16,6 +16,7 @@ import { instantRequest, withInstant, type InstantState } from './instant.js';
 import type { JobLedger } from './job-ledger.js';
 import { cancelFor, parameterLines } from './job-actions.js';
 import type { JobView, Picture, Screen, ViewBuilder } from './job-view.js';
+import { keptResult, withOrigin } from './iterate.js';
 import { givenFrom } from './options.js';
 import { EditPacer } from './pacer.js';
 import type { RerollInputs, RerollStore } from './reroll-store.js';
@@ -136,6 +137,7 @@ export class JobFlow {
         ...inputs.request,
         content: new Uint8Array(inputs.request.content),
         styles: inputs.request.styles.map((s) => ({ ...s, bytes: new Uint8Array(s.bytes) })),
+        ...(inputs.request.initImage ? { initImage: new Uint8Array(inputs.request.initImage) } : {}),
       },
       requestId,
       previewAt: this.options.previewAt ?? DEFAULT_PREVIEW_AT,
@@ -184,9 +186,10 @@ export class JobFlow {
 
   /** A mode-fast job the lane has answered: its picture (or sentence) is the job's end. */
   async #deliverFast(made: Exclude<LanePicture, { status: 'skipped' }>, view: JobView, inputs: RerollInputs, requestId: string, log: Logger): Promise<void> {
-    const rerollKey = this.options.rerolls.put(inputs);
+    const rerollKey = await this.options.rerolls.put(inputs, { requestId });
     const parameters = parameterLines(inputs.given, view.platform);
     const outcome: JobOutcome = made.status === 'done' ? { status: 'done', result: made.result } : { status: 'failed', failure: made.failure };
+    if (outcome.status === 'done' && rerollKey) await this.options.rerolls.keepResult(rerollKey, keptResult(outcome.result));
     log.info({ status: outcome.status }, 'instant picture delivered as the job');
     const final: Screen = await finalScreen(outcome, view.uploadLimit, inputs, requestId, rerollKey, parameters).catch((err: unknown) => {
       log.error({ err }, 'could not prepare the result');
@@ -269,7 +272,8 @@ export class JobFlow {
     instant?: { picture: Promise<LanePicture>; etaMs: number },
   ): Promise<void> {
     const { queue } = this.options;
-    const rerollKey = this.options.rerolls.put(inputs);
+    view = withOrigin(view, inputs.adapter);
+    const rerollKey = await this.options.rerolls.put(inputs, { requestId });
     const parameters = parameterLines(inputs.given, view.platform);
     let shownPreview = 0;
     let latestPreview: Shown['preview'];
@@ -366,8 +370,11 @@ export class JobFlow {
     let final: Screen;
     try {
       const outcome = await queue.outcome(jobId);
+      if (outcome.status === 'done' && rerollKey) await this.options.rerolls.keepResult(rerollKey, keptResult(outcome.result));
       log.info({ status: outcome.status, ...(outcome.status === 'failed' ? { kind: outcome.failure.kind } : {}) }, 'job settled');
       const kept = outcome.status === 'cancelled' && followed.keptBy !== undefined && followed.shown !== undefined;
+      // The kept picture is the one HD starts from.
+      if (kept && rerollKey) await this.options.rerolls.keepResult(rerollKey, keptResult({ image: followed.shown!.bytes, width: followed.shown!.width, height: followed.shown!.height }));
       final = kept
         ? keptScreen(followed, requestId, rerollKey)
         : await finalScreen(outcome, view.uploadLimit, inputs, requestId, rerollKey, parameters).catch((err: unknown) =>

@@ -1,4 +1,6 @@
 /** /help on every platform: every option with its range, default and an example, from the one schema. */
+import { STRENGTH_BOUNDS, STRENGTH_STEP } from './iterate.js';
+import { iterateHelpText } from './iterate-texts.js';
 import { helpLines, IMAGE_INPUTS, optionsFor } from './options.js';
 import { libraryHelp } from './style-library/help.js';
 import { helpText } from './texts.js';
@@ -22,5 +24,5 @@ export function help(surface: 'discord' | 'slack', sizeCap: number, markup: Mark
           return [`/stylize ${images}`, `/stylize ${images} ${tried.join(' ')}`, `/stylize ${images} preserve_colors:true seed:42 private:true`];
         })()
       : [];
-  return `${helpText({ surface, optionLines: helpLines(surface, sizeCap), examples, ...markup })}\n\n${libraryHelp(surface, markup)}`;
+  return `${helpText({ surface, optionLines: helpLines(surface, sizeCap), examples, ...markup })}\n${iterateHelpText(STRENGTH_STEP, STRENGTH_BOUNDS, sizeCap, markup.bold)}\n\n${libraryHelp(surface, markup)}`;
 }

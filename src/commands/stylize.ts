@@ -11,7 +11,7 @@ import type { CommandContext } from './context.js';
 import { rerolled, withSeed } from './job-actions.js';
 import type { JobView } from './job-view.js';
 import { IMAGE_INPUTS, optionsFor, parseOptions, type ParsedOptions, type Surface } from './options.js';
-import type { RerollInputs } from './reroll-store.js';
+import type { KeptJob, RerollInputs } from './reroll-store.js';
 
 export const name = 'stylize';
 export const description = 'Repaint a photo in the style of a painting.';
@@ -80,7 +80,7 @@ export async function stylize(ctx: CommandContext, run: StylizeRun): Promise<voi
 }
 
 /** The stored inputs of a finished job, or undefined when they are no longer kept. */
-export function storedInputs(ctx: CommandContext, key: string): RerollInputs | undefined {
+export function storedInputs(ctx: CommandContext, key: string): Promise<KeptJob | undefined> {
   return ctx.flow.rerolls.get(key);
 }
 

@@ -110,7 +110,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
   const { signal } = controls;
   const { runtime } = ctx;
   checkCancelled(signal);
-  const { opts, styleWeights, content, styles, out, plan } = await prepareJob(request, ctx);
+  const { opts, styleWeights, content, styles, out, plan, initPicture } = await prepareJob(request, ctx);
   checkCancelled(signal);
   if (opts.mode === 'fast') {
     const meta = { backend: runtime.name, threads: runtime.threads, started };
@@ -162,7 +162,11 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
       const contentCanvas: RgbImage = onCanvas(contentPx, margin);
       const canvas = { width: contentCanvas.width, height: contentCanvas.height, size: scale.size };
       const x0 =
-        x && prev ? mirrorPad(carryOver(x, prev, scale, contentPx, prevContent!), scale, margin) : await initialImage(opts.init, contentCanvas, styles[0]!, random, () => fastStart(scale, margin));
+        x && prev
+          ? mirrorPad(carryOver(x, prev, scale, contentPx, prevContent!), scale, margin)
+          : initPicture
+            ? Float32Array.from(onCanvas(await resizeRgb(initPicture, scale.width, scale.height), margin).data)
+            : await initialImage(opts.init, contentCanvas, styles[0]!, random, () => fastStart(scale, margin));
       prevContent = contentPx;
       checkCancelled(signal);
 
@@ -283,6 +287,8 @@ interface PreparedJob {
   styles: RgbImage[];
   out: { width: number; height: number };
   plan: PlannedScale[];
+  /** The request's `initImage`, decoded. */
+  initPicture?: RgbImage;
 }
 
 /**
@@ -298,6 +304,7 @@ export async function prepareJob(request: StylizeRequest, config: { maxSize: num
   for (const [i, s] of request.styles.entries()) {
     styles.push(await decodeImage(s.bytes, config.limits, { label: styleLabel(i) }));
   }
+  const initPicture = request.initImage ? await decodeImage(request.initImage, config.limits, { label: 'start picture' }) : undefined;
   const minSide = minInputSide([opts.contentLayer, ...opts.styleLayers.map((l) => l.layer)]);
   const out = checkedSize(content, opts.size, minSide);
   const plan: PlannedScale[] = planScales(opts).map((s) => ({
@@ -307,7 +314,7 @@ export async function prepareJob(request: StylizeRequest, config: { maxSize: num
   // The final loss is measured at the output size too, so its style must fit the poolings as well.
   const sizes = [...new Set([...plan.map((s) => s.size), opts.size])].sort((a, b) => a - b);
   styles.forEach((style, i) => sizes.forEach((size) => checkStyleShape(style, size, opts, minSide, styleLabel(i))));
-  return { opts, styleWeights, content, styles, out, plan };
+  return { opts, styleWeights, content, styles, out, plan, ...(initPicture ? { initPicture } : {}) };
 }
 
 /**

@@ -108,6 +108,11 @@ export interface StylizeRequest {
   content: Uint8Array;
   styles: StyleImage[];
   options?: Partial<StylizeOptions>;
+  /**
+   * A picture to start painting from instead of `init` (resized to each job's first scale): a
+   * result painted again larger keeps its composition. Within the same input limits as the others.
+   */
+  initImage?: Uint8Array;
 }
 
 export interface Losses {

@@ -62,8 +62,9 @@ export function transferListOf(views: readonly Uint8Array[]): ArrayBuffer[] {
 export function transferableRequest(request: StylizeRequest): { request: StylizeRequest; transfer: ArrayBuffer[] } {
   const content = ownedBytes(request.content);
   const styles = request.styles.map((s) => ({ ...s, bytes: ownedBytes(s.bytes) }));
+  const initImage = request.initImage ? ownedBytes(request.initImage) : undefined;
   return {
-    request: { ...request, content, styles },
-    transfer: transferListOf([content, ...styles.map((s) => s.bytes)]),
+    request: { ...request, content, styles, ...(initImage ? { initImage } : {}) },
+    transfer: transferListOf([content, ...styles.map((s) => s.bytes), ...(initImage ? [initImage] : [])]),
   };
 }

@@ -116,26 +116,26 @@ const inputs = (seed: number): RerollInputs => ({
 });
 
 describe('RerollStore', () => {
-  it('forgets inputs after REROLL_KEEP_MIN minutes and keeps at most maxEntries', () => {
+  it('forgets inputs after REROLL_KEEP_MIN minutes and keeps at most maxEntries', async () => {
     let now = 0;
     const store = new RerollStore({ keepMinutes: 2, maxEntries: 2, now: () => now });
-    const a = store.put(inputs(1))!;
+    const a = (await store.put(inputs(1)))!;
     now = 60_000;
-    expect(store.get(a)?.request.options.seed).toBe(1);
+    expect((await store.get(a))?.request.options.seed).toBe(1);
     now = 120_001;
-    expect(store.get(a)).toBeUndefined();
-    const b = store.put(inputs(2))!;
-    store.put(inputs(3));
-    store.put(inputs(4));
-    expect(store.get(b)).toBeUndefined();
+    expect(await store.get(a)).toBeUndefined();
+    const b = (await store.put(inputs(2)))!;
+    await store.put(inputs(3));
+    await store.put(inputs(4));
+    expect(await store.get(b)).toBeUndefined();
     expect(store.size).toBe(2);
-    store.close();
+    await store.close();
   });
 
-  it('is off when REROLL_KEEP_MIN is 0', () => {
+  it('is off when REROLL_KEEP_MIN is 0', async () => {
     const store = new RerollStore({ keepMinutes: 0 });
     expect(store.enabled).toBe(false);
-    expect(store.put(inputs(1))).toBeUndefined();
+    expect(await store.put(inputs(1))).toBeUndefined();
   });
 });
 

@@ -186,7 +186,7 @@ describe('/stylize', () => {
     expect(field('Backend')).toMatch(/onnx|wasm|cpu|tensorflow/);
     expect(field('Parameters')).toContain('size: 96');
     expect(field('Time')).toMatch(/^\d+ (s|min)$/);
-    expect(h.emu.buttons(done).map((b) => b.label)).toEqual(['Reroll', 'Parameters']);
+    expect(h.emu.buttons(done).map((b) => b.label)).toEqual(['Reroll', 'Parameters', 'Less style', 'More style', 'HD']);
 
     // Parameters: the command to make it again, with the seed that was picked.
     const params = h.emu.clickButton(done, button(done, 'Parameters'), USERS.alice);

@@ -64,7 +64,7 @@ it('finishes a job from before the restart in the interaction reply it was start
     90_000,
   );
   expect(done.attachments.map((a) => a.filename)).toEqual(['stylized.png']);
-  expect(emu.buttons(done).map((b) => b.label)).toEqual(['Reroll', 'Parameters']);
+  expect(emu.buttons(done).map((b) => b.label)).toEqual(['Reroll', 'Parameters', 'Less style', 'More style', 'HD']);
   const embed = done.embeds[0] as { fields: { name: string; value: string }[]; footer: { text: string } };
   expect(embed.fields.find((f) => f.name === 'Seed')?.value).toBe('9');
   expect(embed.footer.text).toBe('request kept-discord-1');

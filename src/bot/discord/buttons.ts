@@ -1,8 +1,9 @@
-/** Cancel, Reroll and Parameters on a job message. */
+/** Cancel, Reroll, Parameters, More style, Less style and HD on a job message. */
 import { MessageFlags, PermissionFlagsBits, type ButtonInteraction } from 'discord.js';
 import { cancelJob } from '../../commands/cancel.js';
 import { parametersMessage } from '../../commands/job-actions.js';
 import { keepJob } from '../../commands/keep.js';
+import { iterated, startIteration } from '../../commands/iterate.js';
 import { newRequestId } from '../../commands/request-id.js';
 import { reroll, storedInputs } from '../../commands/stylize.js';
 import { oldButtonText, rerollExpiredText } from '../../commands/texts.js';
@@ -30,7 +31,7 @@ export async function handleButton(interaction: ButtonInteraction, ctx: DiscordC
     await interaction.reply({ content: result.message, flags: MessageFlags.Ephemeral });
     return;
   }
-  const inputs = storedInputs(ctx, parsed.arg);
+  const inputs = await storedInputs(ctx, parsed.arg);
   if (!inputs) {
     await interaction.reply({ content: rerollExpiredText(ctx.rerollKeepMin), flags: MessageFlags.Ephemeral });
     return;
@@ -39,14 +40,20 @@ export async function handleButton(interaction: ButtonInteraction, ctx: DiscordC
     await interaction.reply({ content: parametersMessage(inputs, 'discord', DISCORD_MARKUP.bold), flags: MessageFlags.Ephemeral });
     return;
   }
+  const next = parsed.action === 'reroll' ? undefined : iterated(parsed.action, inputs, ctx.sizeCap);
+  if (next && !next.ok) {
+    await interaction.reply({ content: next.message, flags: MessageFlags.Ephemeral });
+    return;
+  }
   const isPrivate = inputs.adapter.private === true;
   await interaction.deferReply(isPrivate ? { flags: MessageFlags.Ephemeral } : {});
   const requestId = newRequestId();
   const jobLog = log.child({ requestId });
-  await reroll(ctx, inputs, {
-    owner: { userId: interaction.user.id, platform: 'discord', serverId: interaction.guildId ?? undefined },
+  const run = {
+    owner: { userId: interaction.user.id, platform: 'discord' as const, serverId: interaction.guildId ?? undefined },
     requestId,
     view: new DiscordJobView(ctx.rest, replyData(interaction, isPrivate, ctx.tuning), { tuning: ctx.tuning, logger: jobLog }),
     logger: jobLog,
-  });
+  };
+  await (next ? startIteration(ctx, next.inputs, run) : reroll(ctx, inputs, run));
 }

@@ -11,6 +11,7 @@ import {
 import type { Screen } from '../../commands/job-view.js';
 import { BUTTON_LABELS, DEFAULTS_TEXT, KEEP_LABEL, PARAMETERS_TITLE, requestFooter, RESULT_TITLE } from '../../commands/texts.js';
 import { customId } from './custom-ids.js';
+import { iterateRow } from './iterate-buttons.js';
 
 export interface MessageFile {
   name: string;
@@ -47,7 +48,7 @@ function buttons(screen: Screen): ButtonBuilder[] {
 }
 
 export function renderScreen(screen: Screen): Message {
-  const message: Message = { content: screen.text, components: row(...buttons(screen)) };
+  const message: Message = { content: screen.text, components: [...row(...buttons(screen)), ...iterateRow(screen)] };
   if (screen.result) {
     const { picture, facts, requestId } = screen.result;
     const embed = new EmbedBuilder()

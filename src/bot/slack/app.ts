@@ -5,6 +5,7 @@ import { cancelJob } from '../../commands/cancel.js';
 import type { CommandContext } from '../../commands/context.js';
 import { JobFlow, type InstantLane } from '../../commands/flow.js';
 import { help, type Markup } from '../../commands/help.js';
+import { ITERATE_KINDS, iterated, startIteration, type IterateKind } from '../../commands/iterate.js';
 import { parametersMessage } from '../../commands/job-actions.js';
 import { keepJob } from '../../commands/keep.js';
 import { newRequestId } from '../../commands/request-id.js';
@@ -23,7 +24,7 @@ import { boltLogger } from './bolt-logger.js';
 import { registerLibrary } from './library.js';
 import { startEventsServer } from './events-server.js';
 import { SlackJobView, type SlackViewOptions } from './job-view.js';
-import { CANCEL_ACTION, KEEP_ACTION, PARAMS_ACTION, REROLL_ACTION } from './messages.js';
+import { CANCEL_ACTION, ITERATE_ACTIONS, KEEP_ACTION, PARAMS_ACTION, REROLL_ACTION } from './messages.js';
 import { buildModal, CONTENT_BLOCK, LIBRARY_BLOCK, MODAL_CALLBACK_ID, STYLE_BLOCK, readMetadata, readSubmission, SubmissionErrors, type Submission, type SubmittedFile, type ViewStateValues } from './modal.js';
 
 type WebClient = webApi.WebClient;
@@ -256,33 +257,42 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
 
   app.action<BlockAction<ButtonAction>>(PARAMS_ACTION, async ({ ack, body, action, client }) => {
     await ack();
-    const inputs = storedInputs(ctx, action.value ?? '');
+    const inputs = await storedInputs(ctx, action.value ?? '');
     await clickContext(body, client).answer(inputs ? parametersMessage(inputs, 'slack', SLACK_MARKUP.bold) : rerollExpiredText(ctx.rerollKeepMin));
   });
 
-  app.action<BlockAction<ButtonAction>>(REROLL_ACTION, async ({ ack, body, action, client }) => {
+  /** Reroll, More style, Less style and HD: a new job from the kept inputs, or a private sentence why not. */
+  const fromKept = (kind: 'reroll' | IterateKind) => async ({ ack, body, action, client }: { ack: () => Promise<void>; body: BlockAction<ButtonAction>; action: ButtonAction; client: WebClient }) => {
     await ack();
     const { channel, answer } = clickContext(body, client);
-    const inputs = storedInputs(ctx, action.value ?? '');
+    const inputs = await storedInputs(ctx, action.value ?? '');
     if (!inputs || !channel) {
       await answer(rerollExpiredText(ctx.rerollKeepMin));
       return;
     }
+    const next = kind === 'reroll' ? undefined : iterated(kind, inputs, ctx.sizeCap);
+    if (next && !next.ok) {
+      await answer(next.message);
+      return;
+    }
     const requestId = newRequestId();
     const userId = body.user.id;
-    const jobLog = log.child({ requestId, userId, channel, button: 'reroll' });
+    const jobLog = log.child({ requestId, userId, channel, button: kind });
+    const run = {
+      owner: { userId, platform: 'slack' as const, serverId: body.team?.id ?? body.user.team_id },
+      requestId,
+      view: new SlackJobView({ channel, userId }, viewOptions(client, jobLog)),
+      logger: jobLog,
+    };
     track(
-      reroll(ctx, inputs, {
-        owner: { userId, platform: 'slack', serverId: body.team?.id ?? body.user.team_id },
-        requestId,
-        view: new SlackJobView({ channel, userId }, viewOptions(client, jobLog)),
-        logger: jobLog,
-      }).catch(async (err: unknown) => {
-        jobLog.error({ err }, 'could not start the reroll');
+      (next ? startIteration(ctx, next.inputs, run) : reroll(ctx, inputs, run)).catch(async (err: unknown) => {
+        jobLog.error({ err }, 'could not start the job');
         await answer(`:x: ${internalErrorText(requestId)}`);
       }),
     );
-  });
+  };
+  app.action<BlockAction<ButtonAction>>(REROLL_ACTION, fromKept('reroll'));
+  for (const kind of ITERATE_KINDS) app.action<BlockAction<ButtonAction>>(ITERATE_ACTIONS[kind], fromKept(kind));
 
   registerLibrary(app, { ctx, maxInputBytes: env.MAX_INPUT_BYTES, download: downloadPolicy, viewOptions, track, tell: tellUser, logger: log });
 

@@ -1,11 +1,14 @@
 /** A job screen as the Slack channel message that follows the job: the shared sentences, in blocks. */
 import type { Screen } from '../../commands/job-view.js';
+import { ITERATE_LABELS } from '../../commands/iterate-texts.js';
 import { BUTTON_LABELS, KEEP_LABEL, LABELS, requestFooter } from '../../commands/texts.js';
 
 export const CANCEL_ACTION = 'stylize_cancel';
 export const REROLL_ACTION = 'stylize_reroll';
 export const PARAMS_ACTION = 'stylize_params';
 export const KEEP_ACTION = 'stylize_keep';
+/** More style, Less style and HD (commands/iterate.ts). */
+export const ITERATE_ACTIONS = { less: 'stylize_less', more: 'stylize_more', hd: 'stylize_hd' } as const;
 
 export interface SlackMessage {
   text: string;
@@ -41,6 +44,10 @@ export function jobMessage(userId: string, screen: Screen, previewFileId?: strin
       : screen.rerollKey !== undefined
         ? [button(REROLL_ACTION, BUTTON_LABELS.reroll, screen.rerollKey, 'primary'), button(PARAMS_ACTION, BUTTON_LABELS.params, screen.rerollKey)]
         : [];
+  if (screen.result && screen.rerollKey !== undefined) {
+    const key = screen.rerollKey;
+    actions.push(...(['less', 'more', 'hd'] as const).map((kind) => button(ITERATE_ACTIONS[kind], ITERATE_LABELS[kind], key)));
+  }
   if (actions.length > 0) blocks.push({ type: 'actions', block_id: 'job_actions', elements: actions });
   return { text, blocks };
 }

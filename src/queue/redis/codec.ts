@@ -9,7 +9,7 @@ import type { JobFailure, JobOutcome, JobOwner, JobProgress } from '../types.js'
 
 /** The spec as the user asked for it, in its one wire form: the same fields, pictures in base64. */
 export type WireSpec = Omit<DurableJobSpec, 'request'> & {
-  request: Omit<StylizeRequest, 'content' | 'styles'> & { content: string; styles: { bytes: string; weight?: number }[] };
+  request: Omit<StylizeRequest, 'content' | 'styles' | 'initImage'> & { content: string; styles: { bytes: string; weight?: number }[]; initImage?: string };
 };
 
 /** BullMQ job data: the spec, who answers it and how big it is. */
@@ -52,14 +52,20 @@ const b64 = (bytes: Uint8Array): string =>
 const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));
 
 export function encodeJob(spec: DurableJobSpec, chat: string, work: number): JobData {
-  const { content, styles } = spec.request;
-  const request = { ...spec.request, content: b64(content), styles: styles.map((s) => ({ ...s, bytes: b64(s.bytes) })) };
+  const { content, styles, initImage, ...rest } = spec.request;
+  const request = {
+    ...rest,
+    content: b64(content),
+    styles: styles.map((s) => ({ ...s, bytes: b64(s.bytes) })),
+    ...(initImage ? { initImage: b64(initImage) } : {}),
+  };
   return { spec: { ...spec, request }, chat, work };
 }
 
 export function decodeSpec(wire: WireSpec): DurableJobSpec {
-  const { content, styles } = wire.request;
-  return { ...wire, request: { ...wire.request, content: unb64(content), styles: styles.map((s) => ({ ...s, bytes: unb64(s.bytes) })) } };
+  const { content, styles, initImage, ...rest } = wire.request;
+  const request = { ...rest, content: unb64(content), styles: styles.map((s) => ({ ...s, bytes: unb64(s.bytes) })), ...(initImage !== undefined ? { initImage: unb64(initImage) } : {}) };
+  return { ...wire, request };
 }
 
 /** The user-facing outcome, given the stored one and the picture read from its key. */
