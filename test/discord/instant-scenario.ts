@@ -91,7 +91,7 @@ export async function tenUsersAtOnce(h: Harness): Promise<void> {
     const kept = await finalState(h, asks[waiter]!);
     expect(kept.content).toMatch(/Kept this picture/);
     expect(kept.attachments.map((a) => a.filename)).toEqual(['stylized.jpg']);
-    expect(h.emu.buttons(kept).map((b) => b.label)).toEqual(['Reroll', 'Parameters']);
+    expect(h.emu.buttons(kept).map((b) => b.label)).toEqual(['Reroll', 'Parameters', 'Less style', 'More style', 'HD']);
     await h.emu.waitFor('the line one shorter', () => h.live.length <= lineBefore - 1);
     const moved = await h.emu.waitFor('the last one moved up', () => {
       const m = /you are #(\d+) in line/.exec(h.emu.original(asks[lastOne]!)!.content);
