@@ -61,3 +61,13 @@ export function convAlgorithmFor(pixels: number, chosen?: ConvAlgorithm): ConvAl
 export function servedBySymbolic(pixels: number, symbolicUpTo = SYMBOLIC_MAX_PIXELS): boolean {
   return pixels <= symbolicUpTo;
 }
+
+/**
+ * Objectives above this many pixels are computed tile by tile (tiled-objective.ts): a square
+ * 1024 px picture on its canvas (1040², whose untiled job peaks at ~3.7 GB, both processes) is the
+ * largest computed whole; the whole graph's activations grow with the pixels (a 2048 px job: 8.7 GB).
+ */
+export const TILED_MIN_PIXELS = (1024 + 2 * marginFor(1024)) ** 2;
+
+/** A tile's interior side, px: its crop adds the receptive field (96 px a side for block5_conv1). */
+export const TILE_INTERIOR = 512;
