@@ -31,6 +31,7 @@ import { resizeBilinear } from './resample.js';
 import { createRuntime, type Runtime, type ScaleObjective } from './runtime/index.js';
 import { minInputSide } from './layers.js';
 import { lossSpec } from './loss-spec.js';
+import { checkRuntimeSize } from './runtime/limits.js';
 import { planScales } from './schedule.js';
 import { fastNetworkOf, runFastJob } from './fast/job.js';
 import type { FastNetwork } from './fast/network.js';
@@ -111,6 +112,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
   const { runtime } = ctx;
   checkCancelled(signal);
   const { opts, styleWeights, content, styles, out, plan } = await prepareJob(request, ctx);
+  if (opts.mode !== 'fast') checkRuntimeSize(runtime, [opts.size, ...plan.map((s) => s.size)]);
   checkCancelled(signal);
   if (opts.mode === 'fast') {
     const meta = { backend: runtime.name, threads: runtime.threads, started };

@@ -23,7 +23,7 @@ import { cudaRefusal } from './cuda.js';
 import { onnxCostModel } from './cost-model.js';
 import { prepareTiled, type TileSessions } from './tiled-objective.js';
 import { tileGradientGraph, tileStatsGraph } from './tile-graphs.js';
-import { ARENA_MAX_PIXELS, SYMBOLIC_MAX_PIXELS, TILED_MIN_PIXELS, TILE_INTERIOR, WINOGRAD_MIN_PIXELS, convAlgorithmFor, convFromEnv, servedBySymbolic } from './size-policy.js';
+import { ARENA_MAX_PIXELS, SYMBOLIC_MAX_PIXELS, tilingFromEnv, WINOGRAD_MIN_PIXELS, convAlgorithmFor, convFromEnv, servedBySymbolic } from './size-policy.js';
 import { DEFAULT_OPTIONS } from '../options.js';
 import { lossSpec } from '../loss-spec.js';
 import type { BackendName } from '../types.js';
@@ -175,7 +175,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   // process's thread, so one built in the background would hold up the first job's first steps.
   if (servedBySymbolic(1, symbolicUpTo)) await symbolicSession(lossSpec(DEFAULT_OPTIONS, 1), convFor(1));
 
-  const tiling = opts.tiles ?? { minPixels: TILED_MIN_PIXELS, interior: TILE_INTERIOR };
+  const tiling = opts.tiles ?? tilingFromEnv();
   /** The tiled objective's two sessions, per loss shape; only the last shape's are kept. */
   let tileSessions: { key: string; sessions: Promise<TileSessions> } | undefined;
   const tileSessionsFor = (loss: LossSpec): Promise<TileSessions> => {

@@ -71,3 +71,15 @@ export const TILED_MIN_PIXELS = (1024 + 2 * marginFor(1024)) ** 2;
 
 /** A tile's interior side, px: its crop adds the receptive field (96 px a side for block5_conv1). */
 export const TILE_INTERIOR = 512;
+
+/** Tiling as the environment asks (STYLIZE_ONNX_TILE_ABOVE pixels, STYLIZE_ONNX_TILE_INTERIOR px: the bench times tiles at smaller sizes), else the defaults above. */
+export function tilingFromEnv(): { minPixels: number; interior: number } {
+  const read = (name: string, fallback: number, min: number) => {
+    const v = process.env[name]?.trim();
+    if (v === undefined || v === '') return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new StylizeError('backend-unavailable', `${name}=${JSON.stringify(v)} is not valid; fix: set it to a whole number of at least ${min}, or leave it empty.`);
+    return n;
+  };
+  return { minPixels: read('STYLIZE_ONNX_TILE_ABOVE', TILED_MIN_PIXELS, 0), interior: read('STYLIZE_ONNX_TILE_INTERIOR', TILE_INTERIOR, 16) };
+}

@@ -85,6 +85,8 @@ export interface Runtime {
   /** Where it computes: cpu, cuda, wasm, tensorflow… */
   readonly provider: string;
   readonly threads: number;
+  /** The largest long side (px) it computes; a job asking for more is refused before it starts. Unset: any. */
+  readonly maxSize?: number;
   /** How its costs grow with size, where measured (else the engine's generic prior). */
   readonly costModel?: CostModel;
   /**
