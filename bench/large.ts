@@ -74,7 +74,7 @@ process.stdout.write(
     msPerEvaluation: Math.round(msPerEvaluation),
     msPerEvaluationPerMp: Math.round(msPerEvaluation / megapixels),
     totalMs: Math.round(totalMs),
-    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024 + peakChildren / 2 ** 20),
+    jobPeakRssMb: Math.round(process.resourceUsage().maxRSS / 1024 + peakChildren / 2 ** 20),
     ...(etaErrors.length ? { etaErrorFirst: +etaErrors[0]!.toFixed(3), etaErrorWorst: +Math.max(...etaErrors.map(Math.abs)).toFixed(3) } : {}),
   })}\n`,
 );
