@@ -38,12 +38,14 @@ const ended = new Map<number, number>();
 const etas: { scale: number; iteration: number; at: number; etaMs: number }[] = [];
 let canvas = { width: 0, height: 0 };
 let lastScale = 0;
+let lastLogged = -1;
 const options = opt.default ? { size } : { size, scales: [{ size, iterations: Number(opt.evaluations) }] };
 const result = await engine.stylize(
   { content: image(opt.content), styles: [{ bytes: image(opt.style) }], options },
   {
     progressIntervalMs: 0,
     onProgress(e) {
+      if (e.iteration > 0 && e.iteration !== lastLogged) process.stderr.write(`large ${size}: scale ${e.scale}/${e.scales} evaluation ${(lastLogged = e.iteration)} at ${Math.round(performance.now() - started)} ms\n`);
       lastScale = e.scales;
       if (e.scale === e.scales && !ended.has(e.iteration)) ended.set(e.iteration, performance.now());
       if (e.etaMs !== undefined) etas.push({ scale: e.scale, iteration: e.iteration, at: performance.now() - started, etaMs: e.etaMs });

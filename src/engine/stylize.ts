@@ -494,7 +494,7 @@ function createProgressReporter(plan: readonly PlannedScale[], started: number, 
       const rest = plan.slice(index + 1);
       for (const s of rest) units += s.iterations * costs.evaluation(pixelsOf(s));
       const setUpsMs = costs.setupsMs(rest.map(pixelsOf), msPerUnit);
-      units += FINAL_EVALUATIONS * costs.evaluation(pixelsOf(plan[plan.length - 1]!));
+      units += FINAL_EVALUATIONS * costs.losses(pixelsOf(plan[plan.length - 1]!));
       // Time already spent on the step under way counts against what is left.
       etaMs = Math.max(0, Math.round(units * msPerUnit + setUpsMs - (now - current.at)));
     }

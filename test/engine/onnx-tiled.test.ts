@@ -21,9 +21,9 @@ let fine: Runtime;
 let coarse: Runtime;
 const FINE = 16;
 beforeAll(async () => {
-  whole = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, tiles: { minPixels: Infinity, interior: FINE } });
-  fine = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, tiles: { minPixels: 0, interior: FINE } });
-  coarse = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, tiles: { minPixels: 0, interior: 64 } });
+  whole = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, tiles: { minPixels: Infinity, interior: FINE, conv: 'direct', arena: false } });
+  fine = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, tiles: { minPixels: 0, interior: FINE, conv: 'direct', arena: false } });
+  coarse = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, tiles: { minPixels: 0, interior: 64, conv: 'direct', arena: false } });
 });
 afterAll(() => {
   whole?.dispose();

@@ -23,7 +23,7 @@ import { cudaRefusal } from './cuda.js';
 import { onnxCostModel } from './cost-model.js';
 import { prepareTiled, type TileSessions } from './tiled-objective.js';
 import { tileGradientGraph, tileStatsGraph } from './tile-graphs.js';
-import { ARENA_MAX_PIXELS, SYMBOLIC_MAX_PIXELS, tilingFromEnv, WINOGRAD_MIN_PIXELS, convAlgorithmFor, convFromEnv, servedBySymbolic } from './size-policy.js';
+import { ARENA_MAX_PIXELS, SYMBOLIC_MAX_PIXELS, tilingFromEnv, type Tiling, WINOGRAD_MIN_PIXELS, convAlgorithmFor, convFromEnv, servedBySymbolic } from './size-policy.js';
 import { DEFAULT_OPTIONS } from '../options.js';
 import { lossSpec } from '../loss-spec.js';
 import type { BackendName } from '../types.js';
@@ -75,7 +75,7 @@ export interface OnnxRuntimeOptions {
   /** Objectives of up to this many pixels share a session of symbolic size per conv algorithm (0: none). Default SYMBOLIC_MAX_PIXELS. */
   symbolicUpTo?: number;
   /** Objectives above `minPixels` are computed tile by tile (tiled-objective.ts); default TILED_MIN_PIXELS and TILE_INTERIOR. */
-  tiles?: { minPixels: number; interior: number };
+  tiles?: Tiling;
   /** Told of every objective session built: its size and convs ('symbolic/direct', '341x512/winograd', …) and the ms it took. */
   onObjectiveSession?: (size: string, ms: number) => void;
 }
@@ -188,10 +188,10 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
       // The untiled sessions' arenas are not held beside the tiles' activations.
       await objectives.clear();
       const started = performance.now();
-      const tileOptions = optionsFor(Infinity);
-      const stats = await createSession(tileStatsGraph(weights, shape), tileOptions);
-      const gradient = await createSession(tileGradientGraph(weights, shape, backward), tileOptions);
-      opts.onObjectiveSession?.('tiled/direct', performance.now() - started);
+      const tileOptions = tiling.arena ? sessionOptions : optionsFor(Infinity);
+      const stats = await createSession(tileStatsGraph(weights, shape, tiling.conv), tileOptions);
+      const gradient = await createSession(tileGradientGraph(weights, shape, backward, tiling.conv), tileOptions);
+      opts.onObjectiveSession?.(`tiled/${tiling.conv}`, performance.now() - started);
       return { stats, gradient };
     })();
     sessions.catch(() => {
@@ -244,7 +244,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
     ...(provider === 'cpu' ? { costModel: onnxCostModel(opts) } : {}),
     async prepare(images, loss): Promise<ScaleObjective> {
       if (images.height * images.width > tiling.minPixels) {
-        return prepareTiled(ort, await tileSessionsFor(loss), images, loss, { interior: tiling.interior });
+        return prepareTiled(ort, await tileSessionsFor(loss), images, loss, { interior: tiling.interior, statsInterior: tiling.statsInterior ?? 2 * tiling.interior });
       }
       const [targetFeeds, session] = await Promise.all([
         targets(images, loss),

@@ -15,7 +15,7 @@
  * pixel, `masks_<p>` [M,1,h,w] each region of the regional term within it (M = 1: the interior),
  * p the number of poolings above the layer.
  */
-import type { ObjectiveShape, RawLayer } from './vgg-graph.js';
+import type { ConvAlgorithm, ObjectiveShape, RawLayer } from './vgg-graph.js';
 import { IMAGE_INPUT, backwardPass, contentFeaturesOutput, forward, lossLayers, planLayers, type BackwardConv, type LayerPlan } from './vgg-graph.js';
 import { GraphBuilder } from './graph-builder.js';
 
@@ -40,13 +40,13 @@ export function levelsOf(plan: readonly LayerPlan[]): number[] {
 /** Masks per style layer: the regions of the regional term, else one. */
 export const masksPerLayer = (shape: ObjectiveShape) => (shape.regionGrid > 0 ? shape.regionGrid ** 2 : 1);
 
-function setUp(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape) {
+function setUp(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape, conv: ConvAlgorithm) {
   const b = new GraphBuilder();
   const plan = planLayers(lossLayers(shape), 1024, 1024);
   const levels = levelsOf(plan);
   const at = new Map(plan.map((p, i) => [p.name, i]));
   const image = b.input(IMAGE_INPUT, [1, 'height', 'width', 3]);
-  const fwd = forward(b, weights, plan, shape.pooling, image, 'direct', true);
+  const fwd = forward(b, weights, plan, shape.pooling, image, conv, true);
   const masks = new Map<number, string>();
   const maskOf = (level: number) => {
     let m = masks.get(level);
@@ -58,8 +58,8 @@ function setUp(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape) {
   return { b, plan, levels, at, image, fwd, maskOf, maskK };
 }
 
-export function tileStatsGraph(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape): Uint8Array {
-  const { b, plan, levels, at, fwd, maskOf, maskK } = setUp(weights, shape);
+export function tileStatsGraph(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape, conv: ConvAlgorithm = 'direct'): Uint8Array {
+  const { b, plan, levels, at, fwd, maskOf, maskK } = setUp(weights, shape, conv);
   const m = masksPerLayer(shape);
   for (const { layer } of shape.styleLayers) {
     const i = at.get(layer)!;
@@ -76,8 +76,8 @@ export function tileStatsGraph(weights: ReadonlyMap<string, RawLayer>, shape: Ob
   return b.encode('tile_stats');
 }
 
-export function tileGradientGraph(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape, backward: BackwardConv): Uint8Array {
-  const { b, plan, levels, at, fwd, maskOf, maskK } = setUp(weights, shape);
+export function tileGradientGraph(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape, backward: BackwardConv, conv: ConvAlgorithm = 'direct'): Uint8Array {
+  const { b, plan, levels, at, fwd, maskOf, maskK } = setUp(weights, shape, conv);
   const m = masksPerLayer(shape);
   const grads: string[][] = plan.map(() => []);
   for (const { layer } of shape.styleLayers) {
@@ -99,7 +99,7 @@ export function tileGradientGraph(weights: ReadonlyMap<string, RawLayer>, shape:
   const target = b.input(TILE_CONTENT_TARGET, [1, plan[ci]!.cout, 'ch', 'cw']);
   const scale = b.input(TILE_CONTENT_SCALE, []);
   grads[ci]!.push(b.op('Mul', [b.op('Mul', [b.op('Sub', [fwd.outputs[ci]!, target]), interior]), scale]));
-  const grad = backwardPass(b, { ...fwd, plan, pooling: shape.pooling, backward, conv: 'direct', symbolic: true }, (i) => [...grads[i]!]);
+  const grad = backwardPass(b, { ...fwd, plan, pooling: shape.pooling, backward, conv, symbolic: true }, (i) => [...grads[i]!]);
   b.output(grad, TILE_GRAD, [1, 'height', 'width', 3]);
   return b.encode('tile_gradient');
 }

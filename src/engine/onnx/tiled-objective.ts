@@ -19,8 +19,13 @@ export interface TileSessions {
 }
 
 export interface TiledOptions {
-  /** Interior side of a tile, px (rounded to the poolings' alignment). */
+  /** Interior side of a gradient pass's tile, px (rounded to the poolings' alignment). */
   interior: number;
+  /**
+   * Interior side of a stats pass's tile: a forward pass alone frees each activation once the
+   * next is made, so its tiles can be larger (less margin computed twice) in the same memory.
+   */
+  statsInterior: number;
 }
 
 interface LayerInfo {
@@ -138,7 +143,7 @@ export async function prepareTiled(
     const cW = mapSize(size.width, contentInfo.level);
     const C = contentInfo.channels;
     const content = keepContent ? new Float32Array(C * cH * cW) : undefined;
-    for (const tile of planTiles(size.height, size.width, opts.interior, margin, align)) {
+    for (const tile of planTiles(size.height, size.width, opts.statsInterior, margin, align)) {
       const crop = cropPixels(pixels, size.width, tile.cropRows, tile.cropCols);
       const out = await sessions.stats.run({
         [IMAGE_INPUT]: tensor(crop, [1, tile.cropRows.to - tile.cropRows.from, tile.cropCols.to - tile.cropCols.from, 3]),
