@@ -448,6 +448,9 @@ export const lbfgsHistory = (values: number): number => Math.max(4, Math.min(20,
 /** Scoring the saved image (losses only, but an evaluation's forward pass and a PNG). */
 const FINAL_EVALUATIONS = 1;
 
+/** Previews are at most this long a side (every scale of a default 1024 px job fits). */
+const PREVIEW_MAX_SIDE = 1024;
+
 const pixelsOf = (scale: { width: number; height: number }) => scale.width * scale.height;
 
 /**
@@ -510,7 +513,8 @@ function createProgressReporter(plan: readonly PlannedScale[], started: number, 
       losses,
       elapsedMs: Math.round(now - started),
       ...(etaMs === undefined ? {} : { etaMs }),
-      preview: () => encodePreview({ data: toBytes(snapshot), width: scale.width, height: scale.height }),
+      // A preview is a glance: a 4096 px scale's full PNG would take seconds and ~50 MB each time.
+      preview: () => encodePreview({ data: toBytes(snapshot), width: scale.width, height: scale.height }, { maxSide: PREVIEW_MAX_SIDE }),
     });
   }
 
