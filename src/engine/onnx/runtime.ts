@@ -74,7 +74,7 @@ export interface OnnxRuntimeOptions {
   spinning?: boolean;
   /** Objectives of up to this many pixels share a session of symbolic size per conv algorithm (0: none). Default SYMBOLIC_MAX_PIXELS. */
   symbolicUpTo?: number;
-  /** Objectives above `minPixels` are computed tile by tile (tiled-objective.ts); default TILED_MIN_PIXELS and TILE_INTERIOR. */
+  /** Objectives above `minPixels` are computed tile by tile (tiled-objective.ts); default: tilingFromEnv(). */
   tiles?: Tiling;
   /** Told of every objective session built: its size and convs ('symbolic/direct', '341x512/winograd', …) and the ms it took. */
   onObjectiveSession?: (size: string, ms: number) => void;
