@@ -28,9 +28,9 @@ import { ARENA_MAX_PIXELS, convAlgorithmFor, convFromEnv, servedBySymbolic, tili
  * A tiled evaluation (tiled-objective.ts) per pixel, relative to an untiled one above the arena's
  * size: a stats pass (a forward) before the gradient pass, and each tile's margin computed again.
  */
-export const TILED_COST_FACTOR = 2;
+export const TILED_COST_FACTOR = 1.5;
 /** Scoring a tiled picture: its stats pass alone. */
-export const TILED_LOSSES_FACTOR = 0.6;
+export const TILED_LOSSES_FACTOR = 0.4;
 /** Setting a tiled scale up: its targets are a stats pass over the photo and one per style (a stats pass each), and its two sessions. */
 const TILED_SETUP_MS = (pixels: number) => 2000 + 2 * TILED_LOSSES_FACTOR * LARGE_DIRECT_MS_PER_PIXEL * pixels;
 
