@@ -35,6 +35,13 @@
  *               the other parts use the first
  *   --quality_size 256 (512 Adam steps take ~40 min on 2 cores)   --adam_steps 500
  *   --budgets 30,60,120,240,480   --seed_loss <n> (reuse an earlier seed run)
+ *   --large     large sizes (issue 27; bench/large.ts, each job alone in a fresh process): ms per
+ *               evaluation per megapixel of one-scale jobs at 1024 px untiled, then tiled at 1024,
+ *               2048 and 4096 px (--large_sizes), each as a ratio to the untiled 1024 px figure
+ *               (target ≤ 1.25); peak RSS of both processes (2048 px ≤ 4 GB, 4096 px ≤ 6 GB);
+ *               with --large_default, one default 2048 px job on chicago + udnie (total time, ETA
+ *               error on its tiled scale, the picture in --out)
+ *   --large_sizes 1024,2048,4096   --large_evaluations 3   --large_default
  *   --weights <path>   --out <dir> (result PNGs)
  */
 import { execFileSync } from 'node:child_process';
@@ -78,6 +85,10 @@ const flags = new Command('bench')
   .option('--event_loop')
   .option('--fast')
   .option('--instant')
+  .option('--large')
+  .option('--large_sizes <list>', 'tiled sizes for --large', '1024,2048,4096')
+  .option('--large_evaluations <n>', 'evaluations of each one-scale job in --large', '3')
+  .option('--large_default', 'also a default 2048 px job in --large')
   .option('--backends <list>', 'backends to compare', 'onnx,wasm')
   .option('--sizes <list>', 'long sides for --steps', '256,512')
   .option('--step_count <n>', 'steps timed per size', '5')
@@ -97,7 +108,7 @@ const flags = new Command('bench')
   .opts<Flags>();
 // commander keeps snake_case flag names as given.
 const opt = flags as unknown as Record<string, string | boolean | undefined>;
-const all = !flags.steps && !flags.job && !flags.quality && !opt.event_loop && !flags.peak && !flags.rss && !flags.fast && !opt.instant;
+const all = !flags.steps && !flags.job && !flags.quality && !opt.event_loop && !flags.peak && !flags.rss && !flags.fast && !opt.instant && !opt.large;
 const list = (s: string) => s.split(',').map((v) => v.trim()).filter(Boolean);
 
 const content = image('chicago.jpg');
@@ -377,5 +388,31 @@ if (all || opt.instant) {
   });
   for (const line of out.trim().split('\n').filter((l) => l.startsWith('{'))) emit(JSON.parse(line) as Record<string, unknown>);
 }
+
+if (opt.large) {
+  // Each job alone in a fresh process: its peak RSS is its own, and no two large jobs share the cores.
+  const large = (args: string[], env: Record<string, string> = {}) => {
+    const line = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./large.ts', import.meta.url)), ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, VGG19_WEIGHTS: flags.weights, ...env },
+    });
+    return JSON.parse(line.trim().split('\n').at(-1)!) as Record<string, unknown> & { msPerEvaluationPerMp: number; jobPeakRssMb: number };
+  };
+  const evaluations = String(opt.large_evaluations);
+  const untiled = large(['--size', '1024', '--evaluations', evaluations]);
+  emit({ ...untiled, what: 'untiled 1024 px: the reference' });
+  const targets: Record<number, number> = { 2048: 4096, 4096: 6144 };
+  for (const size of list(String(opt.large_sizes)).map(Number)) {
+    // 1024 px is tiled only when asked (its canvas is the largest computed whole).
+    const r = large(['--size', String(size), '--evaluations', size >= 4096 ? '2' : evaluations], size <= 1024 ? { STYLIZE_ONNX_TILE_ABOVE: '0' } : {});
+    emit({ ...r, perMpRatioToUntiled1024: +(r.msPerEvaluationPerMp / untiled.msPerEvaluationPerMp).toFixed(3), targetRatio: 1.25, ...(targets[size] ? { targetPeakRssMb: targets[size] } : {}) });
+  }
+  if (opt.large_default) {
+    const out = flags.out ? path.join(flags.out, 'large-2048-chicago-udnie.png') : undefined;
+    emit(large(['--size', '2048', '--default', ...(out ? ['--out', out] : [])]));
+  }
+}
+
 // The wasm backend's thread pool keeps the process alive.
 process.exit(0);

@@ -1,6 +1,9 @@
 /**
- * Makes a result fit the platform's upload limit: the PNG as is when it fits, else JPEG at
- * decreasing quality, else JPEG at smaller sizes. The user is told when the picture was changed.
+ * Makes a result fit the platform's upload limit: the PNG as is when it fits, else a high-quality
+ * JPEG at full size (a 4096 px painting's PNG is ~30 MB, past Discord's 10 MiB; its JPEG at
+ * quality 92 is a few MB), else smaller sizes, each from high quality again: a print-size picture
+ * keeps its pixels rather than take blocky low-quality compression. The user is told when the
+ * picture was changed.
  */
 import sharp from 'sharp';
 import type { Picture } from './job-view.js';
@@ -9,7 +12,9 @@ import { fittedNote } from './texts.js';
 /** The picture as the platform will show it; `note` is a sentence when it had to be re-encoded or shrunk. */
 export type FittedImage = Picture & { note?: string };
 
-const QUALITIES = [90, 80, 70, 55, 40];
+/** Qualities tried at each size before it is shrunk; the last round goes lower rather than fail. */
+const QUALITIES = [92, 86, 80];
+const LAST_QUALITIES = [70, 55, 40];
 
 export async function fitToLimit(
   image: Omit<Picture, 'name' | 'mime'> & { mime: Picture['mime'] | 'image/webp' },
@@ -25,7 +30,7 @@ export async function fitToLimit(
   let height = image.height;
   let smallest: Uint8Array | undefined;
   for (let shrink = 0; shrink < 8; shrink++) {
-    for (const quality of QUALITIES) {
+    for (const quality of shrink === 7 ? LAST_QUALITIES : QUALITIES) {
       const pipeline = sharp(image.bytes).flatten({ background: '#ffffff' });
       if (shrink > 0) pipeline.resize(width, height, { fit: 'fill' });
       const out = new Uint8Array(await pipeline.jpeg({ quality, mozjpeg: true }).toBuffer());

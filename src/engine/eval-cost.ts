@@ -48,6 +48,11 @@ export class EvaluationCosts {
     return this.model.evaluation(pixels) * this.#correction(pixels);
   }
 
+  /** Relative cost of scoring the saved picture (losses only) at this many pixels. */
+  losses(pixels: number): number {
+    return (this.model.losses?.(pixels) ?? this.model.evaluation(pixels)) * this.#correction(pixels);
+  }
+
   /**
    * ms that setting up scales of these sizes, one after another, will take, given the ms one unit
    * of `evaluation` takes now: a session they share is built by the first of them.

@@ -31,6 +31,7 @@ import { resizeBilinear } from './resample.js';
 import { createRuntime, type Runtime, type ScaleObjective } from './runtime/index.js';
 import { minInputSide } from './layers.js';
 import { lossSpec } from './loss-spec.js';
+import { checkRuntimeSize } from './runtime/limits.js';
 import { planScales } from './schedule.js';
 import { fastNetworkOf, runFastJob } from './fast/job.js';
 import type { FastNetwork } from './fast/network.js';
@@ -111,6 +112,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
   const { runtime } = ctx;
   checkCancelled(signal);
   const { opts, styleWeights, content, styles, out, plan, initPicture } = await prepareJob(request, ctx);
+  if (opts.mode !== 'fast') checkRuntimeSize(runtime, [opts.size, ...plan.map((s) => s.size)]);
   checkCancelled(signal);
   if (opts.mode === 'fast') {
     const meta = { backend: runtime.name, threads: runtime.threads, started };
@@ -460,6 +462,9 @@ export const lbfgsHistory = (values: number): number => Math.max(4, Math.min(20,
 /** Scoring the saved image (losses only, but an evaluation's forward pass and a PNG). */
 const FINAL_EVALUATIONS = 1;
 
+/** Previews are at most this long a side (every scale of a default 1024 px job fits). */
+const PREVIEW_MAX_SIDE = 1024;
+
 const pixelsOf = (scale: { width: number; height: number }) => scale.width * scale.height;
 
 /**
@@ -506,7 +511,7 @@ function createProgressReporter(plan: readonly PlannedScale[], started: number, 
       const rest = plan.slice(index + 1);
       for (const s of rest) units += s.iterations * costs.evaluation(pixelsOf(s));
       const setUpsMs = costs.setupsMs(rest.map(pixelsOf), msPerUnit);
-      units += FINAL_EVALUATIONS * costs.evaluation(pixelsOf(plan[plan.length - 1]!));
+      units += FINAL_EVALUATIONS * costs.losses(pixelsOf(plan[plan.length - 1]!));
       // Time already spent on the step under way counts against what is left.
       etaMs = Math.max(0, Math.round(units * msPerUnit + setUpsMs - (now - current.at)));
     }
@@ -522,7 +527,8 @@ function createProgressReporter(plan: readonly PlannedScale[], started: number, 
       losses,
       elapsedMs: Math.round(now - started),
       ...(etaMs === undefined ? {} : { etaMs }),
-      preview: () => encodePreview({ data: toBytes(snapshot), width: scale.width, height: scale.height }),
+      // A preview is a glance: a 4096 px scale's full PNG would take seconds and ~50 MB each time.
+      preview: () => encodePreview({ data: toBytes(snapshot), width: scale.width, height: scale.height }, { maxSide: PREVIEW_MAX_SIDE }),
     });
   }
 

@@ -7,6 +7,7 @@ import type { ResourceLimits, Worker } from 'node:worker_threads';
 import type { EngineConfig, StylizeRequest } from '../engine/index.js';
 import type { Logger } from '../log.js';
 import { internalError, stoppedAtShutdown, timeLimit } from './failures.js';
+import { jobTimeLimitMs } from './time-limit.js';
 import type { JobOutcome, JobProgress } from './types.js';
 import { EngineWorker, WorkerInitError, type EngineInfo, type RunEnd } from './worker-host.js';
 
@@ -100,13 +101,14 @@ export class JobRunner {
     slot.stop = undefined;
     let timer: NodeJS.Timeout | undefined;
     let runStart = Date.now();
+    const limitMs = jobTimeLimitMs(request, this.#options.jobTimeLimitMs);
     let end: RunEnd;
     try {
       // A worker that cannot load fails this job now; the next job gets a fresh one.
       await slot.engine.ready();
       await hooks.beforeStart?.();
       runStart = Date.now();
-      timer = setTimeout(() => this.stop(jobId, { kind: 'time-limit' }), this.#options.jobTimeLimitMs);
+      timer = setTimeout(() => this.stop(jobId, { kind: 'time-limit' }), limitMs);
       end = slot.stop
         ? { status: 'cancelled' }
         : await slot.engine.run(jobId, request, validPreviewPoints(previewAt), hooks.onProgress);
@@ -121,7 +123,7 @@ export class JobRunner {
       slot.jobId = undefined;
     }
     const stop = slot.stop;
-    return { outcome: this.#outcomeOf(end, stop), stop, runMs: Date.now() - runStart };
+    return { outcome: this.#outcomeOf(end, stop, limitMs), stop, runMs: Date.now() - runStart };
   }
 
   /** Asks a running job to stop; the first reason given is the one its outcome tells. */
@@ -143,13 +145,13 @@ export class JobRunner {
     await Promise.all(this.#slots.map((s) => s.engine.stop()));
   }
 
-  #outcomeOf(end: RunEnd, stop: StopReason | undefined): JobOutcome {
+  #outcomeOf(end: RunEnd, stop: StopReason | undefined, limitMs: number): JobOutcome {
     if (end.status === 'done') return end;
     switch (stop?.kind) {
       case 'cancel':
         return { status: 'cancelled', by: stop.by };
       case 'time-limit':
-        return { status: 'failed', failure: timeLimit(this.#options.jobTimeLimitMs) };
+        return { status: 'failed', failure: timeLimit(limitMs) };
       case 'shutdown':
       case 'hand-back':
         return { status: 'failed', failure: stoppedAtShutdown() };

@@ -22,7 +22,17 @@
  */
 import type { CostModel } from '../runtime/types.js';
 import type { OnnxRuntimeOptions } from './runtime.js';
-import { ARENA_MAX_PIXELS, convAlgorithmFor, convFromEnv, servedBySymbolic } from './size-policy.js';
+import { ARENA_MAX_PIXELS, convAlgorithmFor, convFromEnv, servedBySymbolic, tilingFromEnv } from './size-policy.js';
+
+/**
+ * A tiled evaluation (tiled-objective.ts) per pixel, relative to an untiled one above the arena's
+ * size: a stats pass (a forward) before the gradient pass, and each tile's margin computed again.
+ */
+export const TILED_COST_FACTOR = 1.5;
+/** Scoring a tiled picture: its stats pass alone. */
+export const TILED_LOSSES_FACTOR = 0.4;
+/** Setting a tiled scale up: its targets are a stats pass over the photo and one per style (a stats pass each), and its two sessions. */
+const TILED_SETUP_MS = (pixels: number) => 2000 + 2 * TILED_LOSSES_FACTOR * LARGE_DIRECT_MS_PER_PIXEL * pixels;
 
 const DIRECT_MS_PER_PIXEL = 5.8e-3;
 const LARGE_DIRECT_MS_PER_PIXEL = 6.5e-3;
@@ -34,16 +44,24 @@ const OWN_WINOGRAD_SESSION_MS = 2700;
 const OWN_DIRECT_SESSION_MS = (pixels: number) => 300 + 0.8 * LARGE_DIRECT_MS_PER_PIXEL * pixels;
 
 /** The CPU provider's cost model for these runtime options (CUDA's is not measured: none). */
-export function onnxCostModel(opts: Pick<OnnxRuntimeOptions, 'conv' | 'symbolicUpTo'>): CostModel {
+export function onnxCostModel(opts: Pick<OnnxRuntimeOptions, 'conv' | 'symbolicUpTo' | 'tiles'>): CostModel {
   const chosen = opts.conv ?? convFromEnv();
   const shared = (pixels: number) => servedBySymbolic(pixels, opts.symbolicUpTo);
+  const tiledAbove = (opts.tiles ?? tilingFromEnv()).minPixels;
   return {
     evaluation(pixels) {
+      if (pixels > tiledAbove) return TILED_COST_FACTOR * LARGE_DIRECT_MS_PER_PIXEL * pixels;
       if (convAlgorithmFor(pixels, chosen) === 'winograd')
         return WINOGRAD_FIXED_MS + WINOGRAD_MS_PER_PIXEL * pixels;
       return (pixels > ARENA_MAX_PIXELS ? LARGE_DIRECT_MS_PER_PIXEL : DIRECT_MS_PER_PIXEL) * pixels;
     },
+    losses(pixels) {
+      // Tiled: the stats pass alone, a forward over larger tiles; untiled: forward and backward alike (one graph).
+      return pixels > tiledAbove ? TILED_LOSSES_FACTOR * LARGE_DIRECT_MS_PER_PIXEL * pixels : this.evaluation(pixels);
+    },
     setup(pixels, built) {
+      // The targets' passes are paid at every tiled scale, built or not.
+      if (pixels > tiledAbove) return TILED_SETUP_MS(pixels) - (built ? 2000 : 0);
       if (built) return 0;
       const conv = convAlgorithmFor(pixels, chosen);
       // The shared direct session is built with the runtime, before any job.
@@ -51,6 +69,7 @@ export function onnxCostModel(opts: Pick<OnnxRuntimeOptions, 'conv' | 'symbolicU
       return conv === 'winograd' ? OWN_WINOGRAD_SESSION_MS : OWN_DIRECT_SESSION_MS(pixels);
     },
     session(pixels) {
+      if (pixels > tiledAbove) return 'tiled';
       const conv = convAlgorithmFor(pixels, chosen);
       return shared(pixels) ? `symbolic/${conv}` : `${pixels}/${conv}`;
     },

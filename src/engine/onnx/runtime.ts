@@ -21,7 +21,9 @@ import type * as Ort from 'onnxruntime-node';
 import { StylizeError } from '../errors.js';
 import { cudaRefusal } from './cuda.js';
 import { onnxCostModel } from './cost-model.js';
-import { ARENA_MAX_PIXELS, SYMBOLIC_MAX_PIXELS, WINOGRAD_MIN_PIXELS, convAlgorithmFor, convFromEnv, servedBySymbolic } from './size-policy.js';
+import { prepareTiled, type TileSessions } from './tiled-objective.js';
+import { tileGradientGraph, tileStatsGraph } from './tile-graphs.js';
+import { ARENA_MAX_PIXELS, SYMBOLIC_MAX_PIXELS, tilingFromEnv, type Tiling, WINOGRAD_MIN_PIXELS, convAlgorithmFor, convFromEnv, servedBySymbolic } from './size-policy.js';
 import { DEFAULT_OPTIONS } from '../options.js';
 import { lossSpec } from '../loss-spec.js';
 import type { BackendName } from '../types.js';
@@ -72,6 +74,8 @@ export interface OnnxRuntimeOptions {
   spinning?: boolean;
   /** Objectives of up to this many pixels share a session of symbolic size per conv algorithm (0: none). Default SYMBOLIC_MAX_PIXELS. */
   symbolicUpTo?: number;
+  /** Objectives above `minPixels` are computed tile by tile (tiled-objective.ts); default: tilingFromEnv(). */
+  tiles?: Tiling;
   /** Told of every objective session built: its size and convs ('symbolic/direct', '341x512/winograd', …) and the ms it took. */
   onObjectiveSession?: (size: string, ms: number) => void;
 }
@@ -171,6 +175,32 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   // process's thread, so one built in the background would hold up the first job's first steps.
   if (servedBySymbolic(1, symbolicUpTo)) await symbolicSession(lossSpec(DEFAULT_OPTIONS, 1), convFor(1));
 
+  const tiling = opts.tiles ?? tilingFromEnv();
+  /** The tiled objective's two sessions, per loss shape; only the last shape's are kept. */
+  let tileSessions: { key: string; sessions: Promise<TileSessions> } | undefined;
+  const tileSessionsFor = (loss: LossSpec): Promise<TileSessions> => {
+    const shape = objectiveShape(loss);
+    const key = JSON.stringify(shape);
+    if (tileSessions?.key === key) return tileSessions.sessions;
+    const old = tileSessions?.sessions;
+    const sessions = (async () => {
+      await old?.then((s) => Promise.all([s.stats.release(), s.gradient.release()])).catch(() => undefined);
+      // The untiled sessions' arenas are not held beside the tiles' activations.
+      await objectives.clear();
+      const started = performance.now();
+      const tileOptions = tiling.arena ? sessionOptions : optionsFor(Infinity);
+      const stats = await createSession(tileStatsGraph(weights, shape, tiling.conv), tileOptions);
+      const gradient = await createSession(tileGradientGraph(weights, shape, backward, tiling.conv), tileOptions);
+      opts.onObjectiveSession?.(`tiled/${tiling.conv}`, performance.now() - started);
+      return { stats, gradient };
+    })();
+    sessions.catch(() => {
+      if (tileSessions?.sessions === sessions) tileSessions = undefined;
+    });
+    tileSessions = { key, sessions };
+    return sessions;
+  };
+
   const imageTensor = (pixels: Float32Array | Uint8Array, h: number, w: number) =>
     new ort.Tensor('float32', pixels instanceof Float32Array ? pixels : Float32Array.from(pixels), [1, h, w, 3]);
 
@@ -213,6 +243,9 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
     threads,
     ...(provider === 'cpu' ? { costModel: onnxCostModel(opts) } : {}),
     async prepare(images, loss): Promise<ScaleObjective> {
+      if (images.height * images.width > tiling.minPixels) {
+        return prepareTiled(ort, await tileSessionsFor(loss), images, loss, { interior: tiling.interior, statsInterior: tiling.statsInterior ?? 2 * tiling.interior });
+      }
       const [targetFeeds, session] = await Promise.all([
         targets(images, loss),
         sessionFor(loss, images.height, images.width),
@@ -247,6 +280,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
     },
     liveResources: () => 0,
     dispose() {
+      void tileSessions?.sessions.then((s) => Promise.all([s.stats.release(), s.gradient.release()])).catch(() => undefined);
       void objectives.clear();
       void features.clear();
     },

@@ -61,3 +61,46 @@ export function convAlgorithmFor(pixels: number, chosen?: ConvAlgorithm): ConvAl
 export function servedBySymbolic(pixels: number, symbolicUpTo = SYMBOLIC_MAX_PIXELS): boolean {
   return pixels <= symbolicUpTo;
 }
+
+/**
+ * Objectives above this many pixels are computed tile by tile (tiled-objective.ts): a square
+ * 1024 px picture on its canvas (1040², whose untiled job peaks at ~3.7 GB, both processes) is the
+ * largest computed whole; the whole graph's activations grow with the pixels (a 2048 px job: 8.7 GB).
+ */
+export const TILED_MIN_PIXELS = (1024 + 2 * marginFor(1024)) ** 2;
+
+/** A tile's interior side, px: its crop adds the receptive field (96 px a side for block5_conv1). */
+export const TILE_INTERIOR = 512;
+export const TILE_CONV: ConvAlgorithm = 'direct';
+export const TILE_ARENA = false;
+
+/** Tiling as the environment asks (STYLIZE_ONNX_TILE_ABOVE pixels, STYLIZE_ONNX_TILE_INTERIOR px: the bench times tiles at smaller sizes), else the defaults above. */
+export interface Tiling {
+  /** Objectives above this many pixels are tiled. */
+  minPixels: number;
+  /** A tile's interior side, px. */
+  interior: number;
+  /** The stats pass's (forward only); default twice `interior`. */
+  statsInterior?: number;
+  /** The tiles' convs. */
+  conv: ConvAlgorithm;
+  /** Whether the tile sessions keep onnxruntime's arena and NCHWc layout (faster, more memory). */
+  arena: boolean;
+}
+
+export function tilingFromEnv(): Tiling {
+  const read = (name: string, fallback: number, min: number) => {
+    const v = process.env[name]?.trim();
+    if (v === undefined || v === '') return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new StylizeError('backend-unavailable', `${name}=${JSON.stringify(v)} is not valid; fix: set it to a whole number of at least ${min}, or leave it empty.`);
+    return n;
+  };
+  return {
+    minPixels: read('STYLIZE_ONNX_TILE_ABOVE', TILED_MIN_PIXELS, 0),
+    interior: read('STYLIZE_ONNX_TILE_INTERIOR', TILE_INTERIOR, 16),
+    ...(process.env.STYLIZE_ONNX_STATS_INTERIOR ? { statsInterior: read('STYLIZE_ONNX_STATS_INTERIOR', 2 * TILE_INTERIOR, 16) } : {}),
+    conv: process.env.STYLIZE_ONNX_TILE_CONV === 'winograd' ? 'winograd' : TILE_CONV,
+    arena: (process.env.STYLIZE_ONNX_TILE_ARENA ?? (TILE_ARENA ? '1' : '0')) === '1',
+  };
+}

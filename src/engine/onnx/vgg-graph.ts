@@ -64,7 +64,7 @@ export const OUTPUTS = { content: 'content_loss', style: 'style_loss', tv: 'tv_l
 export const contentFeaturesOutput = 'content_features';
 export const gramOutput = (layer: string) => `gram_raw_${layer}`;
 
-interface LayerPlan {
+export interface LayerPlan {
   name: string;
   cin: number;
   cout: number;
@@ -160,7 +160,7 @@ function layerWeights(weights: ReadonlyMap<string, RawLayer>, name: string): Raw
 
 /** The forward pass in NCHW from an NHWC RGB input: the post-ReLU output of every planned conv. */
 /** `symbolic`: the plan's sizes are placeholders, so Winograd convs take theirs from Shape. */
-function forward(b: GraphBuilder, weights: ReadonlyMap<string, RawLayer>, plan: LayerPlan[], pooling: PoolingName, image: string, conv: ConvAlgorithm = 'direct', symbolic = false) {
+export function forward(b: GraphBuilder, weights: ReadonlyMap<string, RawLayer>, plan: LayerPlan[], pooling: PoolingName, image: string, conv: ConvAlgorithm = 'direct', symbolic = false) {
   const nchw = b.op('Transpose', [image], { perm: [0, 3, 1, 2] });
   let x = b.op('Sub', [nchw, b.float(MEAN_RGB, [1, 3, 1, 1], 'mean')]);
   const kernels: string[] = [];
@@ -293,13 +293,45 @@ export function objectiveGraph(
   b.output(tvLoss, OUTPUTS.tv, []);
   if (!gradient) return b.encode('gatys_losses');
 
-  // Backward, deepest layer first.
+  const imageGrad = backwardPass(b, { plan, kernels, outputs, poolIndices, pooling: loss.pooling, backward, conv, symbolic }, (i) => [
+    ...grads[i]!,
+    ...(styleGrads[i] ? [styleGrads[i]!()] : []),
+  ]);
+  const gdx = b.op('Mul', [dx, tvWeight]);
+  const gdy = b.op('Mul', [dy, tvWeight]);
+  const pad = (v: string, pads: number[]) => b.op('Pad', [v, b.int64(pads)]);
+  // d/dx[j+1] += dx[j], d/dx[j] −= dx[j]: pads are [begin N,H,W,C, end N,H,W,C].
+  const tvGrad = b.op('Sum', [
+    b.op('Sub', [pad(gdx, [0, 0, 1, 0, 0, 0, 0, 0]), pad(gdx, [0, 0, 0, 0, 0, 0, 1, 0])]),
+    b.op('Sub', [pad(gdy, [0, 1, 0, 0, 0, 0, 0, 0]), pad(gdy, [0, 0, 0, 0, 0, 1, 0, 0])]),
+  ]);
+  b.output(b.op('Add', [imageGrad, tvGrad]), OUTPUTS.grad, [1, symbolic ? 'height' : height, symbolic ? 'width' : width, 3]);
+  return b.encode('gatys_objective');
+}
+
+/** What the forward pass left for the backward one. */
+export interface ForwardPass {
+  plan: LayerPlan[];
+  kernels: string[];
+  outputs: string[];
+  poolIndices: (string | undefined)[];
+  pooling: PoolingName;
+  backward: BackwardConv;
+  conv: ConvAlgorithm;
+  symbolic: boolean;
+}
+
+/**
+ * The image gradient [1,H,W,3] (NHWC, RGB) from the gradients the loss puts on each conv's
+ * output (`lossGrads(i)`: its contributions, summed), deepest layer first.
+ */
+export function backwardPass(b: GraphBuilder, f: ForwardPass, lossGrads: (layer: number) => string[]): string {
+  const { plan, kernels, outputs, poolIndices, pooling, backward, conv, symbolic } = f;
   let upstream: string | undefined; // ∂L/∂(input of the layer below), i.e. of this layer's (pooled) output
   for (let i = plan.length - 1; i >= 0; i--) {
     const p = plan[i]!;
-    const parts = [...grads[i]!];
-    if (styleGrads[i]) parts.push(styleGrads[i]!());
-    if (upstream !== undefined) parts.push(p.poolAfter ? poolBackward(b, upstream, outputs[i]!, loss.pooling, poolIndices[i], symbolic ? undefined : p) : upstream);
+    const parts = lossGrads(i);
+    if (upstream !== undefined) parts.push(p.poolAfter ? poolBackward(b, upstream, outputs[i]!, pooling, poolIndices[i], symbolic ? undefined : p) : upstream);
     const gy = parts.length === 1 ? parts[0]! : b.op('Sum', parts);
     const gz = b.op('Mul', [gy, b.op('Sign', [outputs[i]!])]);
     // The first layer's gradient has 3 channels: as a forward conv it would unfold its 64-channel
@@ -318,18 +350,8 @@ export function objectiveGraph(
         : b.op('Conv', [gz, k], CONV_ATTRS);
     }
   }
-  // The mean subtraction passes the gradient through unchanged; back to NHWC, plus TV's.
-  const imageGrad = b.op('Transpose', [upstream!], { perm: [0, 2, 3, 1] });
-  const gdx = b.op('Mul', [dx, tvWeight]);
-  const gdy = b.op('Mul', [dy, tvWeight]);
-  const pad = (v: string, pads: number[]) => b.op('Pad', [v, b.int64(pads)]);
-  // d/dx[j+1] += dx[j], d/dx[j] −= dx[j]: pads are [begin N,H,W,C, end N,H,W,C].
-  const tvGrad = b.op('Sum', [
-    b.op('Sub', [pad(gdx, [0, 0, 1, 0, 0, 0, 0, 0]), pad(gdx, [0, 0, 0, 0, 0, 0, 1, 0])]),
-    b.op('Sub', [pad(gdy, [0, 1, 0, 0, 0, 0, 0, 0]), pad(gdy, [0, 0, 0, 0, 0, 1, 0, 0])]),
-  ]);
-  b.output(b.op('Add', [imageGrad, tvGrad]), OUTPUTS.grad, [1, symbolic ? 'height' : height, symbolic ? 'width' : width, 3]);
-  return b.encode('gatys_objective');
+  // The mean subtraction passes the gradient through unchanged; back to NHWC.
+  return b.op('Transpose', [upstream!], { perm: [0, 2, 3, 1] });
 }
 
 /** onnx TensorProto.DataType FLOAT, for Cast. */

@@ -68,6 +68,8 @@ export interface ScaleObjective {
 export interface CostModel {
   /** One objective evaluation at this many pixels. */
   evaluation(pixels: number): number;
+  /** Scoring the saved picture (losses only) at this many pixels, where it costs less than an evaluation. */
+  losses?(pixels: number): number;
   /**
    * Setting a scale of this many pixels up beyond its own evaluations, in the same unit: building
    * its session (and the first runs that size its memory) where `built` says that has not happened.
@@ -85,6 +87,8 @@ export interface Runtime {
   /** Where it computes: cpu, cuda, wasm, tensorflow… */
   readonly provider: string;
   readonly threads: number;
+  /** The largest long side (px) it computes; a job asking for more is refused before it starts. Unset: any. */
+  readonly maxSize?: number;
   /** How its costs grow with size, where measured (else the engine's generic prior). */
   readonly costModel?: CostModel;
   /**

@@ -2,6 +2,7 @@
  * The tfjs runtime: one of tfjs's backends (tensorflow-gpu, tensorflow, wasm, cpu; see
  * backend.ts), tfjs autodiff with the hand-written image gradients of ops.ts.
  */
+import { TFJS_MAX_SIZE } from '../runtime/limits.js';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type TfjsBackendName } from './backend.js';
 import type { RgbImage } from '../image.js';
@@ -43,6 +44,8 @@ export async function startTfjsRuntime(name: TfjsBackendName, opts: { threads: n
     library: 'tfjs',
     provider: backend.name,
     threads: backend.threads,
+    // Its objective is computed whole: a 2048 px one held 8.7 GB on onnx. Only onnx tiles (issue 27).
+    maxSize: TFJS_MAX_SIZE,
     async prepare(images, loss, jobTick = noTick): Promise<ScaleObjective> {
       const extractor = createExtractor(convs, neededLayers(loss), loss.pooling);
       const targets = withTicks(jobTick, () => {
