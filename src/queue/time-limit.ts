@@ -1,9 +1,9 @@
 /**
- * A job's time limit grows with the work it asks for: JOB_TIME_LIMIT_S is the limit of a default
- * 1024 px job (the largest an engine computed before large sizes), and a job of more work (a
- * 2048 or 4096 px one: 4× or 16× the pixels at the top scale) gets that limit times its work's
- * ratio to that job's (eta.ts's megapixel-steps), times TILED_COST for the extra pass that tiled
- * scales make. Smaller jobs keep the limit as set.
+ * A job's time limit grows with the size it asks for: JOB_TIME_LIMIT_S is the limit of a default
+ * 1024 px job (the largest an engine computed before large sizes), and a larger one (2048 or
+ * 4096 px: 4× or 16× the pixels at the top scale) gets that limit times a default job's work at
+ * its size over that job's (eta.ts's megapixel-steps), times TILED_COST for the extra pass that
+ * tiled scales make. Only the size counts: more iterations must not buy a longer limit.
  */
 import type { StylizeRequest } from '../engine/index.js';
 import { jobWork } from './eta.js';
@@ -16,6 +16,6 @@ const REFERENCE_WORK = jobWork({ options: { size: 1024 } });
 
 export function jobTimeLimitMs(request: Partial<StylizeRequest>, baseMs: number): number {
   const size = request.options?.size ?? 0;
-  const ratio = (jobWork(request) / REFERENCE_WORK) * (size >= TILED_FROM ? TILED_COST : 1);
+  const ratio = (jobWork({ options: size > 0 ? { size } : {} }) / REFERENCE_WORK) * (size >= TILED_FROM ? TILED_COST : 1);
   return Math.round(baseMs * Math.max(1, ratio));
 }
