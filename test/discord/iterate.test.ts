@@ -12,12 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { loadEnv } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { startDiscordEmulator, USERS, type DiscordEmulator, type EmuInteraction } from '../emulator/discord/emulator.js';
+import { startDiscordEmulator, USERS, type DiscordEmulator } from '../emulator/discord/emulator.js';
 import type { EmuMessage } from '../emulator/discord/payloads.js';
 import { composition } from '../engine/support/quality-measures.js';
 import { decoded } from '../engine/support/picture-metrics.js';
 import { IMAGES_DIR, image } from '../support/fixtures.js';
 import { emulatorEnv, ephemeralAnswer, ephemeralFollowUp } from './harness.js';
+import { iteratePresses } from '../discord/iterate-presses.js';
 
 let emu: DiscordEmulator;
 let app: App | undefined;
@@ -47,29 +48,7 @@ afterAll(async () => {
   rmSync(keptDir, { recursive: true, force: true });
 });
 
-/** The job message once it is done (the result embed and its buttons); a pressed button's job has a message of its own. */
-function done(i: EmuInteraction): Promise<EmuMessage> {
-  const pressed = pressedOn.get(i);
-  return emu.waitFor(
-    'the picture',
-    () => {
-      const m = emu.original(i);
-      return m && m.id !== pressed && /Done in/.test(m.content) && m.attachments.length > 0 ? m : undefined;
-    },
-    180_000,
-  );
-}
-
-/** The message each press was on (the interaction's message becomes the new job's once it answers). */
-const pressedOn = new WeakMap<EmuInteraction, string>();
-
-function press(m: EmuMessage, label: string, user = USERS.alice): EmuInteraction {
-  const b = emu.buttons(m).find((x) => x.label === label);
-  if (!b) throw new Error(`no ${label} button on "${m.content}"`);
-  const i = emu.clickButton(m, b.customId, user);
-  pressedOn.set(i, m.id);
-  return i;
-}
+const { done, press } = iteratePresses(() => emu);
 
 const picture = (m: EmuMessage) => m.attachments[0]!.bytes;
 const requestOf = (m: EmuMessage) => (m.embeds[0] as { footer: { text: string } }).footer.text.replace('request ', '');

@@ -8,13 +8,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { loadEnv } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { startDiscordEmulator, USERS, type DiscordEmulator, type EmuInteraction } from '../emulator/discord/emulator.js';
-import type { EmuMessage } from '../emulator/discord/payloads.js';
+import { startDiscordEmulator, USERS, type DiscordEmulator } from '../emulator/discord/emulator.js';
 import { composition } from '../engine/support/quality-measures.js';
 import { decoded } from '../engine/support/picture-metrics.js';
 import { emulatorEnv, ephemeralAnswer } from '../discord/harness.js';
 import { IMAGES_DIR } from '../support/fixtures.js';
 import { startRedis, startWorker, stopWorker, type TestRedis, type WorkerProcess } from './support.js';
+import { iteratePresses } from '../discord/iterate-presses.js';
 
 const PREFIX = 'iterate';
 const KEEP_MIN = 2;
@@ -54,28 +54,7 @@ async function chat(instance: string): Promise<App> {
   return app;
 }
 
-function done(i: EmuInteraction): Promise<EmuMessage> {
-  const pressed = pressedOn.get(i);
-  return emu.waitFor(
-    'the picture',
-    () => {
-      const m = emu.original(i);
-      return m && m.id !== pressed && /Done in/.test(m.content) && m.attachments.length > 0 ? m : undefined;
-    },
-    180_000,
-  );
-}
-
-/** The message each press was on (the interaction's message becomes the new job's once it answers). */
-const pressedOn = new WeakMap<EmuInteraction, string>();
-
-function press(m: EmuMessage, label: string, user = USERS.alice): EmuInteraction {
-  const b = emu.buttons(m).find((x) => x.label === label);
-  if (!b) throw new Error(`no ${label} button on "${m.content}"`);
-  const i = emu.clickButton(m, b.customId, user);
-  pressedOn.set(i, m.id);
-  return i;
-}
+const { done, press } = iteratePresses(() => emu);
 
 it('iterate: on Redis another chat process answers HD and Less style of a picture the first delivered, from inputs kept REROLL_KEEP_MIN', async () => {
   const first = await chat('chat-a');
