@@ -31,8 +31,8 @@ export class GraphBuilder {
     return `${prefix}_${this.#counter++}`;
   }
 
-  input(name: string, dims: TensorInfo['dims']): string {
-    this.#inputs.push(valueInfo(name, dims));
+  input(name: string, dims: TensorInfo['dims'], type: 'float' | 'int64' = 'float'): string {
+    this.#inputs.push(valueInfo(name, dims, type === 'int64' ? onnx.TensorProto.DataType.INT64 : onnx.TensorProto.DataType.FLOAT));
     return name;
   }
 
@@ -97,12 +97,12 @@ export class GraphBuilder {
   }
 }
 
-function valueInfo(name: string, dims: TensorInfo['dims']): onnxProto.onnx.IValueInfoProto {
+function valueInfo(name: string, dims: TensorInfo['dims'], elemType: number = onnx.TensorProto.DataType.FLOAT): onnxProto.onnx.IValueInfoProto {
   return {
     name,
     type: {
       tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
+        elemType,
         shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },

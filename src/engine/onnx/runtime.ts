@@ -22,7 +22,7 @@ import { StylizeError } from '../errors.js';
 import { cudaRefusal } from './cuda.js';
 import { onnxCostModel } from './cost-model.js';
 import { prepareTiled, type TileSessions } from './tiled-objective.js';
-import { tileGradientGraph, tileStatsGraph } from './tile-graphs.js';
+import { tileGradientGraph, tileStatsGraph, type CropSize } from './tile-graphs.js';
 import { ARENA_MAX_PIXELS, SYMBOLIC_MAX_PIXELS, tilingFromEnv, type Tiling, WINOGRAD_MIN_PIXELS, convAlgorithmFor, convFromEnv, servedBySymbolic } from './size-policy.js';
 import { DEFAULT_OPTIONS } from '../options.js';
 import { lossSpec } from '../loss-spec.js';
@@ -177,22 +177,40 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
 
   const tiling = opts.tiles ?? tilingFromEnv();
   /** The tiled objective's two sessions, per loss shape; only the last shape's are kept. */
-  let tileSessions: { key: string; sessions: Promise<TileSessions> } | undefined;
+  let tileSessions: { key: string; sessions: Promise<TileSessions & { release(): Promise<unknown> }> } | undefined;
   const tileSessionsFor = (loss: LossSpec): Promise<TileSessions> => {
     const shape = objectiveShape(loss);
     const key = JSON.stringify(shape);
     if (tileSessions?.key === key) return tileSessions.sessions;
     const old = tileSessions?.sessions;
     const sessions = (async () => {
-      await old?.then((s) => Promise.all([s.stats.release(), s.gradient.release()])).catch(() => undefined);
+      await old?.then((s) => s.release()).catch(() => undefined);
       // The untiled sessions' arenas are not held beside the tiles' activations.
       await objectives.clear();
-      const started = performance.now();
-      const tileOptions = tiling.arena ? sessionOptions : optionsFor(Infinity);
-      const stats = await createSession(tileStatsGraph(weights, shape, tiling.conv), tileOptions);
-      const gradient = await createSession(tileGradientGraph(weights, shape, backward, tiling.conv), tileOptions);
-      opts.onObjectiveSession?.(`tiled/${tiling.conv}`, performance.now() - started);
-      return { stats, gradient };
+      // The arena lets a run reuse the tensors it freed (fresh memory costs a page fault per page);
+      // no memory pattern, which each fixed-shape session would keep between runs.
+      const tileOptions = tiling.arena ? { ...sessionOptions, enableMemPattern: false } : optionsFor(Infinity);
+      const built = new Map<string, Promise<Ort.InferenceSession>>();
+      const sessionOf = (pass: 'stats' | 'gradient', crop: CropSize, slots: number) => {
+        const at = `${pass} ${crop.height}x${crop.width} ${slots}`;
+        let session = built.get(at);
+        if (!session) {
+          const started = performance.now();
+          const graph = pass === 'stats' ? tileStatsGraph(weights, shape, crop, slots, tiling.conv) : tileGradientGraph(weights, shape, backward, crop, slots, tiling.conv);
+          session = createSession(graph, tileOptions);
+          session.then(() => opts.onObjectiveSession?.(`tiled ${at}/${tiling.conv}`, performance.now() - started)).catch(() => undefined);
+          built.set(at, session);
+        }
+        return session;
+      };
+      // Each run gives its arena back when it ends, so one session's peak is not held through the others' runs.
+      const runOptions: Ort.InferenceSession.RunOptions = tiling.arena ? { extra: { memory: { enable_memory_arena_shrinkage: 'cpu:0' } } } : {};
+      const runner = (session: Promise<Ort.InferenceSession>) => session.then((x) => ({ run: (feeds: Record<string, Ort.Tensor>) => x.run(feeds, runOptions) }));
+      return {
+        stats: (crop: CropSize, slots: number) => runner(sessionOf('stats', crop, slots)),
+        gradient: (crop: CropSize, slots: number) => runner(sessionOf('gradient', crop, slots)),
+        release: () => Promise.all([...built.values()].map((s) => s.then((x) => x.release()).catch(() => undefined))),
+      };
     })();
     sessions.catch(() => {
       if (tileSessions?.sessions === sessions) tileSessions = undefined;
@@ -244,7 +262,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
     ...(provider === 'cpu' ? { costModel: onnxCostModel(opts) } : {}),
     async prepare(images, loss): Promise<ScaleObjective> {
       if (images.height * images.width > tiling.minPixels) {
-        return prepareTiled(ort, await tileSessionsFor(loss), images, loss, { interior: tiling.interior, statsInterior: tiling.statsInterior ?? 2 * tiling.interior });
+        return prepareTiled(ort, await tileSessionsFor(loss), images, loss, { interior: tiling.interior, statsInterior: tiling.statsInterior ?? tiling.interior });
       }
       const [targetFeeds, session] = await Promise.all([
         targets(images, loss),
@@ -280,7 +298,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
     },
     liveResources: () => 0,
     dispose() {
-      void tileSessions?.sessions.then((s) => Promise.all([s.stats.release(), s.gradient.release()])).catch(() => undefined);
+      void tileSessions?.sessions.then((s) => s.release()).catch(() => undefined);
       void objectives.clear();
       void features.clear();
     },

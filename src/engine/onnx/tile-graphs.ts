@@ -1,26 +1,32 @@
 /**
- * The two graphs of the exact tiled objective (tiled-objective.ts), both of symbolic size, run on
- * one tile's crop at a time:
+ * The two graphs of the exact tiled objective (tiled-objective.ts), each built for one crop size
+ * (tile-plan.ts keeps those few), run on one tile's crop at a time:
  *
- *   tileStatsGraph → image crop and masks in; per style layer the masked partial sums F·Fᵀ of the
- *     tile's interior (one per region of the regional term, else one), and the content layer's
+ *   tileStatsGraph → image crop and slots in; per style layer the partial sums F·Fᵀ of each slot's
+ *     box, and the content layer's
  *     features out. Summed over the tiles they are the whole picture's Gram matrices.
- *   tileGradientGraph → image crop, masks, each style layer's [M,C,C] matrices D_k (the global
+ *   tileGradientGraph → image crop, slots, each style layer's [S,C,C] matrices D_k (the global
  *     (G − Gs) terms with their coefficients, from the sums above) and the content target in; the
- *     image gradient of the crop out: ∂L/∂F = Σ_k mask_k · D_k F on each style layer and
+ *     image gradient of the crop out: ∂L/∂F = D_k F on each slot's box of each style layer and
  *     2w/n · (F − Fc) · interior on the content layer, taken back through the crop by the same
  *     backward pass as the whole picture's graph (vgg-graph.ts).
  *
- * Masks are 0/1 maps at a layer's resolution: `interior_<p>` [1,1,h,w] where the tile owns the
- * pixel, `masks_<p>` [M,1,h,w] each region of the regional term within it (M = 1: the interior),
- * p the number of poolings above the layer.
+ * The style layers see a tile's interior as a few boxes ("slots", S of them): the parts of
+ * the interior in each region of the regional term (one box, the interior, without regions), as
+ * `starts_<p>`/`ends_<p>` [S,2] (row, column) at the layer's resolution and, for the gradient,
+ * `pads_<p>` [S,8] that put a box's gradient back in the crop's map. Each box is sliced out, so a
+ * Gram or its gradient costs the box's pixels, not the whole crop's once per region. A slot the
+ * tile does not need gets a 1×1 box and a zero D. The content term keeps a 0/1 map of the
+ * interior, `interior_<p>` [1,1,h,w]; p is the number of poolings above the layer.
  */
 import type { ConvAlgorithm, ObjectiveShape, RawLayer } from './vgg-graph.js';
 import { IMAGE_INPUT, backwardPass, contentFeaturesOutput, forward, lossLayers, planLayers, type BackwardConv, type LayerPlan } from './vgg-graph.js';
 import { GraphBuilder } from './graph-builder.js';
 
 export const interiorInput = (level: number) => `interior_${level}`;
-export const masksInput = (level: number) => `masks_${level}`;
+export const slotStartsInput = (level: number) => `starts_${level}`;
+export const slotEndsInput = (level: number) => `ends_${level}`;
+export const slotPadsInput = (level: number) => `pads_${level}`;
 export const gramPartsOutput = (layer: string) => `gram_parts_${layer}`;
 export const gramDiffInput = (layer: string) => `gram_diff_${layer}`;
 export const TILE_CONTENT_TARGET = 'content_target';
@@ -37,69 +43,76 @@ export function levelsOf(plan: readonly LayerPlan[]): number[] {
   });
 }
 
-/** Masks per style layer: the regions of the regional term, else one. */
+/** Regions of the regional term (the picture's Gram matrices are kept per region), else one. */
 export const masksPerLayer = (shape: ObjectiveShape) => (shape.regionGrid > 0 ? shape.regionGrid ** 2 : 1);
 
-function setUp(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape, conv: ConvAlgorithm) {
-  const b = new GraphBuilder();
-  const plan = planLayers(lossLayers(shape), 1024, 1024);
-  const levels = levelsOf(plan);
-  const at = new Map(plan.map((p, i) => [p.name, i]));
-  const image = b.input(IMAGE_INPUT, [1, 'height', 'width', 3]);
-  const fwd = forward(b, weights, plan, shape.pooling, image, conv, true);
-  const masks = new Map<number, string>();
-  const maskOf = (level: number) => {
-    let m = masks.get(level);
-    if (!m) masks.set(level, (m = b.input(masksInput(level), [masksPerLayer(shape), 1, `h${level}`, `w${level}`])));
-    return m;
-  };
-  /** Mask k of [M,1,h,w] as [1,1,h,w]. */
-  const maskK = (m: string, k: number) => b.op('Slice', [m, b.int64([k]), b.int64([k + 1]), b.int64([0])]);
-  return { b, plan, levels, at, image, fwd, maskOf, maskK };
+/** A crop's size: the graphs are built for it (fixed shapes). */
+export interface CropSize {
+  height: number;
+  width: number;
 }
 
-export function tileStatsGraph(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape, conv: ConvAlgorithm = 'direct'): Uint8Array {
-  const { b, plan, levels, at, fwd, maskOf, maskK } = setUp(weights, shape, conv);
-  const m = masksPerLayer(shape);
+function setUp(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape, conv: ConvAlgorithm, crop: CropSize, slots: number) {
+  const b = new GraphBuilder();
+  const plan = planLayers(lossLayers(shape), crop.height, crop.width);
+  const levels = levelsOf(plan);
+  const at = new Map(plan.map((p, i) => [p.name, i]));
+  const image = b.input(IMAGE_INPUT, [1, crop.height, crop.width, 3]);
+  const fwd = forward(b, weights, plan, shape.pooling, image, conv);
+  /** A map's size `level` poolings down. */
+  const dims = (level: number): [number, number] => [Math.floor(crop.height / 2 ** level), Math.floor(crop.width / 2 ** level)];
+  const inputs = new Map<string, string>();
+  const once = (name: string, make: () => string) => inputs.get(name) ?? (inputs.set(name, make()), inputs.get(name)!);
+  /** Row k of an int64 [S,n] input as [n]. */
+  const row = (input: string, k: number, n: number) => b.op('Reshape', [b.op('Slice', [input, b.int64([k]), b.int64([k + 1]), b.int64([0])]), b.int64([n])]);
+  /** Slot k's box of a [1,C,h,w] map at `level`. */
+  const box = (y: string, level: number, k: number) => {
+    const starts = once(slotStartsInput(level), () => b.input(slotStartsInput(level), [slots, 2], 'int64'));
+    const ends = once(slotEndsInput(level), () => b.input(slotEndsInput(level), [slots, 2], 'int64'));
+    return b.op('Slice', [y, row(starts, k, 2), row(ends, k, 2), b.int64([2, 3])]);
+  };
+  const pads = (level: number) => once(slotPadsInput(level), () => b.input(slotPadsInput(level), [slots, 8], 'int64'));
+  return { b, plan, levels, at, image, fwd, dims, box, row, pads };
+}
+
+export function tileStatsGraph(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape, crop: CropSize, slots: number, conv: ConvAlgorithm = 'direct'): Uint8Array {
+  const { b, plan, levels, at, fwd, dims, box } = setUp(weights, shape, conv, crop, slots);
   for (const { layer } of shape.styleLayers) {
     const i = at.get(layer)!;
     const c = plan[i]!.cout;
-    const masks = maskOf(levels[i]!);
-    const parts = Array.from({ length: m }, (_, k) => {
-      const f = b.op('Flatten', [b.op('Mul', [fwd.outputs[i]!, maskK(masks, k)])], { axis: 2 });
+    const parts = Array.from({ length: slots }, (_, k) => {
+      const f = b.op('Flatten', [box(fwd.outputs[i]!, levels[i]!, k)], { axis: 2 });
       return b.op('Reshape', [b.op('Gemm', [f, f], { transB: 1 }), b.int64([1, c, c])]);
     });
-    b.output(parts.length === 1 ? parts[0]! : b.op('Concat', parts, { axis: 0 }), gramPartsOutput(layer), [m, c, c]);
+    b.output(parts.length === 1 ? parts[0]! : b.op('Concat', parts, { axis: 0 }), gramPartsOutput(layer), [slots, c, c]);
   }
   const ci = at.get(shape.contentLayer)!;
-  b.output(fwd.outputs[ci]!, contentFeaturesOutput, [1, plan[ci]!.cout, 'ch', 'cw']);
+  b.output(fwd.outputs[ci]!, contentFeaturesOutput, [1, plan[ci]!.cout, ...dims(levels[ci]!)]);
   return b.encode('tile_stats');
 }
 
-export function tileGradientGraph(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape, backward: BackwardConv, conv: ConvAlgorithm = 'direct'): Uint8Array {
-  const { b, plan, levels, at, fwd, maskOf, maskK } = setUp(weights, shape, conv);
-  const m = masksPerLayer(shape);
+export function tileGradientGraph(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape, backward: BackwardConv, crop: CropSize, slots: number, conv: ConvAlgorithm = 'direct'): Uint8Array {
+  const { b, plan, levels, at, fwd, dims, box, row, pads } = setUp(weights, shape, conv, crop, slots);
   const grads: string[][] = plan.map(() => []);
   for (const { layer } of shape.styleLayers) {
     const i = at.get(layer)!;
     const c = plan[i]!.cout;
-    const y = fwd.outputs[i]!;
-    const masks = maskOf(levels[i]!);
-    const diffs = b.input(gramDiffInput(layer), [m, c, c]);
-    const f = b.op('Flatten', [y], { axis: 2 });
-    const shapeOfY = b.op('Shape', [y]);
-    const parts = Array.from({ length: m }, (_, k) => {
+    const level = levels[i]!;
+    const diffs = b.input(gramDiffInput(layer), [slots, c, c]);
+    const parts = Array.from({ length: slots }, (_, k) => {
+      const y = box(fwd.outputs[i]!, level, k);
       const d = b.op('Reshape', [b.op('Slice', [diffs, b.int64([k]), b.int64([k + 1]), b.int64([0])]), b.int64([c, c])]);
-      return b.op('Mul', [b.op('Reshape', [b.op('MatMul', [d, f]), shapeOfY]), maskK(masks, k)]);
+      const g = b.op('Reshape', [b.op('MatMul', [d, b.op('Flatten', [y], { axis: 2 })]), b.op('Shape', [y])]);
+      return b.op('Pad', [g, row(pads(level), k, 8)]);
     });
     grads[i]!.push(parts.length === 1 ? parts[0]! : b.op('Sum', parts));
   }
   const ci = at.get(shape.contentLayer)!;
-  const interior = b.input(interiorInput(levels[ci]!), [1, 1, `h${levels[ci]}`, `w${levels[ci]}`]);
-  const target = b.input(TILE_CONTENT_TARGET, [1, plan[ci]!.cout, 'ch', 'cw']);
+  const interior = b.input(interiorInput(levels[ci]!), [1, 1, ...dims(levels[ci]!)]);
+  const target = b.input(TILE_CONTENT_TARGET, [1, plan[ci]!.cout, ...dims(levels[ci]!)]);
   const scale = b.input(TILE_CONTENT_SCALE, []);
   grads[ci]!.push(b.op('Mul', [b.op('Mul', [b.op('Sub', [fwd.outputs[ci]!, target]), interior]), scale]));
-  const grad = backwardPass(b, { ...fwd, plan, pooling: shape.pooling, backward, conv, symbolic: true }, (i) => [...grads[i]!]);
-  b.output(grad, TILE_GRAD, [1, 'height', 'width', 3]);
+  const grad = backwardPass(b, { ...fwd, plan, pooling: shape.pooling, backward, conv, symbolic: false }, (i) => [...grads[i]!]);
+  b.output(grad, TILE_GRAD, [1, crop.height, crop.width, 3]);
   return b.encode('tile_gradient');
 }

@@ -10,12 +10,17 @@
 import type * as Ort from 'onnxruntime-node';
 import { styleBalance, totalLosses, type LossSpec, type ScaleImages, type ScaleObjective } from '../runtime/types.js';
 import { IMAGE_INPUT, contentFeaturesOutput, lossLayers, objectiveShape, objectiveWeights, planLayers, styleWeightInput, WEIGHT_INPUTS, type ObjectiveShape } from './vgg-graph.js';
-import { TILE_CONTENT_SCALE, TILE_CONTENT_TARGET, TILE_GRAD, gramDiffInput, gramPartsOutput, interiorInput, levelsOf, masksInput, masksPerLayer } from './tile-graphs.js';
+import { TILE_CONTENT_SCALE, TILE_CONTENT_TARGET, TILE_GRAD, type CropSize, gramDiffInput, gramPartsOutput, interiorInput, levelsOf, masksPerLayer, slotEndsInput, slotPadsInput, slotStartsInput } from './tile-graphs.js';
 import { planTiles, receptiveMargin, spanAt, type Span, type Tile } from './tile-plan.js';
 
+/** The two passes' sessions, one per crop size and slot count (built when first asked). */
 export interface TileSessions {
-  stats: Ort.InferenceSession;
-  gradient: Ort.InferenceSession;
+  stats(crop: CropSize, slots: number): Promise<TileSession>;
+  gradient(crop: CropSize, slots: number): Promise<TileSession>;
+}
+
+export interface TileSession {
+  run(feeds: Record<string, Ort.Tensor>): Promise<Ort.InferenceSession.OnnxValueMapType>;
 }
 
 export interface TiledOptions {
@@ -87,37 +92,71 @@ export async function prepareTiled(
   const { margin, align } = receptiveMargin(lossLayers(shape));
   const r = shape.regionGrid;
   const m = masksPerLayer(shape);
-  const levels = [...new Set([...styleInfo.map((l) => l.level), contentInfo.level])];
+  const styleLevels = [...new Set(styleInfo.map((l) => l.level))];
   const tensor = (data: Float32Array, dims: number[]) => new ort.Tensor('float32', data, dims);
+  const int64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
 
-  /** The masks of one tile at each level, for a picture of `size`. */
-  function masksFor(tile: Tile, size: PictureSize): Record<string, Ort.Tensor> {
+  /** A tile's interior at `level` cut by the regions, in its crop map's pixels, with each box's region. */
+  function boxesAt(tile: Tile, size: PictureSize, level: number): { region: number; rows: Span; cols: Span }[] {
+    const H = mapSize(size.height, level);
+    const W = mapSize(size.width, level);
+    const top = spanAt(tile.cropRows, level, size.height).from;
+    const left = spanAt(tile.cropCols, level, size.width).from;
+    const rows = spanAt(tile.rows, level, size.height);
+    const cols = spanAt(tile.cols, level, size.width);
+    const within = (a: Span, b: Span, offset: number): Span | undefined => {
+      const from = Math.max(a.from, b.from);
+      const to = Math.min(a.to, b.to);
+      return to > from ? { from: from - offset, to: to - offset } : undefined;
+    };
+    const boxes: { region: number; rows: Span; cols: Span }[] = [];
+    for (let k = 0; k < m; k++) {
+      const rs = within(rows, r > 0 ? regionSpan(Math.floor(k / r), r, H) : { from: 0, to: H }, top);
+      const cs = within(cols, r > 0 ? regionSpan(k % r, r, W) : { from: 0, to: W }, left);
+      if (rs && cs) boxes.push({ region: k, rows: rs, cols: cs });
+    }
+    return boxes;
+  }
+
+  /** The most boxes any tile of `tiles` has at any style layer: the slots its pass's graphs take. */
+  const slotsFor = (tiles: Tile[], size: PictureSize) => Math.max(1, ...tiles.flatMap((t) => styleLevels.map((l) => boxesAt(t, size, l).length)));
+
+  /**
+   * A tile's slot feeds (boxes, and for the gradient pads and the content layer's interior map) and
+   * each style level's region per slot (−1: unused, a 1×1 box).
+   */
+  function slotFeeds(tile: Tile, size: PictureSize, slots: number, gradient: boolean) {
     const feeds: Record<string, Ort.Tensor> = {};
-    for (const level of levels) {
-      const H = mapSize(size.height, level);
-      const W = mapSize(size.width, level);
-      const crop = { rows: spanAt(tile.cropRows, level, size.height), cols: spanAt(tile.cropCols, level, size.width) };
+    const regions = new Map<number, number[]>();
+    for (const level of styleLevels) {
       const h = mapSize(tile.cropRows.to - tile.cropRows.from, level);
       const w = mapSize(tile.cropCols.to - tile.cropCols.from, level);
-      const rows = spanAt(tile.rows, level, size.height);
-      const cols = spanAt(tile.cols, level, size.width);
-      const fill = (out: Float32Array, offset: number, rs: Span, cs: Span) => {
-        for (let y = Math.max(rs.from, rows.from); y < Math.min(rs.to, rows.to); y++) {
-          for (let x = Math.max(cs.from, cols.from); x < Math.min(cs.to, cols.to); x++) out[offset + (y - crop.rows.from) * w + (x - crop.cols.from)] = 1;
-        }
-      };
-      const interior = new Float32Array(h * w);
-      fill(interior, 0, { from: 0, to: H }, { from: 0, to: W });
-      feeds[interiorInput(level)] = tensor(interior, [1, 1, h, w]);
-      if (m === 1) {
-        feeds[masksInput(level)] = tensor(interior, [1, 1, h, w]);
-      } else {
-        const masks = new Float32Array(m * h * w);
-        for (let k = 0; k < m; k++) fill(masks, k * h * w, regionSpan(Math.floor(k / r), r, H), regionSpan(k % r, r, W));
-        feeds[masksInput(level)] = tensor(masks, [m, 1, h, w]);
+      const boxes = boxesAt(tile, size, level);
+      const starts: number[] = [];
+      const ends: number[] = [];
+      const pads: number[] = [];
+      for (let j = 0; j < slots; j++) {
+        const b = boxes[j] ?? { rows: { from: 0, to: 1 }, cols: { from: 0, to: 1 } };
+        starts.push(b.rows.from, b.cols.from);
+        ends.push(b.rows.to, b.cols.to);
+        pads.push(0, 0, b.rows.from, b.cols.from, 0, 0, h - b.rows.to, w - b.cols.to);
       }
+      feeds[slotStartsInput(level)] = int64(starts, [slots, 2]);
+      feeds[slotEndsInput(level)] = int64(ends, [slots, 2]);
+      if (gradient) feeds[slotPadsInput(level)] = int64(pads, [slots, 8]);
+      regions.set(level, Array.from({ length: slots }, (_, j) => boxes[j]?.region ?? -1));
     }
-    return feeds;
+    if (gradient) {
+      const level = contentInfo.level;
+      const h = mapSize(tile.cropRows.to - tile.cropRows.from, level);
+      const w = mapSize(tile.cropCols.to - tile.cropCols.from, level);
+      const interior = new Float32Array(h * w);
+      for (const b of boxesAt(tile, size, level)) {
+        for (let y = b.rows.from; y < b.rows.to; y++) interior.fill(1, y * w + b.cols.from, y * w + b.cols.to);
+      }
+      feeds[interiorInput(level)] = tensor(interior, [1, 1, h, w]);
+    }
+    return { feeds, regions };
   }
 
   /** Element counts of each style layer's regions (or whole map) for a picture of `size`. */
@@ -143,16 +182,23 @@ export async function prepareTiled(
     const cW = mapSize(size.width, contentInfo.level);
     const C = contentInfo.channels;
     const content = keepContent ? new Float32Array(C * cH * cW) : undefined;
-    for (const tile of planTiles(size.height, size.width, opts.statsInterior, margin, align)) {
+    const tiles = planTiles(size.height, size.width, opts.statsInterior, margin, align);
+    const slots = slotsFor(tiles, size);
+    for (const tile of tiles) {
       const crop = cropPixels(pixels, size.width, tile.cropRows, tile.cropCols);
-      const out = await sessions.stats.run({
-        [IMAGE_INPUT]: tensor(crop, [1, tile.cropRows.to - tile.cropRows.from, tile.cropCols.to - tile.cropCols.from, 3]),
-        ...masksFor(tile, size),
-      });
-      for (const { layer } of styleInfo) {
+      const h = tile.cropRows.to - tile.cropRows.from;
+      const w = tile.cropCols.to - tile.cropCols.from;
+      const { feeds, regions } = slotFeeds(tile, size, slots, false);
+      const session = await sessions.stats({ height: h, width: w }, slots);
+      const out = await session.run({ [IMAGE_INPUT]: tensor(crop, [1, h, w, 3]), ...feeds });
+      for (const { layer, level, channels } of styleInfo) {
         const sum = parts.get(layer)!;
         const part = out[gramPartsOutput(layer)]!.data as Float32Array;
-        for (let i = 0; i < sum.length; i++) sum[i]! += part[i]!;
+        const cc = channels * channels;
+        regions.get(level)!.forEach((k, j) => {
+          if (k < 0) return;
+          for (let i = 0; i < cc; i++) sum[k * cc + i]! += part[j * cc + i]!;
+        });
       }
       if (content) {
         const f = out[contentFeaturesOutput]!;
@@ -307,6 +353,7 @@ export async function prepareTiled(
   }
 
   const tiles = planTiles(size.height, size.width, opts.interior, margin, align);
+  const gradientSlots = slotsFor(tiles, size);
 
   async function evaluateAt(pixels: Float32Array, gradient: boolean) {
     const stats = await statsOf(pixels, size, true);
@@ -314,14 +361,25 @@ export async function prepareTiled(
     const content = contentLoss(stats.content!);
     if (!gradient) return { info: totalLosses(content, style.loss, tv(pixels)) };
     const grad = new Float32Array(pixels.length);
-    const diffFeeds = Object.fromEntries(styleInfo.map(({ layer, channels: c }) => [gramDiffInput(layer), tensor(style.diffs.get(layer)!, [m, c, c])]));
     const contentScale = tensor(Float32Array.of((2 * contentWeight) / contentElements), []);
     for (const tile of tiles) {
       const h = tile.cropRows.to - tile.cropRows.from;
       const w = tile.cropCols.to - tile.cropCols.from;
-      const out = await sessions.gradient.run({
+      const { feeds, regions } = slotFeeds(tile, size, gradientSlots, true);
+      // Each slot's D: its region's (the interior's without regions); zero for an unused slot.
+      const diffFeeds = Object.fromEntries(
+        styleInfo.map(({ layer, level, channels: c }) => {
+          const d = style.diffs.get(layer)!;
+          const cc = c * c;
+          const slotted = new Float32Array(gradientSlots * cc);
+          regions.get(level)!.forEach((k, j) => k >= 0 && slotted.set(d.subarray(k * cc, (k + 1) * cc), j * cc));
+          return [gramDiffInput(layer), tensor(slotted, [gradientSlots, c, c])];
+        }),
+      );
+      const session = await sessions.gradient({ height: h, width: w }, gradientSlots);
+      const out = await session.run({
         [IMAGE_INPUT]: tensor(cropPixels(pixels, size.width, tile.cropRows, tile.cropCols), [1, h, w, 3]),
-        ...masksFor(tile, size),
+        ...feeds,
         ...diffFeeds,
         [TILE_CONTENT_TARGET]: contentTargetFor(tile),
         [TILE_CONTENT_SCALE]: contentScale,
