@@ -120,9 +120,15 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
-/** `npm run worker` in a child process (tsx), with the test's Redis and weights. */
-export function startWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'worker.ts')], {
+/**
+ * `npm run worker` in a child process (tsx), with the test's Redis and weights: on the real engine,
+ * or (the default, for tests about the queue) with the fake engine thread taking `stepMs` per
+ * 128 px step.
+ */
+export function startWorker(env: Record<string, string>, engine: 'real' | { stepMs?: number } = {}): WorkerProcess {
+  const entry = engine === 'real' ? path.join(ROOT, 'src', 'cli', 'worker.ts') : path.join(ROOT, 'test', 'redis', 'fake-worker-process.ts');
+  const fake = engine === 'real' || engine.stepMs === undefined ? {} : { FAKE_STEP_MS: String(engine.stepMs) };
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -130,6 +136,7 @@ export function startWorker(env: Record<string, string>): WorkerProcess {
       LOG_LEVEL: 'info',
       WASM_THREADS: '1',
       SHUTDOWN_GRACE_S: '5',
+      ...fake,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
