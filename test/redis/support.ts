@@ -112,7 +112,7 @@ export interface WorkerProcess {
   child: ChildProcess;
   /** JSON log lines so far. */
   lines: Record<string, unknown>[];
-  /** Resolves with the first log line that matches. */
+  /** Resolves with the first log line that matches (within 3 min by default: a start on a loaded 2-core box). */
   waitFor(
     match: (line: Record<string, unknown>) => boolean,
     timeoutMs?: number,
@@ -164,7 +164,7 @@ export function startWorker(env: Record<string, string>, engine: 'real' | { step
     child,
     lines,
     exited,
-    waitFor(match, timeoutMs = 60_000) {
+    waitFor(match, timeoutMs = 180_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const found = lines.find(match);
