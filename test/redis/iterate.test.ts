@@ -27,8 +27,8 @@ beforeAll(async () => {
   redis = await startRedis();
   worker = startWorker({ REDIS_URL: redis.url, REDIS_PREFIX: PREFIX });
   emu = await startDiscordEmulator({ imagesDir: IMAGES_DIR });
-  await worker.waitFor((l) => l.msg === 'worker ready', 90_000);
-}, 120_000);
+  await worker.waitFor((l) => l.msg === 'worker ready');
+});
 
 afterAll(async () => {
   await Promise.allSettled(apps.map((a) => a.stop()));
