@@ -9,7 +9,12 @@ import { createLogger } from '../log.js';
 import { isEntry } from './is-entry.js';
 import { withWeightsFix } from './weights-fix.js';
 
-export async function runWorker(env: Env = loadEnv()): Promise<void> {
+/** Tests swap the engine thread for a fake one (`workerEntry`); everything else runs as shipped. */
+export interface WorkerOverrides {
+  workerEntry?: URL;
+}
+
+export async function runWorker(env: Env = loadEnv(), overrides: WorkerOverrides = {}): Promise<void> {
   if (env.REDIS_URL === undefined) {
     throw new ConfigError(
       'Configuration error: REDIS_URL is unset; fix: a worker takes its jobs from Redis, so set REDIS_URL=redis://host:6379 (the same as the chat processes).',
@@ -24,7 +29,7 @@ export async function runWorker(env: Env = loadEnv()): Promise<void> {
   // Without the fast models only fast pictures fail (with their own sentence): the worker still starts.
   if (!env.FAST_STYLE_MODELS) await ensureFastModels(fastModelsDirIn(env.WEIGHTS_CACHE_DIR), { log: (m) => logger.info(m) }).catch((err: unknown) => logger.error({ err }, 'fast style models unavailable'));
   const worker = await startRedisWorker(
-    redisWorkerOptionsFromEnv({ ...withUrl, VGG19_WEIGHTS: weights }, undefined, logger),
+    { ...redisWorkerOptionsFromEnv({ ...withUrl, VGG19_WEIGHTS: weights }, undefined, logger), ...overrides },
   );
   let received = false;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -1,7 +1,7 @@
 /**
  * The instant lane through the real bot and the Discord emulator: ten users submit at once with
  * one (fake, slow) painting worker; the fast pictures come from the real fast network on the
- * shared models, in the chat process's lane. Everyone sees a picture within 3 s, the paintings
+ * shared models, in the chat process's lane. Everyone sees a picture while the line waits, the paintings
  * follow in the line's order and replace it, and Keep this ends a painting and frees the line.
  */
 import sharp from 'sharp';
@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 describe('the instant lane on Discord', () => {
-  it('instant: ten users at once each see a fast picture within 3 s, paintings follow in order, Keep this frees the line', async () => {
+  it('instant: ten users at once each see a fast picture while the line still waits, paintings follow in order, Keep this frees the line', async () => {
     await tenUsersAtOnce(h);
   }, 240_000);
 

@@ -1,8 +1,11 @@
 /**
- * More style, Less style and HD on Discord with the real engine (real weights and kernels), as a
- * user sees them: the new jobs say what they came from, move the picture the way their names say
- * (luminance correlation with the photo at 64 px), HD keeps the layout at twice the size, refusals
- * are private sentences, and the buttons of a picture made before a restart still work.
+ * More style, Less style and HD on Discord, as a user sees them: the new jobs say what they came
+ * from, move the picture the way their names say (luminance correlation with the photo at 64 px),
+ * HD keeps the layout at twice the size, refusals are private sentences, and the buttons of a
+ * picture made before a restart still work. The engine thread is the fake one, whose picture
+ * mixes in the style by the job's strength: what is under test is that the buttons ask for the
+ * strength and picture their names say (the engine's own strength and init-picture effects are
+ * test/engine's; Discord's real-engine run is main.test.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +19,7 @@ import { startDiscordEmulator, USERS, type DiscordEmulator } from '../emulator/d
 import type { EmuMessage } from '../emulator/discord/payloads.js';
 import { composition } from '../engine/support/quality-measures.js';
 import { decoded } from '../engine/support/picture-metrics.js';
+import { fakeEngineWorker } from '../support/fake-engine-worker.js';
 import { IMAGES_DIR, image } from '../support/fixtures.js';
 import { emulatorEnv, ephemeralAnswer, ephemeralFollowUp } from './harness.js';
 import { iteratePresses } from '../discord/iterate-presses.js';
@@ -29,7 +33,8 @@ async function startBot(): Promise<App> {
   const started = await startApp(env, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), {
     keptInputsDir: keptDir,
     discord: { editIntervalMs: 300 },
-    queue: { progressIntervalMs: 400 },
+    // 64 px steps of 25 ms: a 40-step job runs a second, long enough to press a button meanwhile.
+    queue: { progressIntervalMs: 400, workerEntry: fakeEngineWorker({ stepMs: 100 }) },
   });
   await started.discord!.ready;
   await started.queue.ready();

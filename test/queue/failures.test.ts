@@ -1,14 +1,19 @@
 /**
- * What happens when things go wrong, with the real worker: it is killed, runs out of memory, a job
- * runs past its time limit, the process shuts down.
+ * What happens when things go wrong: a worker is killed, runs out of memory, a job runs past its
+ * time limit, the process shuts down. Running out of memory is the real engine's (its runtimes die
+ * their own ways); the rest is the queue's, so the fake engine thread runs those jobs.
  */
 import { describe, expect, it } from 'vitest';
+import { fakeEngineWorker } from '../support/fake-engine-worker.js';
 import { sessionProcesses, WEIGHTS } from '../support/fixtures.js';
 import { longJob, once, refusalOf, startQueue, submit, tinyJob } from './helpers.js';
 
+/** 64 px steps of 25 ms: a long job runs 25 s unless stopped. */
+const FAKE = { workerEntry: fakeEngineWorker({ stepMs: 100 }) };
+
 describe('a worker that dies', () => {
   it('fails only the job it was running, with a message, and the next job runs on a fresh worker', async () => {
-    const { queue, workers } = await startQueue();
+    const { queue, workers } = await startQueue(FAKE);
     try {
       const doomed = await submit(queue, longJob({ userId: 'amy' }));
       const next = await submit(queue, tinyJob({ userId: 'ben' }));
@@ -81,8 +86,7 @@ describe('an onnx process killed mid-job (what the kernel does when memory runs 
 
 describe('time limit', () => {
   it('stops a job that runs too long and tells its owner why; the queue goes on', async () => {
-    // Long enough for the next job's first run on its worker (it builds the sessions of its shape).
-    const { queue } = await startQueue({ jobTimeLimitMs: 5000 });
+    const { queue } = await startQueue({ ...FAKE, jobTimeLimitMs: 2000 });
     try {
       const started = performance.now();
       const slow = await submit(queue, longJob({ userId: 'dot' }));
@@ -90,9 +94,9 @@ describe('time limit', () => {
       const outcome = await slow.settled;
       expect(outcome).toEqual({
         status: 'failed',
-        failure: { kind: 'time-limit', message: 'Your picture took longer than the limit of 5 s and was stopped; try a smaller size or fewer iterations.' },
+        failure: { kind: 'time-limit', message: 'Your picture took longer than the limit of 2 s and was stopped; try a smaller size or fewer iterations.' },
       });
-      expect(performance.now() - started).toBeGreaterThanOrEqual(5000);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(2000);
       expect((await next.settled).status).toBe('done');
     } finally {
       await queue.shutdown({ graceMs: 0 });
@@ -102,7 +106,7 @@ describe('time limit', () => {
 
 describe('shutdown', () => {
   it('lets the running job finish within the grace period and drops the waiting ones with a sentence', async () => {
-    const { queue, workers } = await startQueue();
+    const { queue, workers } = await startQueue(FAKE);
     const running = await submit(queue, tinyJob({ userId: 'fox' }, { size: 64, iterations: 5 }));
     const waiting = [await submit(queue, tinyJob({ userId: 'gil' })), await submit(queue, tinyJob({ userId: 'hap' }))];
     await once(running, 'started');
@@ -125,7 +129,7 @@ describe('shutdown', () => {
   });
 
   it('stops the running job when the grace period ends', async () => {
-    const { queue } = await startQueue();
+    const { queue } = await startQueue(FAKE);
     const running = await submit(queue, longJob({ userId: 'jay' }));
     await once(running, 'progress', (p) => p.step >= 1);
     const asked = performance.now();

@@ -21,9 +21,9 @@ const harnesses: Harness[] = [];
 beforeAll(async () => {
   redis = await startRedis();
   // A lock longer than the outage below: the running job is not taken for stalled when Redis is back.
-  worker = startWorker({ REDIS_URL: redis.url, REDIS_PREFIX: PREFIX, WORKER_STALL_S: '30' });
-  await worker.waitFor((l) => l.msg === 'worker ready', 90_000);
-}, 120_000);
+  worker = startWorker({ REDIS_URL: redis.url, REDIS_PREFIX: PREFIX, WORKER_STALL_S: '30' }, 'real');
+  await worker.waitFor((l) => l.msg === 'worker ready');
+});
 afterAll(async () => {
   await Promise.allSettled(harnesses.map((h) => h.close()));
   if (worker) await stopWorker(worker, 'SIGKILL');

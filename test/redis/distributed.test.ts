@@ -1,6 +1,7 @@
 /**
  * The distributed queue end to end: a real redis-server, real worker processes (`npm run worker`)
- * running the real engine on tiny pictures, and chat-side queues talking to them through the port.
+ * whose engine thread is the fake one (the queue is under test here; test/redis/discord.test.ts runs
+ * the real engine through Redis), and chat-side queues talking to them through the port.
  * Each part uses its own key prefix, so one Redis serves them all without mixing their jobs.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import { registerRedisQueueMetrics } from '../../src/queue/redis/metrics.js';
 import { createRedisJobQueue, type RedisJobQueue } from '../../src/queue/redis/queue.js';
 import type { JobOwner, JobOutcome } from '../../src/queue/types.js';
 import { tinyJob } from '../queue/helpers.js';
+import { FAKE_BACKEND } from '../support/fake-engine-worker.js';
 import {
   freePort,
   startRedis,
@@ -62,13 +64,19 @@ async function chat(
   return queue;
 }
 
+/** A 64 px step takes 25 ms: a 40-step job about a second, as on the real engine. */
+const STEP_MS = 100;
+
 async function worker(prefix: string, stallS = 3, env: Record<string, string> = {}): Promise<WorkerProcess> {
-  const w = startWorker({
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: prefix,
-    WORKER_STALL_S: String(stallS),
-    ...env,
-  });
+  const w = startWorker(
+    {
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: prefix,
+      WORKER_STALL_S: String(stallS),
+      ...env,
+    },
+    { stepMs: STEP_MS },
+  );
   workers.push(w);
   await w.waitFor((l) => l.msg === 'worker ready');
   return w;
@@ -134,8 +142,8 @@ describe('two workers', () => {
     const stop = queue.onFinished((run) => ranOn.set(run.jobId, run.workerId));
     const ids = await Promise.all(
       ['ann', 'bob', 'cat', 'dan'].map(async (userId) =>
-        // Long enough (about a second each on onnx) that the first worker is still busy when the
-        // next job arrives: a 2-step job finished before the other worker could take one.
+        // Long enough (about a second each) that the first worker is still busy when the next job
+        // arrives: a 2-step job finished before the other worker could take one.
         accepted(await queue.submit(tinyJob({ userId }, { size: 64, iterations: 40 }))),
       ),
     );
@@ -145,8 +153,8 @@ describe('two workers', () => {
     expect(new Set(ids.map((id) => ranOn.get(id))).size).toBe(2);
     expect(ids.filter((id) => startedOn(a, id)).length).toBeGreaterThan(0);
     expect(ids.filter((id) => startedOn(b, id)).length).toBeGreaterThan(0);
-    // Each worker says which runtime it loaded: on a CPU machine `auto` picks onnx.
-    expect((await queue.workers()).map((w) => w.backend)).toEqual(['onnx', 'onnx']);
+    // Each worker says which runtime it loaded (the fake engine's).
+    expect((await queue.workers()).map((w) => w.backend)).toEqual([FAKE_BACKEND, FAKE_BACKEND]);
 
     // A job that ends before anyone watches it is answered by its first watcher, and only once.
     const early = accepted(await queue.submit(tinyJob({ userId: 'eli' }, { size: 32, iterations: 1 })));
@@ -156,7 +164,7 @@ describe('two workers', () => {
 
     // What /metrics shows: both workers alive, the four jobs done, durations by worker.
     const text = await registry.metrics();
-    expect(text).toContain('stylize_workers_alive{backend="onnx"} 2');
+    expect(text).toContain(`stylize_workers_alive{backend="${FAKE_BACKEND}"} 2`);
     expect(text).toContain('stylize_redis_jobs{state="completed"} 5');
     expect(text).toContain('stylize_redis_queue_depth 0');
     const perWorker = [
@@ -182,7 +190,8 @@ describe('two workers', () => {
     const result = await outcome;
     expectPicture(result, 128);
     expect(startedOn(survivor, id)).toBe(true);
-    await sleep(1500);
+    // Once this chat process no longer owns the job, nothing can settle it again.
+    await expect.poll(() => redis.client.smembers(`${prefix}:owned:chat-spread`), { timeout: 15_000 }).toEqual([]);
     expect(events.filter((e) => e.type === 'settled')).toHaveLength(1);
     expect(events.at(-1)!.type).toBe('settled');
     expect(await queue.resumable()).toEqual([]);
@@ -203,8 +212,13 @@ describe('two workers', () => {
     const result = await outcome;
     expect(result).toMatchObject({ status: 'failed', failure: { kind: 'worker-crash' } });
     if (result.status === 'failed') expect(result.failure.message).toMatch(/stopped twice.*please try again/);
-    await sleep(1000);
+    // Jobs are taken in order: once a later job has run on the third worker, the failed one was
+    // never going to be.
+    const after = accepted(await queue.submit(tinyJob({ userId: 'fay' }, { size: 32, iterations: 1 })));
+    expectPicture(await queue.outcome(after), 32);
+    expect(startedOn(third, after)).toBe(true);
     expect(startedOn(third, id)).toBe(false);
+    await expect.poll(() => redis.client.smembers(`${prefix}:owned:chat-spread`), { timeout: 15_000 }).toEqual([]);
     expect(events.filter((e) => e.type === 'settled')).toHaveLength(1);
     // Its place in the limits is free again.
     await expect.poll(() => redis.client.hlen(`${prefix}:active`), { timeout: 15_000 }).toBe(0);
@@ -390,11 +404,12 @@ describe('Redis stopped for 5 s while a job runs and another waits', () => {
     while (!heard[0]!.events.some((e) => e.type === 'progress')) await sleep(50);
 
     await redis.stop();
-    await sleep(1000);
-    expect(queue.accepting).toBe(false);
+    const stoppedAt = Date.now();
+    await expect.poll(() => queue.accepting, { timeout: 5000 }).toBe(false);
     const refused = await queue.submit(tinyJob({ userId: 'lou' }));
     expect(refused).toMatchObject({ accepted: false, code: 'unreachable', message: expect.stringMatching(/cannot be reached/) });
-    await sleep(4000);
+    // The outage lasts its 5 s, whatever the checks above took.
+    await sleep(stoppedAt + 5000 - Date.now());
     await redis.start();
 
     const outcomes = await Promise.all(heard.map((h) => h.outcome));

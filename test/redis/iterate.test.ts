@@ -1,6 +1,6 @@
 /**
- * More style / Less style / HD on the Redis queue: the job runs on a real worker process (real
- * engine), its inputs and picture are kept in Redis for REROLL_KEEP_MIN, and another chat process
+ * More style / Less style / HD on the Redis queue: the job runs on a real worker process (with the
+ * fake engine thread; Redis's real-engine run is discord.test.ts), its inputs and picture are kept in Redis for REROLL_KEEP_MIN, and another chat process
  * (a restart, or a second one) answers the buttons of a picture the first one delivered.
  */
 import sharp from 'sharp';
@@ -27,8 +27,8 @@ beforeAll(async () => {
   redis = await startRedis();
   worker = startWorker({ REDIS_URL: redis.url, REDIS_PREFIX: PREFIX });
   emu = await startDiscordEmulator({ imagesDir: IMAGES_DIR });
-  await worker.waitFor((l) => l.msg === 'worker ready', 90_000);
-}, 120_000);
+  await worker.waitFor((l) => l.msg === 'worker ready');
+});
 
 afterAll(async () => {
   await Promise.allSettled(apps.map((a) => a.stop()));

@@ -112,7 +112,7 @@ export interface WorkerProcess {
   child: ChildProcess;
   /** JSON log lines so far. */
   lines: Record<string, unknown>[];
-  /** Resolves with the first log line that matches. */
+  /** Resolves with the first log line that matches (within 3 min by default: a start on a loaded 2-core box). */
   waitFor(
     match: (line: Record<string, unknown>) => boolean,
     timeoutMs?: number,
@@ -120,9 +120,15 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
-/** `npm run worker` in a child process (tsx), with the test's Redis and weights. */
-export function startWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'worker.ts')], {
+/**
+ * `npm run worker` in a child process (tsx), with the test's Redis and weights: on the real engine,
+ * or (the default, for tests about the queue) with the fake engine thread taking `stepMs` per
+ * 128 px step.
+ */
+export function startWorker(env: Record<string, string>, engine: 'real' | { stepMs?: number } = {}): WorkerProcess {
+  const entry = engine === 'real' ? path.join(ROOT, 'src', 'cli', 'worker.ts') : path.join(ROOT, 'test', 'redis', 'fake-worker-process.ts');
+  const fake = engine === 'real' || engine.stepMs === undefined ? {} : { FAKE_STEP_MS: String(engine.stepMs) };
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -130,6 +136,7 @@ export function startWorker(env: Record<string, string>): WorkerProcess {
       LOG_LEVEL: 'info',
       WASM_THREADS: '1',
       SHUTDOWN_GRACE_S: '5',
+      ...fake,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -157,7 +164,7 @@ export function startWorker(env: Record<string, string>): WorkerProcess {
     child,
     lines,
     exited,
-    waitFor(match, timeoutMs = 60_000) {
+    waitFor(match, timeoutMs = 180_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const found = lines.find(match);

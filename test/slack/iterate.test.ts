@@ -1,7 +1,8 @@
 /**
- * More style, Less style and HD on Slack with the real engine: buttons under the result, new job
- * messages that say what they came from, pictures that move the way the button says, HD at twice
- * the size with the layout kept, and private sentences when a button cannot do anything.
+ * More style, Less style and HD on Slack: buttons under the result, new job messages that say what
+ * they came from, pictures that move the way the button says, HD at twice the size with the layout
+ * kept, and private sentences when a button cannot do anything. The engine thread is the fake one
+ * (its picture mixes in the style by the strength; Slack's real-engine run is real-engine.test.ts).
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { FakeSlack, type PostedMessage } from '../emulator/slack/fake-slack.js';
 import { SlackUser } from '../emulator/slack/slack-user.js';
 import { composition } from '../engine/support/quality-measures.js';
 import { decoded } from '../engine/support/picture-metrics.js';
+import { fakeEngineWorker } from '../support/fake-engine-worker.js';
 import { image, WEIGHTS } from '../support/fixtures.js';
 
 const SIGNING_SECRET = 'iterate-signing-secret';
@@ -25,7 +27,7 @@ let bob: SlackUser;
 
 beforeAll(async () => {
   fake = await FakeSlack.start();
-  queue = createInProcessQueue({ engine: { weights: WEIGHTS, maxSize: 128 }, progressIntervalMs: 400 });
+  queue = createInProcessQueue({ engine: { weights: WEIGHTS, maxSize: 128 }, workerEntry: fakeEngineWorker({ stepMs: 100 }), progressIntervalMs: 400 });
   await queue.ready();
   const env = loadEnv({ SLACK_BOT_TOKEN: fake.botToken, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl, SLACK_PORT: '0', MAX_IMAGE_SIZE: '128' });
   app = await startSlackApp({ env, queue, logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), updateIntervalMs: 300, updatesPerMinute: 600, jobDefaults: { iterations: 40 } });

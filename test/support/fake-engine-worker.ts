@@ -5,8 +5,10 @@
  * waits for each step of the request's schedule (its `iterations` over its scales), a step
  * costing as the engine's do, by its pixels, so a job's length is set by its size and iterations. It sends progress at each scale and every progress interval,
  * the previews asked for, stops between steps when cancelled, and delivers a real picture made
- * with sharp (the content at the asked size, tinted with the first style's mean colour, grained by
- * the seed).
+ * with sharp (the content at the asked size, tinted with the first style's mean colour, mixed with
+ * the style picture by the strength, grained by the seed): so a lower strength is measurably
+ * closer to the photo, as the engine's is. A job with an `initImage` (HD) keeps that picture,
+ * grained, as the engine keeps the layout of the picture it starts from.
  *
  * A job whose seed is FAULT_SEED meets a real WebAssembly trap at its first step (a runtime
  * fault: the host must replace this worker); one whose seed is STUCK_SEED ignores cancel, as a
@@ -52,24 +54,45 @@ function wireError(e: unknown, fatal = false): Extract<FromWorker, { type: 'fail
   return { name: error.name, message: error.message, code: typeof code === 'string' ? code : undefined, stack: error.stack, ...(fatal ? { fatal } : {}) };
 }
 
+/** The share of the style picture in the fake's result at a strength (unset paints as 0.5 does). */
+export const styleShare = (strength: number | undefined) => 0.6 * (strength ?? 0.5);
+
 /**
- * The content at the output size, tinted with the style's mean colour and grained by the seed: a
- * real picture, the same for the same seed and another for another (as Reroll expects).
+ * The content at the output size, tinted with the style's mean colour, mixed with the style picture
+ * by the strength and grained by the seed: a real picture, the same for the same seed and another
+ * for another (as Reroll expects).
  */
-async function picture(run: Run, seed: number, size: number, format: 'png' | 'jpeg' | 'webp'): Promise<{ bytes: Uint8Array; width: number; height: number }> {
-  const { channels } = await sharp(run.request.styles[0]!.bytes).stats();
+async function picture(run: Run, seed: number, strength: number | undefined, size: number, format: 'png' | 'jpeg' | 'webp'): Promise<{ bytes: Uint8Array; width: number; height: number }> {
+  const style = run.request.styles[0]!.bytes;
+  const { channels } = await sharp(style).stats();
   const [r, g, b] = channels.map((c) => Math.round(c.mean));
+  const init = run.request.initImage;
+  if (init) {
+    // Already painted: its layout stays; only the grain is new.
+    const { data, info } = await sharp(init).resize(size, size, { fit: 'inside' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    return encode(grained(data, seed, () => 0), info, format);
+  }
   const tinted = sharp(run.request.content).rotate().resize(size, size, { fit: 'inside' }).removeAlpha().tint({ r: r ?? 128, g: g ?? 128, b: b ?? 128 });
   const { data, info } = await tinted.raw().toBuffer({ resolveWithObject: true });
+  const painting = await sharp(style).rotate().resize(info.width, info.height, { fit: 'cover' }).removeAlpha().toColourspace('srgb').raw().toBuffer();
+  const share = styleShare(strength);
+  return encode(grained(data, seed, (k) => share * (painting[k]! - data[k]!)), info, format);
+}
+
+/** Each value moved by `shift(k)` and ±8 levels of grain (xorshift32 from the seed), in place. */
+function grained(data: Buffer, seed: number, shift: (k: number) => number): Buffer {
   let state = seed >>> 0 || 1;
   for (let k = 0; k < data.length; k++) {
-    // xorshift32: ±8 levels of grain per value.
     state ^= state << 13;
     state ^= state >>> 17;
     state ^= state << 5;
-    data[k] = Math.min(255, Math.max(0, data[k]! + ((state >>> 0) % 17) - 8));
+    data[k] = Math.min(255, Math.max(0, Math.round(data[k]! + shift(k)) + ((state >>> 0) % 17) - 8));
   }
-  const raw = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+  return data;
+}
+
+async function encode(data: Buffer, info: { width: number; height: number; channels: number }, format: 'png' | 'jpeg' | 'webp'): Promise<{ bytes: Uint8Array; width: number; height: number }> {
+  const raw = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels as 1 | 2 | 3 | 4 } });
   const encoded = await (format === 'png' ? raw.png() : format === 'webp' ? raw.webp() : raw.jpeg()).toBuffer();
   // A fresh buffer of its own: Node's pooled Buffers cannot be transferred.
   return { bytes: new Uint8Array(encoded), width: info.width, height: info.height };
@@ -121,7 +144,7 @@ function main(): void {
           }
           if (!crossed && i > 0 && elapsedMs - lastSent < intervalMs) continue;
           lastSent = elapsedMs;
-          const shown = crossed ? await picture(run, opts.seed, scale.size, 'png') : { bytes: undefined, ...fit(content, scale.size) };
+          const shown = crossed ? await picture(run, opts.seed, opts.strength, scale.size, 'png') : { bytes: undefined, ...fit(content, scale.size) };
           const loss = 1000 / step;
           const progress: JobProgress = {
             scale: index + 1,
@@ -138,7 +161,7 @@ function main(): void {
           post({ type: 'progress', id, progress }, shown.bytes ? [shown.bytes.buffer as ArrayBuffer] : []);
         }
       }
-      const out = await picture(run, opts.seed, opts.size, opts.format);
+      const out = await picture(run, opts.seed, opts.strength, opts.size, opts.format);
       const ms = performance.now() - started;
       const losses = { content: 1, style: 1, tv: 0, total: 2 };
       post(
