@@ -5,7 +5,7 @@
  * directory, or Redis) the buttons also work after a restart and from any chat process.
  */
 import { randomBytes } from 'node:crypto';
-import type { StylizeOptions, StylizeRequest } from '../engine/index.js';
+import type { StylizeOptions, StylizeRequest, StylizeResult } from '../engine/index.js';
 import { decodeRequest, encodeRequest, fromBase64, toBase64, type WireRequest } from '../queue/wire-request.js';
 import type { ExpiringStore } from '../util/expiring-store.js';
 
@@ -25,7 +25,7 @@ export interface KeptJob extends RerollInputs {
   /** The job's request id, which the jobs made from it name. */
   requestId?: string;
   /** The finished picture as the engine made it (HD paints it again larger). */
-  result?: { image: Uint8Array; width: number; height: number };
+  result?: Pick<StylizeResult, 'image' | 'width' | 'height'>;
 }
 
 interface Entry {
