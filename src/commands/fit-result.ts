@@ -17,31 +17,31 @@ const QUALITIES = [92, 86, 80];
 const LAST_QUALITIES = [70, 55, 40];
 
 export async function fitToLimit(
-  image: Omit<Picture, 'name' | 'mime'> & { mime: Picture['mime'] | 'image/webp' },
+  picture: Omit<Picture, 'name' | 'mime'> & { mime: Picture['mime'] | 'image/webp' },
   limitBytes: number,
   baseName = 'stylized',
 ): Promise<FittedImage> {
-  const ext = image.mime === 'image/png' ? 'png' : 'jpg';
+  const { image, mime } = picture;
   // Chat jobs ask for PNG (flow.ts); a WebP result would be re-encoded as JPEG like an oversized one.
-  if (image.bytes.length <= limitBytes && image.mime !== 'image/webp') {
-    return { ...image, mime: image.mime, name: `${baseName}.${ext}` };
+  if (image.length <= limitBytes && mime !== 'image/webp') {
+    return { image, mime, width: picture.width, height: picture.height, name: `${baseName}.${mime === 'image/png' ? 'png' : 'jpg'}` };
   }
-  let width = image.width;
-  let height = image.height;
+  let width = picture.width;
+  let height = picture.height;
   let smallest: Uint8Array | undefined;
   for (let shrink = 0; shrink < 8; shrink++) {
     for (const quality of shrink === 7 ? LAST_QUALITIES : QUALITIES) {
-      const pipeline = sharp(image.bytes).flatten({ background: '#ffffff' });
+      const pipeline = sharp(image).flatten({ background: '#ffffff' });
       if (shrink > 0) pipeline.resize(width, height, { fit: 'fill' });
       const out = new Uint8Array(await pipeline.jpeg({ quality, mozjpeg: true }).toBuffer());
       smallest = out;
       if (out.length <= limitBytes) {
         const note = shrink === 0 ? fittedNote({ quality }) : fittedNote({ width, height });
-        return { bytes: out, mime: 'image/jpeg', name: `${baseName}.jpg`, width, height, note };
+        return { image: out, mime: 'image/jpeg', name: `${baseName}.jpg`, width, height, note };
       }
     }
     width = Math.max(1, Math.round(width * 0.75));
     height = Math.max(1, Math.round(height * 0.75));
   }
-  throw new Error(`could not fit a ${image.width}×${image.height} picture into ${limitBytes} bytes (smallest ${smallest?.length ?? 0})`);
+  throw new Error(`could not fit a ${picture.width}×${picture.height} picture into ${limitBytes} bytes (smallest ${smallest?.length ?? 0})`);
 }

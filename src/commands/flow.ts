@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import type { Logger } from '../log.js';
 import type { FastLane, LanePicture } from '../queue/fast-lane.js';
 import type { JobQueuePort, ReplyTarget, ResumableJob } from '../queue/port.js';
+import { copyForTransfer } from '../queue/protocol.js';
 import type { CancelRequester, JobOutcome, JobOwner, JobProgress } from '../queue/types.js';
 import { PendingWork } from '../util/pending-work.js';
 import { fitToLimit } from './fit-result.js';
@@ -133,12 +134,7 @@ export class JobFlow {
     const submit = this.options.queue.submit({
       owner: run.owner,
       // The queue hands the bytes to the worker (detaching them); the reroll store keeps its own.
-      request: {
-        ...inputs.request,
-        content: new Uint8Array(inputs.request.content),
-        styles: inputs.request.styles.map((s) => ({ ...s, bytes: new Uint8Array(s.bytes) })),
-        ...(inputs.request.initImage ? { initImage: new Uint8Array(inputs.request.initImage) } : {}),
-      },
+      request: copyForTransfer(inputs.request),
       requestId,
       previewAt: this.options.previewAt ?? DEFAULT_PREVIEW_AT,
       reply: { ...reply, data: { ...reply.data, adapter: inputs.adapter } satisfies StoredReply },
@@ -248,7 +244,7 @@ export class JobFlow {
       return Promise.resolve();
     }
     const adapter = (job.reply.data as StoredReply).adapter ?? {};
-    const request = { ...job.spec.request, options: job.spec.request.options ?? {} };
+    const request = { ...job.request, options: job.request.options ?? {} };
     const inputs: RerollInputs = { request, given: givenFrom(request.options, adapter), adapter, requesterId: job.owner.userId };
     log.info('following a job from before the restart');
     const work = this.#follow(job.jobId, build(job.reply), inputs, job.requestId, log).catch((err: unknown) =>
@@ -374,7 +370,7 @@ export class JobFlow {
       log.info({ status: outcome.status, ...(outcome.status === 'failed' ? { kind: outcome.failure.kind } : {}) }, 'job settled');
       const kept = outcome.status === 'cancelled' && followed.keptBy !== undefined && followed.shown !== undefined;
       // The kept picture is the one HD starts from.
-      if (kept && rerollKey) await this.options.rerolls.keepResult(rerollKey, keptResult({ image: followed.shown!.bytes, width: followed.shown!.width, height: followed.shown!.height }));
+      if (kept && rerollKey) await this.options.rerolls.keepResult(rerollKey, keptResult(followed.shown!));
       final = kept
         ? keptScreen(followed, requestId, rerollKey)
         : await finalScreen(outcome, view.uploadLimit, inputs, requestId, rerollKey, parameters).catch((err: unknown) =>
@@ -415,9 +411,9 @@ async function showFinal(view: JobView, screen: Screen, fallback: Screen, log: L
   }
 }
 
-async function fitPicture(bytes: Uint8Array, mime: Picture['mime'], limit: number, baseName: string): Promise<Picture> {
-  const meta = await sharp(bytes).metadata();
-  const { note: _note, ...picture } = await fitToLimit({ bytes, mime, width: meta.width ?? 1, height: meta.height ?? 1 }, limit, baseName);
+async function fitPicture(image: Uint8Array, mime: Picture['mime'], limit: number, baseName: string): Promise<Picture> {
+  const meta = await sharp(image).metadata();
+  const { note: _note, ...picture } = await fitToLimit({ image, mime, width: meta.width ?? 1, height: meta.height ?? 1 }, limit, baseName);
   return picture;
 }
 
@@ -433,7 +429,7 @@ async function finalScreen(
   switch (outcome.status) {
     case 'done': {
       const r = outcome.result;
-      const { note, ...picture } = await fitToLimit({ bytes: r.image, mime: r.mime, width: r.width, height: r.height }, limit);
+      const { note, ...picture } = await fitToLimit(r, limit);
       const text = [doneText(r.stats.ms / 1000, r.stats.backend), note].filter(Boolean).join('\n');
       return { ...end, text, result: { picture, facts: resultFacts(r.stats, picture.width, picture.height), requestId } };
     }

@@ -3,15 +3,14 @@
  * under src/bot implements this and registers a builder with the flow, so that after a restart the
  * view can be rebuilt from the `ReplyTarget` the queue kept with the job.
  */
+import type { StylizeResult } from '../engine/index.js';
 import type { ReplyTarget } from '../queue/port.js';
 import type { JobOwner } from '../queue/types.js';
 
-export interface Picture {
+/** A picture as a platform posts it: the engine result's own fields, a file name, and a type every platform shows. */
+export interface Picture extends Pick<StylizeResult, 'image' | 'width' | 'height'> {
   name: string;
-  bytes: Uint8Array;
   mime: 'image/png' | 'image/jpeg';
-  width: number;
-  height: number;
 }
 
 /** The job's message in one state, in platform-neutral terms; the view turns it into its markup. */

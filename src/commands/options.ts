@@ -11,32 +11,20 @@ import { optionErrorText, unknownOptionText } from './texts.js';
 
 export type Surface = 'discord' | 'slack' | 'cli';
 
-interface Base {
+/** Where and under which name an engine option (or an adapter-only one) is offered to people. */
+interface Offer {
   /** snake_case: Discord's rule for option names; the CLI and Slack use the same names. */
   name: string;
-  help: string;
   surfaces: readonly Surface[];
   /** Where the value goes in the engine request; undefined = used by the adapter only. */
   engineKey?: keyof StylizeOptions;
   example?: string;
 }
-export interface NumberOption extends Base {
-  kind: 'number' | 'integer';
-  min: number;
-  /** `'max-size'` = the configured MAX_IMAGE_SIZE (the engine's word: `maxOf` reads both). */
-  max: number | 'max-size';
-  default?: number;
-}
-export interface BooleanOption extends Base {
-  kind: 'boolean';
-  default?: boolean;
-}
-export interface ChoiceOption extends Base {
-  kind: 'choice';
-  choices: readonly string[];
-  default?: string;
-}
-export type OptionDef = NumberOption | BooleanOption | ChoiceOption;
+/**
+ * An option as offered: the engine's spec itself (kind, range, default, help), its range narrowed
+ * where the bot allows less, plus where it is offered. Validation reads it as the spec it is.
+ */
+export type OptionDef = OptionSpec & Offer;
 
 const ALL: readonly Surface[] = ['discord', 'slack', 'cli'];
 const CHAT_AND_CLI: readonly Surface[] = ['discord', 'cli'];
@@ -48,21 +36,15 @@ function offer(
   name: string,
   engineKey: EngineKey,
   surfaces: readonly Surface[],
-  extra: { example?: string; min?: number; max?: number | 'max-size' } = {},
+  extra: { example?: string; min?: number; max?: number | 'max-size'; noDefault?: true } = {},
 ): OptionDef {
-  const spec: OptionSpec = OPTION_SPECS[engineKey];
-  const base = { name, help: spec.help, surfaces, engineKey, ...(extra.example ? { example: extra.example } : {}) };
-  switch (spec.kind) {
-    case 'number':
-    case 'integer': {
-      const max = extra.max ?? spec.max;
-      return { ...base, kind: spec.kind, min: extra.min ?? spec.min, max, ...(spec.default === undefined ? {} : { default: spec.default }) };
-    }
-    case 'boolean':
-      return { ...base, kind: 'boolean', default: spec.default };
-    case 'choice':
-      return { ...base, kind: 'choice', choices: spec.choices, default: spec.default };
+  const spec = OPTION_SPECS[engineKey];
+  const offered = { name, surfaces, engineKey, ...(extra.example ? { example: extra.example } : {}) };
+  if (spec.kind === 'number' || spec.kind === 'integer') {
+    const { default: dflt, ...rest } = spec;
+    return { ...rest, min: extra.min ?? spec.min, max: extra.max ?? spec.max, ...(dflt === undefined || extra.noDefault ? {} : { default: dflt }), ...offered };
   }
+  return { ...spec, ...offered };
 }
 
 export const STYLIZE_OPTIONS: readonly OptionDef[] = [
@@ -77,7 +59,7 @@ export const STYLIZE_OPTIONS: readonly OptionDef[] = [
   offer('tv_weight', 'tvWeight', CHAT_AND_CLI, { max: 100 }),
   offer('preserve_colors', 'preserveColors', ALL),
   // Within 31 bits, so a shown seed can be typed back into Discord's integer option.
-  { ...offer('seed', 'seed', ALL, { max: 2 ** 31 - 1 }), default: undefined },
+  offer('seed', 'seed', ALL, { max: 2 ** 31 - 1, noDefault: true }),
   offer('optimizer', 'optimizer', ['cli']),
   offer('init', 'init', ['cli']),
   offer('pooling', 'pooling', ['cli']),
@@ -145,22 +127,8 @@ function fromText(kind: OptionDef['kind'], value: unknown): unknown {
 
 /** The engine's schema for one option, within the range this surface offers. */
 function fieldSchema(def: OptionDef, sizeCap: number): z.ZodType {
-  let spec: OptionSpec;
-  let max = 0;
-  switch (def.kind) {
-    case 'number':
-    case 'integer':
-      max = maxOf(def, sizeCap);
-      spec = { kind: def.kind, min: def.min, max, help: def.help };
-      break;
-    case 'boolean':
-      spec = { kind: 'boolean', default: false, help: def.help };
-      break;
-    case 'choice':
-      spec = { kind: 'choice', choices: def.choices, default: def.default ?? def.choices[0]!, help: def.help };
-      break;
-  }
-  return z.preprocess((v) => fromText(def.kind, v), specSchema(spec, def.name, max));
+  const max = def.kind === 'number' || def.kind === 'integer' ? maxOf(def, sizeCap) : 0;
+  return z.preprocess((v) => fromText(def.kind, v), specSchema(def, def.name, max));
 }
 
 export interface ParsedOptions {

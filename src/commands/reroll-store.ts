@@ -5,7 +5,8 @@
  * directory, or Redis) the buttons also work after a restart and from any chat process.
  */
 import { randomBytes } from 'node:crypto';
-import type { StylizeOptions, StylizeRequest } from '../engine/index.js';
+import type { StylizeOptions, StylizeRequest, StylizeResult } from '../engine/index.js';
+import { decodeRequest, encodeRequest, fromBase64, toBase64, type WireRequest } from '../queue/wire-request.js';
 import type { ExpiringStore } from '../util/expiring-store.js';
 
 /** A job as the user asked for it: its request goes to the queue as is, and Reroll repeats it. */
@@ -24,7 +25,7 @@ export interface KeptJob extends RerollInputs {
   /** The job's request id, which the jobs made from it name. */
   requestId?: string;
   /** The finished picture as the engine made it (HD paints it again larger). */
-  result?: { image: Uint8Array; width: number; height: number };
+  result?: Pick<StylizeResult, 'image' | 'width' | 'height'>;
 }
 
 interface Entry {
@@ -141,43 +142,29 @@ export class RerollStore {
   }
 }
 
-const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));
-
-/** JSON with the pictures in base64, and the expiry. */
+/** JSON with the request in its wire form, the picture in base64, and the expiry. */
 function encodeEntry({ job, expiresAt }: Entry): string {
   const { request, result } = job;
   return JSON.stringify({
     ...job,
     expiresAt,
-    request: {
-      ...request,
-      content: b64(request.content),
-      styles: request.styles.map((s) => ({ ...s, bytes: b64(s.bytes) })),
-      ...(request.initImage ? { initImage: b64(request.initImage) } : {}),
-    },
-    ...(result ? { result: { ...result, image: b64(result.image) } } : {}),
+    request: encodeRequest(request),
+    ...(result ? { result: { ...result, image: toBase64(result.image) } } : {}),
   });
 }
 
 interface WireJob extends Omit<KeptJob, 'request' | 'result'> {
   expiresAt: number;
-  request: Omit<KeptJob['request'], 'content' | 'styles' | 'initImage'> & { content: string; styles: { bytes: string; weight?: number }[]; initImage?: string };
+  request: WireRequest<KeptJob['request']>;
   result?: { image: string; width: number; height: number };
 }
 
 function decodeEntry(text: string): Entry {
   const { request, result, expiresAt, ...rest } = JSON.parse(text) as WireJob;
-  const { content, styles, initImage, ...fields } = request;
   const job: KeptJob = {
     ...rest,
-    request: {
-      ...fields,
-      content: unb64(content),
-      styles: styles.map((s) => ({ ...s, bytes: unb64(s.bytes) })),
-      ...(initImage !== undefined ? { initImage: unb64(initImage) } : {}),
-    },
-    ...(result ? { result: { ...result, image: unb64(result.image) } } : {}),
+    request: decodeRequest(request),
+    ...(result ? { result: { ...result, image: fromBase64(result.image) } } : {}),
   };
   return { job, expiresAt };
 }

@@ -122,15 +122,16 @@ export interface Losses {
   total: number;
 }
 
-export interface ProgressEvent {
+/**
+ * Where a job stands, as plain data: the one progress record that crosses the worker thread, Redis
+ * and the queue's port as is (each carries the preview beside it in its own form).
+ */
+export interface Progress {
   /** 1-based index of the current scale and how many there are. */
   scale: number;
   scales: number;
   width: number;
   height: number;
-  /** Steps done in this scale / planned for it. */
-  iteration: number;
-  iterations: number;
   /** Steps done over all scales / planned over all scales. */
   step: number;
   totalSteps: number;
@@ -138,6 +139,12 @@ export interface ProgressEvent {
   elapsedMs: number;
   /** Estimated time left; undefined until there is something to base it on. */
   etaMs?: number;
+}
+
+export interface ProgressEvent extends Progress {
+  /** Steps done in this scale / planned for it. */
+  iteration: number;
+  iterations: number;
   /** Encodes the current image (PNG) on demand, so previews cost nothing unless asked for. */
   preview(): Promise<Uint8Array>;
 }

@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import { spawnModuleWorker } from '../util/module-worker.js';
 import type { FromLane, ToLane } from './fast-lane-protocol.js';
 import { failureFromError } from './failures.js';
-import { transferableRequest } from './protocol.js';
+import { copyForTransfer, transferableRequest } from './protocol.js';
 import type { JobFailure } from './types.js';
 
 export type LanePicture =
@@ -100,11 +100,7 @@ export class FastLane {
       this.#log?.warn({ requestId, waiting: this.#pq.size }, 'instant lane full; this job gets no instant picture');
       return Promise.resolve({ status: 'skipped', reason: 'busy' });
     }
-    const copy: StylizeRequest = {
-      ...request,
-      content: new Uint8Array(request.content),
-      styles: request.styles.map((s) => ({ ...s, bytes: new Uint8Array(s.bytes) })),
-    };
+    const copy = copyForTransfer(request);
     return new Promise<LanePicture>((resolve) => {
       // Settled by the run, or by close() if it never gets its turn.
       this.#waiting.add(resolve);

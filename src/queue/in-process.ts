@@ -15,11 +15,11 @@ import { JobRunner } from './job-runner.js';
 import { JobTracker, type TrackedJob } from './job-tracker.js';
 import { checkAdmission } from './limits.js';
 import { defaultJobWork, lineSnapshot, type LineJob } from './line.js';
-import type { DurableJobSpec, JobQueuePort } from './port.js';
-import type { JobOutcome, JobOwner, QueueSnapshot } from './types.js';
+import type { JobQueuePort } from './port.js';
+import type { JobOutcome, JobOwner, JobSpec, QueueSnapshot } from './types.js';
 
 interface Job extends LineJob {
-  spec: DurableJobSpec;
+  spec: JobSpec;
   state: 'queued' | 'running';
   tracked: TrackedJob;
   /** Aborting it takes the job out of p-queue while it waits; never aborted once it runs. */
@@ -84,7 +84,7 @@ class InProcessQueue implements JobQueuePort {
     return refusal;
   }
 
-  async submit(spec: DurableJobSpec) {
+  async submit(spec: JobSpec) {
     const refusal = checkAdmission(spec.owner, [...this.#jobs.values()], this.#config, this.#shuttingDown);
     if (refusal) {
       this.#log?.info({ requestId: spec.requestId, code: refusal.code }, 'job refused');
@@ -135,7 +135,7 @@ class InProcessQueue implements JobQueuePort {
     return { ok: true as const, was: 'running' as const };
   }
 
-  async jobsOf(userId: string, platform?: DurableJobSpec['owner']['platform']) {
+  async jobsOf(userId: string, platform?: JobSpec['owner']['platform']) {
     return this.#line().jobs.filter((j) => j.owner.userId === userId && (platform === undefined || j.owner.platform === platform));
   }
 
@@ -210,7 +210,7 @@ class InProcessQueue implements JobQueuePort {
     this.#tracker.post({ type: 'started', jobId: job.id, etaMs: this.#eta.estimateMs(job.work) });
     this.#log?.info({ jobId: job.id, requestId: job.requestId }, 'job started');
     this.#announcePositions();
-    const report = await this.#runner.run(job.id, job.spec.request, job.spec.previewAt, {
+    const report = await this.#runner.run(job.id, job.spec, {
       onProgress: (progress) => this.#tracker.post({ type: 'progress', jobId: job.id, progress }),
     });
     if (report.outcome.status === 'done') this.#eta.record(job.work, report.runMs);

@@ -4,11 +4,11 @@
  * stop turned into its outcome (whatever the worker said after being asked, the reason is the story).
  */
 import type { ResourceLimits, Worker } from 'node:worker_threads';
-import type { EngineConfig, StylizeRequest } from '../engine/index.js';
+import type { EngineConfig } from '../engine/index.js';
 import type { Logger } from '../log.js';
 import { internalError, stoppedAtShutdown, timeLimit } from './failures.js';
 import { jobTimeLimitMs } from './time-limit.js';
-import type { JobOutcome, JobProgress } from './types.js';
+import type { JobOutcome, JobProgress, JobSpec } from './types.js';
 import { EngineWorker, WorkerInitError, type EngineInfo, type RunEnd } from './worker-host.js';
 
 /** Why a running job was asked to stop; `hand-back` puts it back in a shared line for another worker. */
@@ -94,7 +94,8 @@ export class JobRunner {
   }
 
   /** Runs one job on a free slot; the caller never starts more jobs than there are slots. */
-  async run(jobId: string, request: StylizeRequest, previewAt: readonly number[] | undefined, hooks: RunHooks): Promise<RunReport> {
+  async run(jobId: string, spec: Pick<JobSpec, 'request' | 'previewAt'>, hooks: RunHooks): Promise<RunReport> {
+    const { request, previewAt } = spec;
     const slot = this.#slots.find((s) => s.jobId === undefined);
     if (!slot) throw new Error('more jobs started than there are engine slots');
     slot.jobId = jobId;
@@ -111,7 +112,7 @@ export class JobRunner {
       timer = setTimeout(() => this.stop(jobId, { kind: 'time-limit' }), limitMs);
       end = slot.stop
         ? { status: 'cancelled' }
-        : await slot.engine.run(jobId, request, validPreviewPoints(previewAt), hooks.onProgress);
+        : await slot.engine.run(jobId, { request, previewAt: validPreviewPoints(previewAt) }, hooks.onProgress);
     } catch (e) {
       if (e instanceof WorkerInitError) end = { status: 'failed', failure: e.failure };
       else {

@@ -29,10 +29,6 @@ export interface ReplyTarget {
   data: Record<string, unknown>;
 }
 
-export interface DurableJobSpec extends JobSpec {
-  reply?: ReplyTarget;
-}
-
 export type SubmitResult =
   | { accepted: true; jobId: string; position: number; etaMs?: number }
   | { accepted: false; code: RejectionCode; /** The sentence for the user. */ message: string };
@@ -55,18 +51,14 @@ export type QueueEvent =
   | { type: 'submitted'; jobId: string; owner: JobOwner }
   | { type: 'refused'; code: RejectionCode; owner: JobOwner };
 
-/** A job this chat process had accepted and not yet answered when it last stopped. */
-export interface ResumableJob {
+/** A job this chat process had accepted and not yet answered when it last stopped: its record as submitted. */
+export interface ResumableJob extends JobSpec {
   jobId: string;
-  requestId: string;
-  owner: JobOwner;
   reply: ReplyTarget;
-  /** The request, for Reroll after a restart. */
-  spec: JobSpec;
 }
 
 export interface JobQueuePort {
-  submit(spec: DurableJobSpec): Promise<SubmitResult>;
+  submit(spec: JobSpec): Promise<SubmitResult>;
   /**
    * Why a job of this owner would be refused now, asked before its pictures are downloaded (a
    * refusal counts like one on submit); undefined where it would be admitted or the line cannot

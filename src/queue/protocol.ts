@@ -3,7 +3,7 @@
  * structured cloning; image bytes travel in the transfer list, so the sender's copy is detached.
  */
 import type { BackendName, EngineConfig, StylizeRequest, StylizeResult } from '../engine/index.js';
-import type { JobProgress } from './types.js';
+import type { JobProgress, JobSpec } from './types.js';
 
 export interface WorkerInit {
   engine: EngineConfig;
@@ -21,9 +21,10 @@ export interface WireError {
   fatal?: boolean;
 }
 
-export type ToWorker =
-  | { type: 'run'; id: string; request: StylizeRequest; previewAt: number[] }
-  | { type: 'cancel'; id: string };
+/** What the engine worker reads of a job's record: its request, and where previews are wanted (ascending, no repeats). */
+export type WorkerJob = Required<Pick<JobSpec, 'request' | 'previewAt'>>;
+
+export type ToWorker = ({ type: 'run'; id: string } & WorkerJob) | { type: 'cancel'; id: string };
 
 export type FromWorker =
   | { type: 'ready'; backend: BackendName; threads: number }
@@ -56,6 +57,19 @@ export function transferListOf(views: readonly Uint8Array[]): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
   for (const v of views) if (v.buffer instanceof ArrayBuffer && v.byteLength > 0) buffers.add(v.buffer);
   return [...buffers];
+}
+
+/**
+ * A copy of the request's pictures for a queue that moves them to its worker (submit, the instant
+ * lane), so the caller keeps its own (Reroll, More/Less style, HD start from them).
+ */
+export function copyForTransfer<R extends StylizeRequest>(request: R): R {
+  return {
+    ...request,
+    content: new Uint8Array(request.content),
+    styles: request.styles.map((s) => ({ ...s, bytes: new Uint8Array(s.bytes) })),
+    ...(request.initImage ? { initImage: new Uint8Array(request.initImage) } : {}),
+  };
 }
 
 /** The request with every image in a transferable view, and the buffers to transfer. */

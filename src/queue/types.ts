@@ -1,4 +1,5 @@
-import type { ProgressEvent, StylizeRequest, StylizeResult } from '../engine/index.js';
+import type { Progress, StylizeRequest, StylizeResult } from '../engine/index.js';
+import type { ReplyTarget } from './port.js';
 
 /** Who asked and where: the queue needs this for limits and fairness, not to answer anyone. */
 export interface JobOwner {
@@ -8,6 +9,11 @@ export interface JobOwner {
   serverId?: string;
 }
 
+/**
+ * One job as it was asked for: the record that travels unchanged from the command through the
+ * queue (Redis keeps its wire form, redis/codec.ts) to the worker, and back to a chat process
+ * that resumes it after a restart.
+ */
 export interface JobSpec {
   owner: JobOwner;
   request: StylizeRequest;
@@ -15,13 +21,12 @@ export interface JobSpec {
   requestId: string;
   /** Fractions of progress at which a preview PNG is sent along, e.g. [0.25, 0.5, 0.75]. */
   previewAt?: number[];
+  /** Where the answer goes; kept with the job so a restarted chat process can answer it (distributed queue). */
+  reply?: ReplyTarget;
 }
 
-/**
- * The engine's progress event as it crosses the worker boundary, Redis and the port: the same
- * fields, with the preview encoded (present when this event crossed one of `previewAt`).
- */
-export type JobProgress = Omit<ProgressEvent, 'preview' | 'iteration' | 'iterations'> & { preview?: Uint8Array };
+/** The engine's progress with its preview as a PNG (present when this event crossed one of `previewAt`). */
+export type JobProgress = Progress & { preview?: Uint8Array };
 
 export type FailureKind = 'bad-input' | 'engine' | 'worker-crash' | 'out-of-memory' | 'time-limit' | 'shutdown';
 

@@ -5,9 +5,9 @@
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { spawnModuleWorker } from '../util/module-worker.js';
 import type { Logger } from '../log.js';
-import type { BackendName, StylizeRequest, StylizeResult } from '../engine/index.js';
+import type { BackendName, StylizeResult } from '../engine/index.js';
 import { failureFromError, isCancellation, outOfMemory, workerCrash } from './failures.js';
-import { transferableRequest, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
+import { transferableRequest, type FromWorker, type ToWorker, type WorkerInit, type WorkerJob } from './protocol.js';
 import type { JobFailure, JobProgress } from './types.js';
 
 export interface EngineInfo {
@@ -91,12 +91,7 @@ export class EngineWorker {
     return this.#ready!;
   }
 
-  async run(
-    id: string,
-    request: StylizeRequest,
-    previewAt: number[],
-    onProgress: (progress: JobProgress) => void,
-  ): Promise<RunEnd> {
+  async run(id: string, job: WorkerJob, onProgress: (progress: JobProgress) => void): Promise<RunEnd> {
     if (this.#current) throw new Error(`worker is busy with ${this.#current.id}`);
     try {
       await this.ready();
@@ -117,8 +112,8 @@ export class EngineWorker {
           resolve(end);
         },
       };
-      const { request: wire, transfer } = transferableRequest(request);
-      const message: ToWorker = { type: 'run', id, request: wire, previewAt };
+      const { request, transfer } = transferableRequest(job.request);
+      const message: ToWorker = { type: 'run', id, request, previewAt: job.previewAt };
       worker.postMessage(message, transfer);
       const early = this.#cancelBeforeStart;
       this.#cancelBeforeStart = undefined;

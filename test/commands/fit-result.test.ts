@@ -22,10 +22,10 @@ describe('fitToLimit with a large result', () => {
     }
     const png = new Uint8Array(await sharp(base, { raw: { width, height, channels: 3 } }).png().toBuffer());
     expect(png.length).toBeGreaterThan(DISCORD_LIMIT);
-    const fitted = await fitToLimit({ bytes: png, mime: 'image/png', width, height }, DISCORD_LIMIT);
-    expect(fitted.bytes.length).toBeLessThanOrEqual(DISCORD_LIMIT);
+    const fitted = await fitToLimit({ image: png, mime: 'image/png', width, height }, DISCORD_LIMIT);
+    expect(fitted.image.length).toBeLessThanOrEqual(DISCORD_LIMIT);
     expect(fitted.mime).toBe('image/jpeg');
-    const meta = await sharp(fitted.bytes).metadata();
+    const meta = await sharp(fitted.image).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', width, height]);
     expect(fitted.note).toMatch(/^The PNG was too big to upload here, so this is a JPEG \(quality (92|86|80)\)\.$/);
   }, 120_000);

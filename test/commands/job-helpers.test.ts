@@ -154,13 +154,13 @@ describe('fitToLimit', () => {
   it('keeps a PNG that fits and turns one that does not into a JPEG under the limit, saying so', async () => {
     const noise = new Uint8Array(256 * 256 * 3).map(() => Math.floor(Math.random() * 256));
     const png = new Uint8Array(await sharp(noise, { raw: { width: 256, height: 256, channels: 3 } }).png().toBuffer());
-    const same = await fitToLimit({ bytes: png, mime: 'image/png', width: 256, height: 256 }, png.length);
-    expect(same.bytes).toBe(png);
-    const small = await fitToLimit({ bytes: png, mime: 'image/png', width: 256, height: 256 }, 40_000);
+    const same = await fitToLimit({ image: png, mime: 'image/png', width: 256, height: 256 }, png.length);
+    expect(same.image).toBe(png);
+    const small = await fitToLimit({ image: png, mime: 'image/png', width: 256, height: 256 }, 40_000);
     expect(small.mime).toBe('image/jpeg');
-    expect(small.bytes.length).toBeLessThanOrEqual(40_000);
+    expect(small.image.length).toBeLessThanOrEqual(40_000);
     expect(small.note).toMatch(/JPEG/);
-    expect((await sharp(small.bytes).metadata()).format).toBe('jpeg');
+    expect((await sharp(small.image).metadata()).format).toBe('jpeg');
   });
 });
 

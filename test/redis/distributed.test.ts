@@ -277,7 +277,7 @@ describe('a chat process restarted while one job runs and another waits', () => 
     const first = resumed.find((j) => j.jobId === running)!;
     expect(first.reply).toEqual(reply(1));
     expect(first.owner.userId).toBe('gus');
-    expect(first.spec.request.content.byteLength).toBe(tinyJob({ userId: 'x' }).request.content.byteLength);
+    expect(first.request.content.byteLength).toBe(tinyJob({ userId: 'x' }).request.content.byteLength);
 
     const heard = resumed.map((j) => follow(after, j.jobId));
     const outcomes = await Promise.all(heard.map((h) => h.outcome));

@@ -1,12 +1,13 @@
 import { openQueue, type JobQueuePort } from '../../src/queue/index.js';
-import type { DurableJobSpec, ReplyTarget } from '../../src/queue/port.js';
+import type { ReplyTarget } from '../../src/queue/port.js';
+import type { JobSpec } from '../../src/queue/types.js';
 
 /**
  * A queue that kept one job across a restart, as the distributed queue does: the job is submitted
  * when the app opens its queue, and `resumable()` hands it back with a copy of its request (the
  * queue moves the submitted bytes to its worker).
  */
-export function keptQueue(spec: DurableJobSpec & { reply: ReplyTarget }): typeof openQueue {
+export function keptQueue(spec: JobSpec & { reply: ReplyTarget }): typeof openQueue {
   return async (...args) => {
     const queue = await openQueue(...args);
     await queue.ready();
@@ -14,7 +15,7 @@ export function keptQueue(spec: DurableJobSpec & { reply: ReplyTarget }): typeof
     const submitted = await queue.submit(spec);
     if (!submitted.accepted) throw new Error(submitted.message);
     return Object.assign(Object.create(queue) as JobQueuePort, {
-      resumable: async () => [{ jobId: submitted.jobId, requestId: kept.requestId, owner: kept.owner, reply: kept.reply, spec: kept }],
+      resumable: async () => [{ ...kept, jobId: submitted.jobId }],
     });
   };
 }

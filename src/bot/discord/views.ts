@@ -60,10 +60,10 @@ export function renderScreen(screen: Screen): Message {
         ...facts.map((f) => ({ ...f, inline: true })),
       )
       .setFooter({ text: requestFooter(requestId) });
-    return { ...message, embeds: [embed.toJSON()], files: [{ name: picture.name, data: picture.bytes, contentType: picture.mime }] };
+    return { ...message, embeds: [embed.toJSON()], files: [{ name: picture.name, data: picture.image, contentType: picture.mime }] };
   }
   if (screen.preview) {
-    return { ...message, files: [{ name: screen.preview.name, data: screen.preview.bytes, contentType: screen.preview.mime }] };
+    return { ...message, files: [{ name: screen.preview.name, data: screen.preview.image, contentType: screen.preview.mime }] };
   }
   return screen.final ? { ...message, embeds: [], files: [] } : message;
 }

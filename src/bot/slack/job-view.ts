@@ -78,7 +78,7 @@ export class SlackJobView implements JobView {
   async show(screen: Screen): Promise<void> {
     if (screen.preview) {
       const uploaded = await this.client.filesUploadV2({
-        file: Buffer.from(screen.preview.bytes),
+        file: Buffer.from(screen.preview.image),
         filename: screen.preview.name,
         title: LABELS.previewTitle,
       });
@@ -88,7 +88,7 @@ export class SlackJobView implements JobView {
       const { picture } = screen.result;
       await this.client.filesUploadV2({
         channel_id: this.data.channel,
-        file: Buffer.from(picture.bytes),
+        file: Buffer.from(picture.image),
         filename: picture.name,
         title: LABELS.resultTitle,
         initial_comment: resultComment(`<@${this.data.userId}>`, picture.width, picture.height),

@@ -2,15 +2,13 @@
  * How jobs, progress and outcomes look in Redis: JSON, with image bytes as base64 inside job data
  * and as raw strings in their own keys (results, previews) so that the event stream stays small.
  */
-import type { StylizeRequest, StylizeResult } from '../../engine/index.js';
-import type { DurableJobSpec } from '../port.js';
+import type { Progress, StylizeResult } from '../../engine/index.js';
 import { resultExpired } from '../failures.js';
-import type { JobFailure, JobOutcome, JobOwner, JobProgress } from '../types.js';
+import type { JobFailure, JobOutcome, JobOwner, JobSpec } from '../types.js';
+import { decodeRequest, encodeRequest, type WireRequest } from '../wire-request.js';
 
 /** The spec as the user asked for it, in its one wire form: the same fields, pictures in base64. */
-export type WireSpec = Omit<DurableJobSpec, 'request'> & {
-  request: Omit<StylizeRequest, 'content' | 'styles' | 'initImage'> & { content: string; styles: { bytes: string; weight?: number }[]; initImage?: string };
-};
+export type WireSpec = Omit<JobSpec, 'request'> & { request: WireRequest };
 
 /** BullMQ job data: the spec, who answers it and how big it is. */
 export interface JobData {
@@ -32,7 +30,7 @@ export interface AdmissionRecord {
 }
 
 /** Progress as the worker stores it; a preview is fetched from its own key. */
-export type WireProgress = Omit<JobProgress, 'preview'> & { previewKey?: string };
+export type WireProgress = Progress & { previewKey?: string };
 
 /** BullMQ's return value: the outcome without the picture, plus who made it and how fast. */
 export type StoredOutcome =
@@ -47,25 +45,12 @@ export type StoredOutcome =
   | { status: 'failed'; failure: JobFailure; workerId?: string; runMs?: number }
   | { status: 'cancelled'; by: string; workerId?: string };
 
-const b64 = (bytes: Uint8Array): string =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));
-
-export function encodeJob(spec: DurableJobSpec, chat: string, work: number): JobData {
-  const { content, styles, initImage, ...rest } = spec.request;
-  const request = {
-    ...rest,
-    content: b64(content),
-    styles: styles.map((s) => ({ ...s, bytes: b64(s.bytes) })),
-    ...(initImage ? { initImage: b64(initImage) } : {}),
-  };
-  return { spec: { ...spec, request }, chat, work };
+export function encodeJob(spec: JobSpec, chat: string, work: number): JobData {
+  return { spec: { ...spec, request: encodeRequest(spec.request) }, chat, work };
 }
 
-export function decodeSpec(wire: WireSpec): DurableJobSpec {
-  const { content, styles, initImage, ...rest } = wire.request;
-  const request = { ...rest, content: unb64(content), styles: styles.map((s) => ({ ...s, bytes: unb64(s.bytes) })), ...(initImage !== undefined ? { initImage: unb64(initImage) } : {}) };
-  return { ...wire, request };
+export function decodeSpec(wire: WireSpec): JobSpec {
+  return { ...wire, request: decodeRequest(wire.request) };
 }
 
 /** The user-facing outcome, given the stored one and the picture read from its key. */

@@ -19,8 +19,8 @@ import { defaultJobWork } from '../line.js';
 import { cancelRefusal, refusal, type Refusal } from '../failures.js';
 import { JobTracker } from '../job-tracker.js';
 import { checkAdmission, type Limits } from '../limits.js';
-import type { DurableJobSpec, JobQueuePort, ResumableJob, SubmitResult } from '../port.js';
-import type { CancelRequester, CancelResult, JobOutcome, JobOwner, RejectionCode } from '../types.js';
+import type { JobQueuePort, ResumableJob, SubmitResult } from '../port.js';
+import type { CancelRequester, CancelResult, JobOutcome, JobOwner, JobSpec, RejectionCode } from '../types.js';
 import type { EngineInfo } from '../worker-host.js';
 import { AdmissionControl } from './admission.js';
 import { decodeSpec, encodeJob, type AdmissionRecord, type JobData, type StoredOutcome } from './codec.js';
@@ -138,7 +138,7 @@ class RedisQueue implements RedisJobQueue {
     })();
   }
 
-  async submit(spec: DurableJobSpec): Promise<SubmitResult> {
+  async submit(spec: JobSpec): Promise<SubmitResult> {
     if (this.#shuttingDown) return this.#refused('shutting-down', spec.owner);
     if (!this.accepting) return this.#refused('unreachable', spec.owner);
     const jobId = randomUUID();
@@ -232,7 +232,7 @@ class RedisQueue implements RedisJobQueue {
         continue;
       }
       this.#tracker.track(jobId, true, data.work);
-      jobs.push({ jobId, requestId: spec.requestId, owner: spec.owner, reply: spec.reply, spec });
+      jobs.push({ ...spec, jobId, reply: spec.reply });
     }
     this.#log?.info({ jobs: jobs.length }, 'jobs to resume');
     return jobs;

@@ -104,7 +104,7 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Red
     let previews = 0;
     // Progress goes out in order; an outage delays it, and the job does not wait for it.
     let outbox: Promise<unknown> = Promise.resolve();
-    const report = await runner.run(jobId, spec.request, spec.previewAt, {
+    const report = await runner.run(jobId, spec, {
       beforeStart: () => checkCancelled(jobId),
       onProgress: (progress) => {
         outbox = outbox
