@@ -149,17 +149,38 @@ describe('ONNX objective = tfjs autodiff (real weights, random images)', () => {
 describe('one session of symbolic size = a session per shape', () => {
   // What a default job asks at its 128 px scale: regions and balance included.
   const jobLoss = lossSpec(DEFAULT_OPTIONS, 128);
+  // One pair of runtimes for the tests below: each test asserts which sessions it built itself.
+  const built: Record<'symbolic' | 'fixed', string[]> = { symbolic: [], fixed: [] };
+  let symbolic: Runtime;
+  let fixed: Runtime;
+  beforeAll(async () => {
+    [symbolic, fixed] = await Promise.all([
+      startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, onObjectiveSession: (size) => built.symbolic.push(size) }),
+      startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, symbolicUpTo: 0, onObjectiveSession: (size) => built.fixed.push(size) }),
+    ]);
+  });
+  afterAll(() => {
+    symbolic?.dispose();
+    fixed?.dispose();
+  });
+  /** The sessions `symbolic` and `fixed` build while `run` runs. */
+  async function buildsDuring(run: () => Promise<void>): Promise<typeof built> {
+    const [s, f] = [built.symbolic.length, built.fixed.length];
+    await run();
+    return { symbolic: built.symbolic.slice(s), fixed: built.fixed.slice(f) };
+  }
+
+  it('the default loss\'s session of symbolic size is built at start', () => {
+    expect(built.symbolic).toEqual(['symbolic/direct']);
+    expect(built.fixed).toEqual([]);
+  });
+
   // The small scales of every job run on the symbolic one; the per-shape graph is the reference.
   it.each([
     ['avg pooling', jobLoss],
     ['max pooling', { ...jobLoss, pooling: 'max' } as LossSpec],
   ])('%s: the same losses and gradient at odd and even sizes', async (_, loss) => {
-    const built: Record<'symbolic' | 'fixed', string[]> = { symbolic: [], fixed: [] };
-    const [symbolic, fixed] = await Promise.all([
-      startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, onObjectiveSession: (size) => built.symbolic.push(size) }),
-      startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, symbolicUpTo: 0, onObjectiveSession: (size) => built.fixed.push(size) }),
-    ]);
-    try {
+    const builds = await buildsDuring(async () => {
       for (const [width, height] of [
         [29, 23],
         [64, 48],
@@ -169,52 +190,41 @@ describe('one session of symbolic size = a session per shape', () => {
         const pixels = Float32Array.from(picture(width, height, 11).data, (v) => v + 0.25);
         await expectSameObjective([symbolic, fixed], images, loss, pixels, 1e-5, 1e-5);
       }
-      // The default loss's symbolic session is built at start; max pooling needs its own.
-      expect(built.symbolic).toEqual(loss.pooling === 'avg' ? ['symbolic/direct'] : ['symbolic/direct', 'symbolic/direct']);
-      expect(built.fixed).toEqual(['23x29/direct', '48x64/direct', '61x47/direct']);
-    } finally {
-      symbolic.dispose();
-      fixed.dispose();
-    }
+    });
+    // The default loss's symbolic session was built at start; max pooling needs its own.
+    expect(builds.symbolic).toEqual(loss.pooling === 'avg' ? [] : ['symbolic/direct']);
+    expect(builds.fixed).toEqual(['23x29/direct', '48x64/direct', '61x47/direct']);
   });
 
   it("a default job's small scales (its regions and balance included) run on the session built at start", async () => {
-    const built: string[] = [];
-    const runtime = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, onObjectiveSession: (size) => built.push(size) });
-    try {
-      expect(built).toEqual(['symbolic/direct']);
-      expect(jobLoss.regionalStyle).toBeGreaterThan(0);
-      const objective = await runtime.prepare({ width: 132, height: 89, content: picture(132, 89, 6), styles: [{ image: picture(60, 50, 7), weight: 1 }] }, jobLoss);
+    expect(jobLoss.regionalStyle).toBeGreaterThan(0);
+    const builds = await buildsDuring(async () => {
+      const objective = await symbolic.prepare({ width: 132, height: 89, content: picture(132, 89, 6), styles: [{ image: picture(60, 50, 7), weight: 1 }] }, jobLoss);
       objective.dispose();
-      expect(built).toEqual(['symbolic/direct']);
-    } finally {
-      runtime.dispose();
-    }
+    });
+    expect(builds.symbolic).toEqual([]);
   });
 
   it('two strengths share one session (the weights are fed, not built in) and each computes its own objective', async () => {
-    const built: string[] = [];
-    const runtime = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, onObjectiveSession: (size) => built.push(size) });
-    try {
-      const images: ScaleImages = { width: W, height: H, content: picture(W, H, 12), styles: [{ image: picture(32, 26, 13), weight: 1 }] };
-      const [weak, strong] = [0.2, 0.9].map((strength) => lossSpec(resolveOptions({ strength }), 128));
-      expect(strong!.styleWeight).toBeGreaterThan(weak!.styleWeight);
-      const first = await runtime.prepare(images, weak!);
+    const images: ScaleImages = { width: W, height: H, content: picture(W, H, 12), styles: [{ image: picture(32, 26, 13), weight: 1 }] };
+    const [weak, strong] = [0.2, 0.9].map((strength) => lossSpec(resolveOptions({ strength }), 128));
+    expect(strong!.styleWeight).toBeGreaterThan(weak!.styleWeight);
+    const builds = await buildsDuring(async () => {
+      const first = await symbolic.prepare(images, weak!);
       const before = await first.evaluate(x);
       first.dispose();
       // Each strength's losses and gradient are tfjs autodiff's for that strength, on one session.
-      await expectSameObjective([runtime, tfjs], images, strong!, x, 1e-4, 1e-3);
-      await expectSameObjective([runtime, tfjs], images, weak!, x, 1e-4, 1e-3);
+      await expectSameObjective([symbolic, tfjs], images, strong!, x, 1e-4, 1e-3);
+      await expectSameObjective([symbolic, tfjs], images, weak!, x, 1e-4, 1e-3);
       // The weak one again, after the strong one: bit for bit what it gave first.
-      const again = await runtime.prepare(images, weak!);
+      const again = await symbolic.prepare(images, weak!);
       const after = await again.evaluate(x);
       again.dispose();
       expect(after.info).toEqual(before.info);
       expect(after.grad).toEqual(before.grad);
-      expect(built).toEqual(['symbolic/direct']);
-    } finally {
-      runtime.dispose();
-    }
+    });
+    // Both ran on the default loss's session, built at start.
+    expect(builds.symbolic).toEqual([]);
   });
 
   it('Winograd convs: the same objective, and one session serves both orientations of a photo and a square one', async () => {
@@ -250,9 +260,20 @@ describe('one session of symbolic size = a session per shape', () => {
 
 describe('Winograd convs = direct convs (real weights)', () => {
   let weights: ReadonlyMap<string, RawLayer>;
+  // One runtime of each conv algorithm, for both poolings.
+  let direct: Runtime;
+  let wino: Runtime;
   beforeAll(async () => {
     const raw = await readVggWeights(WEIGHTS);
     weights = new Map([...raw.layers].map(([layer, w]) => [layer, { kernel: w.kernel.values, bias: w.bias.values }]));
+    [direct, wino] = await Promise.all([
+      startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, conv: 'direct' }),
+      startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, conv: 'winograd' }),
+    ]);
+  });
+  afterAll(() => {
+    direct?.dispose();
+    wino?.dispose();
   });
 
   // Odd sizes: the last tiles hang over the edge and are cropped.
@@ -293,17 +314,8 @@ describe('Winograd convs = direct convs (real weights)', () => {
   ])('the objective with Winograd convs = with direct convs, %s, 88×72', async (_, loss) => {
     const [width, height] = [88, 72];
     expect(Buffer.from(objectiveGraph(weights, objectiveShape(loss), height, width, { backward: 'rotated', conv: 'winograd' })).includes('DepthToSpace')).toBe(true);
-    const [direct, wino] = await Promise.all([
-      startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, conv: 'direct' }),
-      startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, conv: 'winograd' }),
-    ]);
-    try {
-      const images: ScaleImages = { width, height, content: picture(width, height, 6), styles: [{ image: picture(80, 64, 7), weight: 1 }] };
-      const pixels = Float32Array.from(picture(width, height, 8).data, (v) => v + 0.25);
-      await expectSameObjective([wino, direct], images, loss, pixels, 1e-4, 1e-3);
-    } finally {
-      wino.dispose();
-      direct.dispose();
-    }
+    const images: ScaleImages = { width, height, content: picture(width, height, 6), styles: [{ image: picture(80, 64, 7), weight: 1 }] };
+    const pixels = Float32Array.from(picture(width, height, 8).data, (v) => v + 0.25);
+    await expectSameObjective([wino, direct], images, loss, pixels, 1e-4, 1e-3);
   });
 });
