@@ -64,6 +64,9 @@ const tileAbove = Number(process.env.STYLIZE_ONNX_TILE_ABOVE || TILED_MIN_PIXELS
 // ETA error from the first estimate on the top scale: estimated end vs actual end, relative to the time then left.
 const topScale = etas.filter((e) => e.scale === lastScale);
 const etaErrors = topScale.map((e) => (e.at + e.etaMs - totalMs) / Math.max(1, totalMs - e.at));
+// The same error relative to the whole top scale's time (from its first estimate to the end): what a user reads as "the ETA was off by x % of the wait".
+const topFrom = topScale[0]?.at ?? totalMs;
+const etaScaleErrors = topScale.map((e) => (e.at + e.etaMs - totalMs) / Math.max(1, totalMs - topFrom));
 process.stdout.write(
   `${JSON.stringify({
     part: 'large',
@@ -77,7 +80,9 @@ process.stdout.write(
     msPerEvaluationPerMp: Math.round(msPerEvaluation / megapixels),
     totalMs: Math.round(totalMs),
     jobPeakRssMb: Math.round(process.resourceUsage().maxRSS / 1024 + peakChildren / 2 ** 20),
-    ...(etaErrors.length ? { etaErrorFirst: +etaErrors[0]!.toFixed(3), etaErrorWorst: +Math.max(...etaErrors.map(Math.abs)).toFixed(3) } : {}),
+    ...(etaErrors.length
+      ? { etaErrorFirst: +etaErrors[0]!.toFixed(3), etaErrorWorst: +Math.max(...etaErrors.map(Math.abs)).toFixed(3), etaErrorWorstOfTopScale: +Math.max(...etaScaleErrors.map(Math.abs)).toFixed(3) }
+      : {}),
   })}\n`,
 );
 engine.dispose();
