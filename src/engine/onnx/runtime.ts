@@ -22,7 +22,7 @@ import { StylizeError } from '../errors.js';
 import { cudaRefusal } from './cuda.js';
 import { onnxCostModel } from './cost-model.js';
 import { prepareTiled, type TileSessions } from './tiled-objective.js';
-import { tileGradientGraph, tileStatsGraph, type CropSize } from './tile-graphs.js';
+import { tileGradientGraph, tileStatsGraph } from './tile-graphs.js';
 import { ARENA_MAX_PIXELS, SYMBOLIC_MAX_PIXELS, tilingFromEnv, type Tiling, WINOGRAD_MIN_PIXELS, convAlgorithmFor, convFromEnv, servedBySymbolic } from './size-policy.js';
 import { DEFAULT_OPTIONS } from '../options.js';
 import { lossSpec } from '../loss-spec.js';
@@ -188,15 +188,16 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
       // The untiled sessions' arenas are not held beside the tiles' activations.
       await objectives.clear();
       // The arena lets a run reuse the tensors it freed (fresh memory costs a page fault per page);
-      // no memory pattern, which each fixed-shape session would keep between runs.
+      // no memory pattern (it needs fixed shapes).
       const tileOptions = tiling.arena ? { ...sessionOptions, enableMemPattern: false } : optionsFor(Infinity);
       const built = new Map<string, Promise<Ort.InferenceSession>>();
-      const sessionOf = (pass: 'stats' | 'gradient', crop: CropSize, slots: number) => {
-        const at = `${pass} ${crop.height}x${crop.width} ${slots}`;
+      // Symbolic sessions: one per pass serves every crop (a session per crop shape held ~1 GB of weights at 4096 px, for no speed).
+      const sessionOf = (pass: 'stats' | 'gradient', slots: number) => {
+        const at = `${pass} ${slots}`;
         let session = built.get(at);
         if (!session) {
           const started = performance.now();
-          const graph = pass === 'stats' ? tileStatsGraph(weights, shape, crop, slots, tiling.conv) : tileGradientGraph(weights, shape, backward, crop, slots, tiling.conv);
+          const graph = pass === 'stats' ? tileStatsGraph(weights, shape, undefined, slots, tiling.conv) : tileGradientGraph(weights, shape, backward, undefined, slots, tiling.conv);
           session = createSession(graph, tileOptions);
           session.then(() => opts.onObjectiveSession?.(`tiled ${at}/${tiling.conv}`, performance.now() - started)).catch(() => undefined);
           built.set(at, session);
@@ -207,8 +208,8 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
       const runOptions: Ort.InferenceSession.RunOptions = tiling.arena ? { extra: { memory: { enable_memory_arena_shrinkage: 'cpu:0' } } } : {};
       const runner = (session: Promise<Ort.InferenceSession>) => session.then((x) => ({ run: (feeds: Record<string, Ort.Tensor>) => x.run(feeds, runOptions) }));
       return {
-        stats: (crop: CropSize, slots: number) => runner(sessionOf('stats', crop, slots)),
-        gradient: (crop: CropSize, slots: number) => runner(sessionOf('gradient', crop, slots)),
+        stats: (slots: number) => runner(sessionOf('stats', slots)),
+        gradient: (slots: number) => runner(sessionOf('gradient', slots)),
         release: () => Promise.all([...built.values()].map((s) => s.then((x) => x.release()).catch(() => undefined))),
       };
     })();

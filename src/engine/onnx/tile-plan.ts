@@ -38,13 +38,7 @@ export function receptiveMargin(layers: Iterable<string>): { margin: number; ali
   return { margin: Math.ceil(radius / stride) * stride, align: stride };
 }
 
-/**
- * Interiors of about `interior` px (a multiple of `align`) a side. Every crop along an axis has one
- * length (the longest interior and `margin` on each side; the picture's length when that is
- * shorter), shifted inward at the picture's edges, and the last one runs to the edge from an
- * aligned start: so a pass sees at most two crop lengths an axis, and its sessions can have fixed
- * shapes. A crop is never narrower than its interior plus `margin` on each side within the picture.
- */
+/** Interiors of about `interior` px (a multiple of `align`) a side, with crops `margin` wider on each side that is not the picture's edge. */
 export function planTiles(height: number, width: number, interior: number, margin: number, align: number): Tile[] {
   const step = Math.max(align, Math.floor(interior / align) * align);
   const spans = (n: number): Span[] => {
@@ -53,19 +47,8 @@ export function planTiles(height: number, width: number, interior: number, margi
     const cuts = Array.from({ length: count + 1 }, (_, k) => (k === count ? n : Math.round((k * n) / count / align) * align));
     return cuts.slice(0, -1).map((from, k) => ({ from, to: cuts[k + 1]! })).filter((s) => s.to > s.from);
   };
-  const crops = (interiors: Span[], n: number): Span[] => {
-    const length = Math.max(...interiors.map((s) => s.to - s.from)) + 2 * margin;
-    return interiors.map((s) => {
-      const from = Math.max(0, s.from - margin);
-      if (from + length < n) return { from, to: from + length };
-      return { from: Math.max(0, Math.floor((n - length) / align) * align), to: n };
-    });
-  };
-  const rows = spans(height);
-  const cols = spans(width);
-  const rowCrops = crops(rows, height);
-  const colCrops = crops(cols, width);
-  return rows.flatMap((r, i) => cols.map((c, j) => ({ rows: r, cols: c, cropRows: rowCrops[i]!, cropCols: colCrops[j]! })));
+  const crop = (s: Span, n: number): Span => ({ from: Math.max(0, s.from - margin), to: Math.min(n, s.to + margin) });
+  return spans(height).flatMap((rows) => spans(width).map((cols) => ({ rows, cols, cropRows: crop(rows, height), cropCols: crop(cols, width) })));
 }
 
 /** The span at a layer `poolings` deep, in its own pixels (a map of `size` = ⌊n / 2^poolings⌋); `to` the map's end when the span ends the picture. */

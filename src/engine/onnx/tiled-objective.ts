@@ -10,13 +10,13 @@
 import type * as Ort from 'onnxruntime-node';
 import { styleBalance, totalLosses, type LossSpec, type ScaleImages, type ScaleObjective } from '../runtime/types.js';
 import { IMAGE_INPUT, contentFeaturesOutput, lossLayers, objectiveShape, objectiveWeights, planLayers, styleWeightInput, WEIGHT_INPUTS, type ObjectiveShape } from './vgg-graph.js';
-import { TILE_CONTENT_SCALE, TILE_CONTENT_TARGET, TILE_GRAD, type CropSize, gramDiffInput, gramPartsOutput, interiorInput, levelsOf, masksPerLayer, slotEndsInput, slotPadsInput, slotStartsInput } from './tile-graphs.js';
+import { TILE_CONTENT_SCALE, TILE_CONTENT_TARGET, TILE_GRAD, gramDiffInput, gramPartsOutput, interiorInput, levelsOf, masksPerLayer, slotEndsInput, slotPadsInput, slotStartsInput } from './tile-graphs.js';
 import { planTiles, receptiveMargin, spanAt, type Span, type Tile } from './tile-plan.js';
 
-/** The two passes' sessions, one per crop size and slot count (built when first asked). */
+/** The two passes' sessions, one per slot count (built when first asked), each serving every crop size. */
 export interface TileSessions {
-  stats(crop: CropSize, slots: number): Promise<TileSession>;
-  gradient(crop: CropSize, slots: number): Promise<TileSession>;
+  stats(slots: number): Promise<TileSession>;
+  gradient(slots: number): Promise<TileSession>;
 }
 
 export interface TileSession {
@@ -189,7 +189,7 @@ export async function prepareTiled(
       const h = tile.cropRows.to - tile.cropRows.from;
       const w = tile.cropCols.to - tile.cropCols.from;
       const { feeds, regions } = slotFeeds(tile, size, slots, false);
-      const session = await sessions.stats({ height: h, width: w }, slots);
+      const session = await sessions.stats(slots);
       const out = await session.run({ [IMAGE_INPUT]: tensor(crop, [1, h, w, 3]), ...feeds });
       for (const { layer, level, channels } of styleInfo) {
         const sum = parts.get(layer)!;
@@ -376,7 +376,7 @@ export async function prepareTiled(
           return [gramDiffInput(layer), tensor(slotted, [gradientSlots, c, c])];
         }),
       );
-      const session = await sessions.gradient({ height: h, width: w }, gradientSlots);
+      const session = await sessions.gradient(gradientSlots);
       const out = await session.run({
         [IMAGE_INPUT]: tensor(cropPixels(pixels, size.width, tile.cropRows, tile.cropCols), [1, h, w, 3]),
         ...feeds,
