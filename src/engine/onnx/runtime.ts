@@ -191,13 +191,13 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
       // no memory pattern (it needs fixed shapes).
       const tileOptions = tiling.arena ? { ...sessionOptions, enableMemPattern: false } : optionsFor(Infinity);
       const built = new Map<string, Promise<Ort.InferenceSession>>();
-      // Symbolic sessions: one per pass serves every crop (a session per crop shape held ~1 GB of weights at 4096 px, for no speed).
+      // One session per pass and slot count serves every crop (a session per crop shape held ~1 GB more at 4096 px, for no speed).
       const sessionOf = (pass: 'stats' | 'gradient', slots: number) => {
         const at = `${pass} ${slots}`;
         let session = built.get(at);
         if (!session) {
           const started = performance.now();
-          const graph = pass === 'stats' ? tileStatsGraph(weights, shape, undefined, slots, tiling.conv) : tileGradientGraph(weights, shape, backward, undefined, slots, tiling.conv);
+          const graph = pass === 'stats' ? tileStatsGraph(weights, shape, slots, tiling.conv) : tileGradientGraph(weights, shape, backward, slots, tiling.conv);
           session = createSession(graph, tileOptions);
           session.then(() => opts.onObjectiveSession?.(`tiled ${at}/${tiling.conv}`, performance.now() - started)).catch(() => undefined);
           built.set(at, session);

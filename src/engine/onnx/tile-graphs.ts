@@ -1,6 +1,6 @@
 /**
- * The two graphs of the exact tiled objective (tiled-objective.ts), of symbolic size (or built for
- * one crop size), run on one tile's crop at a time:
+ * The two graphs of the exact tiled objective (tiled-objective.ts), both of symbolic size, run on
+ * one tile's crop at a time:
  *
  *   tileStatsGraph → image crop and slots in; per style layer the partial sums F·Fᵀ of each slot's
  *     box, and the content layer's
@@ -46,21 +46,15 @@ export function levelsOf(plan: readonly LayerPlan[]): number[] {
 /** Regions of the regional term (the picture's Gram matrices are kept per region), else one. */
 export const masksPerLayer = (shape: ObjectiveShape) => (shape.regionGrid > 0 ? shape.regionGrid ** 2 : 1);
 
-/** A crop's size, for graphs of fixed shape (undefined: symbolic, one session for every crop). */
-export interface CropSize {
-  height: number;
-  width: number;
-}
-
-function setUp(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape, conv: ConvAlgorithm, crop: CropSize | undefined, slots: number) {
+function setUp(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape, conv: ConvAlgorithm, slots: number) {
   const b = new GraphBuilder();
-  const plan = planLayers(lossLayers(shape), crop?.height ?? 1024, crop?.width ?? 1024);
+  const plan = planLayers(lossLayers(shape), 1024, 1024);
   const levels = levelsOf(plan);
   const at = new Map(plan.map((p, i) => [p.name, i]));
-  const image = b.input(IMAGE_INPUT, [1, crop?.height ?? 'height', crop?.width ?? 'width', 3]);
-  const fwd = forward(b, weights, plan, shape.pooling, image, conv, !crop);
+  const image = b.input(IMAGE_INPUT, [1, 'height', 'width', 3]);
+  const fwd = forward(b, weights, plan, shape.pooling, image, conv, true);
   /** A map's size `level` poolings down. */
-  const dims = (level: number): [number | string, number | string] => (crop ? [Math.floor(crop.height / 2 ** level), Math.floor(crop.width / 2 ** level)] : [`h${level}`, `w${level}`]);
+  const dims = (level: number): [string, string] => [`h${level}`, `w${level}`];
   const inputs = new Map<string, string>();
   const once = (name: string, make: () => string) => inputs.get(name) ?? (inputs.set(name, make()), inputs.get(name)!);
   /** Row k of an int64 [S,n] input as [n]. */
@@ -75,8 +69,8 @@ function setUp(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape, co
   return { b, plan, levels, at, image, fwd, dims, box, row, pads };
 }
 
-export function tileStatsGraph(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape, crop: CropSize | undefined, slots: number, conv: ConvAlgorithm = 'direct'): Uint8Array {
-  const { b, plan, levels, at, fwd, dims, box } = setUp(weights, shape, conv, crop, slots);
+export function tileStatsGraph(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape, slots: number, conv: ConvAlgorithm = 'direct'): Uint8Array {
+  const { b, plan, levels, at, fwd, dims, box } = setUp(weights, shape, conv, slots);
   for (const { layer } of shape.styleLayers) {
     const i = at.get(layer)!;
     const c = plan[i]!.cout;
@@ -91,8 +85,8 @@ export function tileStatsGraph(weights: ReadonlyMap<string, RawLayer>, shape: Ob
   return b.encode('tile_stats');
 }
 
-export function tileGradientGraph(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape, backward: BackwardConv, crop: CropSize | undefined, slots: number, conv: ConvAlgorithm = 'direct'): Uint8Array {
-  const { b, plan, levels, at, fwd, dims, box, row, pads } = setUp(weights, shape, conv, crop, slots);
+export function tileGradientGraph(weights: ReadonlyMap<string, RawLayer>, shape: ObjectiveShape, backward: BackwardConv, slots: number, conv: ConvAlgorithm = 'direct'): Uint8Array {
+  const { b, plan, levels, at, fwd, dims, box, row, pads } = setUp(weights, shape, conv, slots);
   const grads: string[][] = plan.map(() => []);
   for (const { layer } of shape.styleLayers) {
     const i = at.get(layer)!;
@@ -112,7 +106,7 @@ export function tileGradientGraph(weights: ReadonlyMap<string, RawLayer>, shape:
   const target = b.input(TILE_CONTENT_TARGET, [1, plan[ci]!.cout, ...dims(levels[ci]!)]);
   const scale = b.input(TILE_CONTENT_SCALE, []);
   grads[ci]!.push(b.op('Mul', [b.op('Mul', [b.op('Sub', [fwd.outputs[ci]!, target]), interior]), scale]));
-  const grad = backwardPass(b, { ...fwd, plan, pooling: shape.pooling, backward, conv, symbolic: !crop }, (i) => [...grads[i]!]);
-  b.output(grad, TILE_GRAD, [1, crop?.height ?? 'height', crop?.width ?? 'width', 3]);
+  const grad = backwardPass(b, { ...fwd, plan, pooling: shape.pooling, backward, conv, symbolic: true }, (i) => [...grads[i]!]);
+  b.output(grad, TILE_GRAD, [1, 'height', 'width', 3]);
   return b.encode('tile_gradient');
 }
