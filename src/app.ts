@@ -54,6 +54,8 @@ export interface App {
   discord?: DiscordBot;
   /** The health/metrics port, when HTTP_ENABLED. */
   httpPort?: number;
+  /** The port receiving Slack's requests, in Slack's HTTP mode. */
+  slackPort?: number;
   stop(): Promise<void>;
   /** The process goes away now: every followed job's message says so (at most `timeoutMs`). */
   stopNow(timeoutMs: number): Promise<void>;
@@ -78,6 +80,7 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
 
   let discord: DiscordBot | undefined;
   let slackStop: (() => Promise<void>) | undefined;
+  let slackPort: number | undefined;
   let http: HttpServer | undefined;
   try {
     if (env.HTTP_ENABLED) {
@@ -95,6 +98,7 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
       const { startSlackApp } = await import('./bot/slack/app.js');
       const slack = await startSlackApp({ env, commands, logger });
       slackStop = () => slack.stop();
+      slackPort = slack.port;
     }
     // Every platform has registered its view: jobs accepted before a restart get their answers.
     const resumed = await resumeJobs(queue, flow);
@@ -116,6 +120,7 @@ export async function startApp(env: Env, logger: Logger, overrides: AppOverrides
     lane,
     discord,
     httpPort: http?.port,
+    slackPort,
     stop() {
       stopped ??= (async () => {
         logger.info('shutting down');

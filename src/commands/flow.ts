@@ -63,8 +63,6 @@ interface Followed {
   parameters: string[];
   /** The picture on screen (instant or a painting preview), which Keep this keeps. */
   shown?: Picture;
-  /** Set by Keep this: who asked; the cancelled painting's final screen keeps `shown`. */
-  keptBy?: string;
   /** The facts shown beside a kept picture. */
   facts?: { name: string; value: string }[];
   instant: InstantState;
@@ -162,17 +160,12 @@ export class JobFlow {
 
   /**
    * Keep this: the painting is stopped (queued or running) and the picture on screen becomes the
-   * job's result. Only the requester keeps; anyone else gets the queue's sentence.
+   * job's result. The wish travels with the cancel through the queue, so whichever chat process
+   * follows the job shows the kept picture. Only the requester keeps; anyone else gets the queue's sentence.
    */
-  async keep(jobId: string, by: CancelRequester): Promise<{ ok: boolean; message: string }> {
-    const followed = this.#followed.get(jobId);
-    if (followed) followed.keptBy ??= by.userId;
-    const result = await cancelFor(this.options.queue, jobId, { userId: by.userId });
-    if (!result.ok) {
-      if (followed?.keptBy === by.userId) followed.keptBy = undefined;
-      return result;
-    }
-    return { ok: true, message: keepDoneText() };
+  async keep(jobId: string, by: Pick<CancelRequester, 'userId'>): Promise<{ ok: boolean; message: string }> {
+    const result = await cancelFor(this.options.queue, jobId, { userId: by.userId, keep: true });
+    return result.ok ? { ok: true, message: keepDoneText() } : result;
   }
 
   /** Where the instant part of a followed job stands (for /queue); undefined for jobs not followed here. */
@@ -246,8 +239,10 @@ export class JobFlow {
     const adapter = (job.reply.data as StoredReply).adapter ?? {};
     const request = { ...job.request, options: job.request.options ?? {} };
     const inputs: RerollInputs = { request, given: givenFrom(request.options, adapter), adapter, requesterId: job.owner.userId };
-    log.info('following a job from before the restart');
-    const work = this.#follow(job.jobId, build(job.reply), inputs, job.requestId, log).catch((err: unknown) =>
+    log.info({ instant: job.instant !== undefined }, 'following a job from before the restart');
+    // The instant picture its message showed is shown again (it is kept with the job already).
+    const instant = job.instant && { picture: Promise.resolve({ status: 'done' as const, result: job.instant }), etaMs: 0, kept: true };
+    const work = this.#follow(job.jobId, build(job.reply), inputs, job.requestId, log, instant).catch((err: unknown) =>
       log.error({ err }, 'could not follow the resumed job'),
     );
     this.#pending.track(work);
@@ -265,7 +260,8 @@ export class JobFlow {
     inputs: RerollInputs,
     requestId: string,
     log: Logger,
-    instant?: { picture: Promise<LanePicture>; etaMs: number },
+    /** `kept`: the picture is in the queue already (a resumed job's). */
+    instant?: { picture: Promise<LanePicture>; etaMs: number; kept?: boolean },
   ): Promise<void> {
     const { queue } = this.options;
     view = withOrigin(view, inputs.adapter);
@@ -304,7 +300,10 @@ export class JobFlow {
       latestPreview = { version: (latestPreview?.version ?? 0) + 1, picture };
       followed.shown = picture;
       followed.facts = [{ name: 'Size', value: `${picture.width}×${picture.height}` }];
-      if (followed.instant.state === 'shown') followed.instant = { state: 'replaced' };
+      if (followed.instant.state === 'shown') {
+        followed.instant = { state: 'replaced' };
+        void queue.keepInstant(jobId, undefined).catch((err: unknown) => log.warn({ err }, 'could not forget the instant picture'));
+      }
       if (lastProgress) pacer.push({ screen: waiting(progressText(lastProgress)), preview: latestPreview });
     };
 
@@ -328,6 +327,8 @@ export class JobFlow {
       followed.facts = resultFacts(r.stats, picture.width, picture.height);
       log.info({ ms: r.stats.ms }, 'instant picture shown');
       pacer.pushNow({ screen: waiting(paintingText), preview: latestPreview });
+      // A chat process that resumes the job after a restart shows it again.
+      if (!instant.kept) await queue.keepInstant(jobId, r);
     }).catch((err: unknown) => log.warn({ err }, 'could not show the instant picture'));
     const stop = queue.watch(jobId, (event) => {
       switch (event.type) {
@@ -368,7 +369,8 @@ export class JobFlow {
       const outcome = await queue.outcome(jobId);
       if (outcome.status === 'done' && rerollKey) await this.options.rerolls.keepResult(rerollKey, keptResult(outcome.result));
       log.info({ status: outcome.status, ...(outcome.status === 'failed' ? { kind: outcome.failure.kind } : {}) }, 'job settled');
-      const kept = outcome.status === 'cancelled' && followed.keptBy !== undefined && followed.shown !== undefined;
+      // Keep this, pressed here or in another chat process: the cancel said so.
+      const kept = outcome.status === 'cancelled' && outcome.kept === true && followed.shown !== undefined;
       // The kept picture is the one HD starts from.
       if (kept && rerollKey) await this.options.rerolls.keepResult(rerollKey, keptResult(followed.shown!));
       final = kept

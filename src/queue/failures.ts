@@ -6,7 +6,7 @@
  */
 import { formatDuration } from '../util/units.js';
 import type { WireError } from './protocol.js';
-import type { CancelRefusalCode, CancelResult, JobFailure, RejectionCode } from './types.js';
+import type { CancelRefusalCode, CancelRequester, CancelResult, JobFailure, JobOutcome, RejectionCode } from './types.js';
 
 export interface Refusal {
   code: RejectionCode;
@@ -39,13 +39,25 @@ export function refusal(code: RejectionCode, limits: { maxLength: number; maxPer
   }
 }
 
-export function cancelRefusal(code: CancelRefusalCode): Extract<CancelResult, { ok: false }> {
+/** `keep`: the refusal of a Keep this, which only the requester may press. */
+export function cancelRefusal(code: CancelRefusalCode, keep = false): Extract<CancelResult, { ok: false }> {
   const messages: Record<CancelRefusalCode, string> = {
     'unknown-job': 'That picture is no longer in the queue; it may have finished already.',
-    'not-allowed': 'Only the person who asked for this picture, or a moderator, can cancel it.',
+    'not-allowed': keep
+      ? 'Only the person who asked for this picture can keep it.'
+      : 'Only the person who asked for this picture, or a moderator, can cancel it.',
     'already-finished': 'That picture is already finished.',
   };
   return { ok: false, code, message: messages[code] };
+}
+
+/** A job stopped by `by`; `keep` (Keep this): the picture on screen is its result. */
+export const cancelledBy = (by: string, keep?: boolean): JobOutcome => ({ status: 'cancelled', by, ...(keep ? { kept: true as const } : {}) });
+
+/** Who may stop a job: its owner, or a moderator; Keep this only its owner. Undefined: allowed. */
+export function cancelDenied(ownerId: string, by: CancelRequester): Extract<CancelResult, { ok: false }> | undefined {
+  if (by.userId === ownerId || (by.moderator && !by.keep)) return undefined;
+  return cancelRefusal('not-allowed', by.keep);
 }
 
 const BAD_INPUT_CODES = new Set(['empty-image', 'image-too-large', 'too-many-pixels', 'unsupported-image', 'corrupt-image', 'bad-option']);

@@ -10,13 +10,13 @@ import { raceTimeout } from '../util/pending-work.js';
 import { boundPort } from './bound-port.js';
 import { resolveQueueConfig, type QueueConfig, type QueueOptions } from './config.js';
 import { EtaModel, jobWork } from './eta.js';
-import { cancelRefusal, droppedAtShutdown, type Refusal } from './failures.js';
+import { cancelDenied, cancelledBy, cancelRefusal, droppedAtShutdown, type Refusal } from './failures.js';
 import { JobRunner } from './job-runner.js';
 import { JobTracker, type TrackedJob } from './job-tracker.js';
 import { checkAdmission } from './limits.js';
 import { defaultJobWork, lineSnapshot, type LineJob } from './line.js';
 import type { JobQueuePort } from './port.js';
-import type { JobOutcome, JobOwner, JobSpec, QueueSnapshot } from './types.js';
+import type { CancelRequester, JobOutcome, JobOwner, JobSpec, QueueSnapshot } from './types.js';
 
 interface Job extends LineJob {
   spec: JobSpec;
@@ -121,17 +121,18 @@ class InProcessQueue implements JobQueuePort {
     return this.#tracker.outcome(jobId);
   }
 
-  async cancel(jobId: string, by: { userId: string; moderator?: boolean }) {
+  async cancel(jobId: string, by: CancelRequester) {
     const job = this.#jobs.get(jobId);
     if (!job) return cancelRefusal('unknown-job');
-    if (job.owner.userId !== by.userId && !by.moderator) return cancelRefusal('not-allowed');
+    const denied = cancelDenied(job.owner.userId, by);
+    if (denied) return denied;
     if (job.state === 'queued') {
       job.dequeue.abort();
-      this.#settle(job, { status: 'cancelled', by: by.userId });
+      this.#settle(job, cancelledBy(by.userId, by.keep));
       this.#announcePositions();
       return { ok: true as const, was: 'queued' as const };
     }
-    this.#runner.stop(jobId, { kind: 'cancel', by: by.userId });
+    this.#runner.stop(jobId, { kind: 'cancel', by: by.userId, keep: by.keep });
     return { ok: true as const, was: 'running' as const };
   }
 
@@ -151,6 +152,8 @@ class InProcessQueue implements JobQueuePort {
   async resumable() {
     return [];
   }
+
+  async keepInstant() {}
 
   shutdown({ graceMs = this.#config.shutdownGraceMs }: { graceMs?: number } = {}): Promise<void> {
     this.#shutdownDone ??= (async () => {

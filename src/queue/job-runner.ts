@@ -6,13 +6,13 @@
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import type { EngineConfig } from '../engine/index.js';
 import type { Logger } from '../log.js';
-import { internalError, stoppedAtShutdown, timeLimit } from './failures.js';
+import { cancelledBy, internalError, stoppedAtShutdown, timeLimit } from './failures.js';
 import { jobTimeLimitMs } from './time-limit.js';
 import type { JobOutcome, JobProgress, JobSpec } from './types.js';
 import { EngineWorker, WorkerInitError, type EngineInfo, type RunEnd } from './worker-host.js';
 
 /** Why a running job was asked to stop; `hand-back` puts it back in a shared line for another worker. */
-export type StopReason = { kind: 'cancel'; by: string } | { kind: 'time-limit' } | { kind: 'shutdown' } | { kind: 'hand-back' };
+export type StopReason = { kind: 'cancel'; by: string; keep?: boolean } | { kind: 'time-limit' } | { kind: 'shutdown' } | { kind: 'hand-back' };
 
 export interface JobRunnerOptions {
   engine: EngineConfig;
@@ -150,7 +150,7 @@ export class JobRunner {
     if (end.status === 'done') return end;
     switch (stop?.kind) {
       case 'cancel':
-        return { status: 'cancelled', by: stop.by };
+        return cancelledBy(stop.by, stop.keep);
       case 'time-limit':
         return { status: 'failed', failure: timeLimit(limitMs) };
       case 'shutdown':

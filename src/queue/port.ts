@@ -4,6 +4,7 @@
  * (BullMQ on Redis; workers on other machines). Everything is async and jobs are named by id, so a
  * queue in another process can stand behind it; image bytes travel inside specs and events only.
  */
+import type { StylizeResult } from '../engine/index.js';
 import type { Refusal } from './failures.js';
 import type { EngineInfo } from './worker-host.js';
 import type {
@@ -55,6 +56,8 @@ export type QueueEvent =
 export interface ResumableJob extends JobSpec {
   jobId: string;
   reply: ReplyTarget;
+  /** The instant picture its message showed (keepInstant), to show again. */
+  instant?: StylizeResult;
 }
 
 export interface JobQueuePort {
@@ -80,6 +83,12 @@ export interface JobQueuePort {
   snapshot(): Promise<QueueSnapshot>;
   /** Every job's events; returns the function that stops listening. */
   subscribe(listener: (event: QueueEvent) => void): () => void;
+  /**
+   * Keeps the instant picture a job's message shows with the job, so the chat process that resumes
+   * it shows it again; undefined forgets it (a painting preview took its place). In-process: nothing
+   * to do, its jobs end with the process.
+   */
+  keepInstant(jobId: string, picture: StylizeResult | undefined): Promise<void>;
   /** Jobs accepted by this chat process before a restart and not yet answered (empty in-process). */
   resumable(): Promise<ResumableJob[]>;
   /** Resolves once the engine is loaded where jobs run (rejects if it cannot load). */

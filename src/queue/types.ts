@@ -40,7 +40,8 @@ export interface JobFailure {
 export type JobOutcome =
   | { status: 'done'; result: StylizeResult }
   | { status: 'failed'; failure: JobFailure }
-  | { status: 'cancelled'; by: string };
+  /** `kept`: stopped by Keep this (the requester keeps the picture on screen as the result). */
+  | { status: 'cancelled'; by: string; kept?: true };
 
 /** `unreachable`: the distributed queue's store is out of reach (a while, not a restart). */
 export type RejectionCode = 'queue-full' | 'user-limit' | 'server-limit' | 'shutting-down' | 'unreachable';
@@ -51,6 +52,8 @@ export type RejectionCode = 'queue-full' | 'user-limit' | 'server-limit' | 'shut
 export interface CancelRequester {
   userId: string;
   moderator?: boolean;
+  /** Keep this: the picture on screen becomes the result. Only the requester may ask it. */
+  keep?: boolean;
 }
 
 export type CancelRefusalCode = 'unknown-job' | 'not-allowed' | 'already-finished';

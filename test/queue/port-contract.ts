@@ -93,6 +93,25 @@ export function describePortContract(name: string, open: (limits: { maxPerUser: 
       expect(await queue.jobsOf('quin')).toEqual([]);
     });
 
+    it('instant: Keep this travels with the cancel: only the owner keeps, and a kept job, waiting or running, ends cancelled and says it was kept', async () => {
+      const running = await queue.submit(longJob({ userId: 'kay' }));
+      const waiting = await queue.submit(longJob({ userId: 'lin' }));
+      if (!running.accepted || !waiting.accepted) throw new Error('a job was refused');
+      await new Promise<void>((resolve) => {
+        const stop = queue.watch(running.jobId, (e) => e.type === 'progress' && (stop(), resolve()));
+      });
+      // A moderator may cancel anyone's picture, but only its owner keeps it.
+      for (const stranger of [{ userId: 'mod', moderator: true }, { userId: 'lin' }]) {
+        const refused = await queue.cancel(running.jobId, { ...stranger, keep: true });
+        expect(refused).toEqual(cancelRefusal('not-allowed', true));
+        expect(refused.ok || refused.message).toBe('Only the person who asked for this picture can keep it.');
+      }
+      expect(await queue.cancel(waiting.jobId, { userId: 'lin', keep: true })).toEqual({ ok: true, was: 'queued' });
+      expect(await queue.outcome(waiting.jobId)).toEqual({ status: 'cancelled', by: 'lin', kept: true });
+      expect(await queue.cancel(running.jobId, { userId: 'kay', keep: true })).toEqual({ ok: true, was: 'running' });
+      expect(await queue.outcome(running.jobId)).toEqual({ status: 'cancelled', by: 'kay', kept: true });
+    });
+
     it('lists what it can resume as an array, and says whether it accepts jobs', async () => {
       expect(Array.isArray(await queue.resumable())).toBe(true);
       expect(queue.accepting).toBe(true);

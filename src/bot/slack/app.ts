@@ -251,8 +251,8 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
   app.action<BlockAction<ButtonAction>>(KEEP_ACTION, async ({ ack, body, action, client }) => {
     await ack();
     const result = await keepJob(ctx, action.value ?? '', { userId: body.user.id });
-    const refusal = result.ok ? result.message : `:no_entry: ${onlyRequesterCancelsText()}`;
-    await clickContext(body, client).answer(refusal);
+    // The queue's sentence: Keep this is the requester's alone, so it offers no moderator.
+    await clickContext(body, client).answer(result.ok ? result.message : `:no_entry: ${result.message}`);
   });
 
   app.action<BlockAction<ButtonAction>>(PARAMS_ACTION, async ({ ack, body, action, client }) => {

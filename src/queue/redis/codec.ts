@@ -3,9 +3,9 @@
  * and as raw strings in their own keys (results, previews) so that the event stream stays small.
  */
 import type { Progress, StylizeResult } from '../../engine/index.js';
-import { resultExpired } from '../failures.js';
+import { cancelledBy, resultExpired } from '../failures.js';
 import type { JobFailure, JobOutcome, JobOwner, JobSpec } from '../types.js';
-import { decodeRequest, encodeRequest, type WireRequest } from '../wire-request.js';
+import { decodeRequest, encodeRequest, fromBase64, toBase64, type WireRequest } from '../wire-request.js';
 
 /** The spec as the user asked for it, in its one wire form: the same fields, pictures in base64. */
 export type WireSpec = Omit<JobSpec, 'request'> & { request: WireRequest };
@@ -43,7 +43,7 @@ export type StoredOutcome =
       work: number;
     }
   | { status: 'failed'; failure: JobFailure; workerId?: string; runMs?: number }
-  | { status: 'cancelled'; by: string; workerId?: string };
+  | { status: 'cancelled'; by: string; kept?: true; workerId?: string };
 
 export function encodeJob(spec: JobSpec, chat: string, work: number): JobData {
   return { spec: { ...spec, request: encodeRequest(spec.request) }, chat, work };
@@ -62,7 +62,7 @@ export function decodeOutcome(stored: StoredOutcome, image: Uint8Array | undefin
     case 'failed':
       return { status: 'failed', failure: stored.failure };
     case 'cancelled':
-      return { status: 'cancelled', by: stored.by };
+      return cancelledBy(stored.by, stored.kept);
   }
 }
 
@@ -80,6 +80,29 @@ export function storedOutcome(
     case 'failed':
       return { status: 'failed', failure: outcome.failure, workerId, runMs };
     case 'cancelled':
-      return { status: 'cancelled', by: outcome.by, workerId };
+      return { ...outcome, workerId };
   }
+}
+
+/** Who asked a job to stop, as its cancel mark and the cancel channel carry it. */
+export interface CancelMark {
+  by: string;
+  keep?: boolean;
+}
+
+export const encodeCancelMark = (mark: CancelMark): string => JSON.stringify(mark.keep ? mark : { by: mark.by });
+
+/** A mark written before Keep this travelled is the bare user id. */
+export function decodeCancelMark(raw: string): CancelMark {
+  if (!raw.startsWith('{')) return { by: raw };
+  const mark = JSON.parse(raw) as CancelMark;
+  return { by: mark.by, ...(mark.keep ? { keep: true } : {}) };
+}
+
+/** A picture kept as JSON (the instant picture of a job), its bytes in base64. */
+export const encodeResult = (result: StylizeResult): string => JSON.stringify({ ...result, image: toBase64(result.image) });
+
+export function decodeResult(raw: string): StylizeResult {
+  const wire = JSON.parse(raw) as Omit<StylizeResult, 'image'> & { image: string };
+  return { ...wire, image: fromBase64(wire.image) };
 }

@@ -16,7 +16,9 @@ export interface RedisKeys {
   /** The result picture, apart from BullMQ's return value so that it stays out of the event stream. */
   result(jobId: string): string;
   preview(jobId: string, n: number): string;
-  /** Who cancelled a job, read by the worker running it and by the chat process that owns it. */
+  /** The instant picture a job's message shows, for the chat process that resumes it. */
+  instant(jobId: string): string;
+  /** Who cancelled a job (and whether to keep its picture), read by the worker running it and by the chat process that owns it. */
   cancelled(jobId: string): string;
   cancelChannel: string;
   /** Hash workerId → heartbeat (what it runs, until when it counts as alive). */
@@ -35,6 +37,7 @@ export function redisKeys(prefix = 'stylize'): RedisKeys {
     owned: (instanceId) => `${prefix}:owned:${instanceId}`,
     result: (jobId) => `${prefix}:result:${jobId}`,
     preview: (jobId, n) => `${prefix}:preview:${jobId}:${n}`,
+    instant: (jobId) => `${prefix}:instant:${jobId}`,
     cancelled: (jobId) => `${prefix}:cancelled:${jobId}`,
     cancelChannel: `${prefix}:cancel`,
     workers: `${prefix}:workers`,

@@ -12,18 +12,19 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { StylizeResult } from '../../engine/index.js';
 import type { Logger } from '../../log.js';
 import { boundPort } from '../bound-port.js';
 import { jobWork } from '../eta.js';
 import { defaultJobWork } from '../line.js';
-import { cancelRefusal, refusal, type Refusal } from '../failures.js';
+import { cancelDenied, cancelRefusal, refusal, type Refusal } from '../failures.js';
 import { JobTracker } from '../job-tracker.js';
 import { checkAdmission, type Limits } from '../limits.js';
 import type { JobQueuePort, ResumableJob, SubmitResult } from '../port.js';
 import type { CancelRequester, CancelResult, JobOutcome, JobOwner, JobSpec, RejectionCode } from '../types.js';
 import type { EngineInfo } from '../worker-host.js';
 import { AdmissionControl } from './admission.js';
-import { decodeSpec, encodeJob, type AdmissionRecord, type JobData, type StoredOutcome } from './codec.js';
+import { decodeResult, decodeSpec, encodeCancelMark, encodeJob, encodeResult, type AdmissionRecord, type JobData, type StoredOutcome } from './codec.js';
 import { connectOrExplain, redisClient } from './connection.js';
 import { redisKeys, type RedisKeys } from './keys.js';
 import { JobEventFollower, type FinishedRun } from './job-events.js';
@@ -115,7 +116,7 @@ class RedisQueue implements RedisJobQueue {
     this.#states = new JobStates(redis, bull, keys, this.#line);
     this.#tracker = new JobTracker({ current: (job) => this.#states.current(job), defaultWork: defaultJobWork(options.maxSize), logger: log });
     // Someone here took the outcome; unheard, a job stays in the owned set for resumable().
-    this.#tracker.on('answered', (job) => job.owned && void redis.srem(this.#owned, job.jobId).catch(() => undefined));
+    this.#tracker.on('answered', (job) => job.owned && void redis.multi().srem(this.#owned, job.jobId).del(keys.instant(job.jobId)).exec().catch(() => undefined));
     this.#outage = new Outage(redis, options.outageNoticeMs ?? 15_000);
     tellOutages(this.#outage, this.#tracker, this.#states, log);
     this.#reconciler = new Reconciler(this.#states, this.#tracker, this.#admission, redis, bull, keys, options.reconcileMs ?? 2000, () => this.#outage.reachable && !this.#shuttingDown, log);
@@ -188,22 +189,23 @@ class RedisQueue implements RedisJobQueue {
     let state = await this.bull.getJobState(jobId);
     const ended = () => state === 'completed' || state === 'failed';
     if (!raw) return cancelRefusal(ended() ? 'already-finished' : 'unknown-job');
-    const record = JSON.parse(raw) as AdmissionRecord;
-    if (record.owner.userId !== by.userId && !by.moderator) return cancelRefusal('not-allowed');
+    const denied = cancelDenied((JSON.parse(raw) as AdmissionRecord).owner.userId, by);
+    if (denied) return denied;
+    const mark = { by: by.userId, ...(by.keep ? { keep: true } : {}) };
     // Written first: the worker that may pick the job up this instant reads it before starting.
-    await this.redis.set(this.keys.cancelled(jobId), by.userId, 'EX', this.#ttl);
+    await this.redis.set(this.keys.cancelled(jobId), encodeCancelMark(mark), 'EX', this.#ttl);
     if (isWaitingState(state)) {
       // Fails on a job a worker has just locked; then it is stopped like a running one.
       if ((await this.bull.remove(jobId).catch(() => 0)) === 1) {
         await this.#admission.release(jobId);
-        this.#log?.info({ jobId, by: by.userId }, 'waiting job cancelled');
+        this.#log?.info({ jobId, ...mark }, 'waiting job cancelled');
         return { ok: true, was: 'queued' };
       }
       state = await this.bull.getJobState(jobId);
     }
     if (ended()) return cancelRefusal('already-finished');
-    await this.redis.publish(this.keys.cancelChannel, JSON.stringify({ jobId, by: by.userId }));
-    this.#log?.info({ jobId, by: by.userId }, 'running job asked to stop');
+    await this.redis.publish(this.keys.cancelChannel, JSON.stringify({ jobId, ...mark }));
+    this.#log?.info({ jobId, ...mark }, 'running job asked to stop');
     return { ok: true, was: 'running' };
   }
 
@@ -232,10 +234,16 @@ class RedisQueue implements RedisJobQueue {
         continue;
       }
       this.#tracker.track(jobId, true, data.work);
-      jobs.push({ ...spec, jobId, reply: spec.reply });
+      const instant = await this.redis.get(this.keys.instant(jobId));
+      jobs.push({ ...spec, jobId, reply: spec.reply, ...(instant ? { instant: decodeResult(instant) } : {}) });
     }
     this.#log?.info({ jobs: jobs.length }, 'jobs to resume');
     return jobs;
+  }
+
+  async keepInstant(jobId: string, picture: StylizeResult | undefined): Promise<void> {
+    const key = this.keys.instant(jobId);
+    await (picture ? this.redis.set(key, encodeResult(picture), 'EX', this.#ttl) : this.redis.del(key));
   }
 
   jobCounts() {

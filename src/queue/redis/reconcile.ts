@@ -7,12 +7,12 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../log.js';
-import { internalError, lostJob, stalledTooOften } from '../failures.js';
+import { cancelledBy, internalError, lostJob, stalledTooOften } from '../failures.js';
 import type { JobTracker, TrackedJob } from '../job-tracker.js';
 import type { JobEvent } from '../port.js';
 import type { JobOutcome } from '../types.js';
 import type { AdmissionControl } from './admission.js';
-import { decodeOutcome, type AdmissionRecord, type StoredOutcome, type WireProgress } from './codec.js';
+import { decodeCancelMark, decodeOutcome, type AdmissionRecord, type StoredOutcome, type WireProgress } from './codec.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisLine } from './snapshot.js';
 
@@ -50,8 +50,10 @@ export class JobStates {
 
   /** The job is gone from BullMQ: cancelled while it waited, or lost. */
   async missing(jobId: string): Promise<JobOutcome> {
-    const by = await this.redis.get(this.keys.cancelled(jobId));
-    return by !== null ? { status: 'cancelled', by } : { status: 'failed', failure: lostJob() };
+    const mark = await this.redis.get(this.keys.cancelled(jobId));
+    if (mark === null) return { status: 'failed', failure: lostJob() };
+    const { by, keep } = decodeCancelMark(mark);
+    return cancelledBy(by, keep);
   }
 
   /** The event that describes where a job stands now (what a new listener hears first). */

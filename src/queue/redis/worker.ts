@@ -13,7 +13,7 @@ import { raceTimeout } from '../../util/pending-work.js';
 import { JobRunner } from '../job-runner.js';
 import type { EngineInfo } from '../worker-host.js';
 import { AdmissionControl } from './admission.js';
-import { decodeSpec, storedOutcome, type JobData, type StoredOutcome, type WireProgress } from './codec.js';
+import { decodeCancelMark, decodeSpec, storedOutcome, type CancelMark, type JobData, type StoredOutcome, type WireProgress } from './codec.js';
 import { connectOrExplain, redisClient } from './connection.js';
 import { redisKeys } from './keys.js';
 
@@ -87,13 +87,13 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Red
 
   await subscriber.subscribe(keys.cancelChannel);
   subscriber.on('message', (_channel: string, message: string) => {
-    const { jobId, by } = JSON.parse(message) as { jobId: string; by: string };
-    if (runner.stop(jobId, { kind: 'cancel', by })) log?.info({ jobId, by }, 'cancel received');
+    const { jobId, by, keep } = JSON.parse(message) as { jobId: string } & CancelMark;
+    if (runner.stop(jobId, { kind: 'cancel', by, keep })) log?.info({ jobId, by, keep }, 'cancel received');
   });
 
   async function checkCancelled(jobId: string): Promise<void> {
-    const by = await redis.get(keys.cancelled(jobId));
-    if (by !== null) runner.stop(jobId, { kind: 'cancel', by });
+    const mark = await redis.get(keys.cancelled(jobId));
+    if (mark !== null) runner.stop(jobId, { kind: 'cancel', ...decodeCancelMark(mark) });
   }
 
   async function processJob(job: Job<JobData, StoredOutcome>, token?: string): Promise<StoredOutcome> {
