@@ -10,6 +10,7 @@ import { startApp, type App } from '../../src/app.js';
 import { ITERATE_ACTIONS, KEEP_ACTION, CANCEL_ACTION, REROLL_ACTION } from '../../src/bot/slack/messages.js';
 import { loadEnv } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
+import { decodeCancelMark, encodeCancelMark } from '../../src/queue/redis/codec.js';
 import { redisWorkerOptionsFromEnv } from '../../src/queue/redis/config.js';
 import { startRedisWorker, type RedisWorker } from '../../src/queue/redis/worker.js';
 import { ephemeralAnswer, emulatorEnv } from '../discord/harness.js';
@@ -164,16 +165,26 @@ it('instant: on Discord, after a chat-process restart the resumed job\'s message
     return m && shown && /Instant picture below/.test(m.content) && keepOf(m) ? m : undefined;
   }, 60_000);
   expect(Buffer.from(again.attachments[0]!.bytes).equals(Buffer.from(instantBytes))).toBe(true);
+  const keepId = keepOf(again)!.customId;
+  const jobId = keepId.split(':')[2];
+  expect(await redis.client.exists(`${PREFIX}:instant:${jobId}`)).toBe(1);
 
   // A stranger's press is refused; the requester's keeps the picture as the result.
-  expect((await ephemeralAnswer(e, e.clickButton(again, keepOf(again)!.customId, USERS.bob))).content).toMatch(/Only the person who asked for this picture can keep it/);
-  expect((await ephemeralAnswer(e, e.clickButton(again, keepOf(again)!.customId, USERS.alice))).content).toMatch(/Keeping this picture/);
+  expect((await ephemeralAnswer(e, e.clickButton(again, keepId, USERS.bob))).content).toMatch(/Only the person who asked for this picture can keep it/);
+  expect((await ephemeralAnswer(e, e.clickButton(again, keepId, USERS.alice))).content).toMatch(/Keeping this picture/);
   const kept = await finalState(e, i);
   expect(kept.content).toMatch(/Kept this picture/);
   expect(kept.attachments.map((x) => x.filename)).toEqual(['stylized.jpg']);
   expect(Buffer.from(kept.attachments[0]!.bytes).equals(Buffer.from(instantBytes))).toBe(true);
   expect(e.buttons(kept).map((x) => x.label)).toEqual(['Reroll', 'Parameters', 'Less style', 'More style', 'HD']);
   await expect.poll(async () => (await second.queue.snapshot()).length, { timeout: 10_000 }).toBe(0);
-  // Answered: the kept instant picture leaves Redis with the job.
+  // Answered: the kept instant picture leaves Redis with the job, as every answered job's does.
+  expect(await redis.client.exists(`${PREFIX}:instant:${jobId}`)).toBe(0);
   await expect.poll(() => redis.client.keys(`${PREFIX}:instant:*`), { timeout: 10_000 }).toEqual([]);
 }, 300_000);
+
+it('instant: a cancel mark says whether to keep, and one written before Keep travelled (a bare user id) reads as a plain cancel', () => {
+  expect(decodeCancelMark(encodeCancelMark({ by: 'U1', keep: true }))).toEqual({ by: 'U1', keep: true });
+  expect(decodeCancelMark(encodeCancelMark({ by: 'U1' }))).toEqual({ by: 'U1' });
+  expect(decodeCancelMark('400000000000000001')).toEqual({ by: '400000000000000001' });
+});

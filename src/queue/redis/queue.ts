@@ -243,7 +243,9 @@ class RedisQueue implements RedisJobQueue {
 
   async keepInstant(jobId: string, picture: StylizeResult | undefined): Promise<void> {
     const key = this.keys.instant(jobId);
-    await (picture ? this.redis.set(key, encodeResult(picture), 'EX', this.#ttl) : this.redis.del(key));
+    if (picture) await this.redis.set(key, encodeResult(picture), 'EX', this.#ttl);
+    // Answered meanwhile (its key deleted before this one was written): nothing left to resume.
+    if (!picture || this.#tracker.get(jobId)?.state === 'settled') await this.redis.del(key);
   }
 
   jobCounts() {
