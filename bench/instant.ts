@@ -12,7 +12,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const user = (k: number) => ({ id: `42000000000000${String(k).padStart(4, '0')}`, username: `bench${k}` });
 
 const h = await startHarness(
-  { FAST_STYLE_MODELS: FAST_MODELS_DIR, MAX_IMAGE_SIZE: String(SIZE), QUEUE_MAX_LENGTH: '30', QUEUE_MAX_PER_GUILD: '30', LOG_LEVEL: 'warn' },
+  { FAST_STYLE_MODELS: FAST_MODELS_DIR, MAX_IMAGE_SIZE: String(SIZE), QUEUE_MAX_LENGTH: '30', QUEUE_MAX_PER_GUILD: '30', LOG_LEVEL: 'warn', ...(process.env.PAINT_NICENESS ? { PAINT_NICENESS: process.env.PAINT_NICENESS } : {}) },
   {},
   'real',
 );
