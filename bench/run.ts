@@ -55,6 +55,7 @@ import { convFlops } from '../src/engine/layers.js';
 import { image, WEIGHTS } from '../test/support/fixtures.js';
 import { FAST_MODELS_DIR } from '../test/engine/support/fast-models.js';
 import { fastTimes } from './fast.js';
+import { msPerEvaluation } from './step-time.js';
 import { childProcesses } from '../src/util/process-tree.js';
 
 interface Flags {
@@ -133,22 +134,7 @@ function peakRssMb(): number {
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 async function stepTimes(engine: Engine, size: number, count: number, round: number, conv?: string): Promise<void> {
-  // When each step ended: the first event that carries its number (events also come from inside steps).
-  const ended = new Map<number, number>();
-  let dims = { width: 0, height: 0 };
-  await engine.stylize(req({ size, scales: [{ size, iterations: count + 1 }] }), {
-    progressIntervalMs: 0,
-    onProgress(e) {
-      if (!ended.has(e.step)) ended.set(e.step, performance.now());
-      dims = { width: e.width, height: e.height };
-    },
-  });
-  // Steps count evaluations (a line-search retry skips a number): time per evaluation from the
-  // second step on (the first pays for warm-up and first-time kernel setup).
-  const marks = [...ended.entries()].filter(([k]) => k >= 1).sort((a, b) => a[0] - b[0]);
-  const [firstStep, firstAt] = marks[0]!;
-  const [lastStep, lastAt] = marks[marks.length - 1]!;
-  const ms = (lastAt - firstAt) / (lastStep - firstStep);
+  const { ms, ...dims } = await msPerEvaluation(engine, req({}), size, count);
   const gflop = (2 * convFlops(dims.height, dims.width, 'block5_conv1')) / 1e9;
   emit({
     part: 'steps',

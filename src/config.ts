@@ -92,6 +92,7 @@ export const envSchema = z.object({
   QUEUE_MAX_PER_USER: int(1, 1000, 1),
   QUEUE_MAX_PER_GUILD: int(1, 10_000, 3),
   JOB_TIME_LIMIT_S: int(1, 24 * 3600, 600),
+  PAINT_NICENESS: int(0, 19, 10),
   SHUTDOWN_GRACE_S: int(0, 3600, 60),
   REROLL_KEEP_MIN: int(0, 7 * 24 * 60, 60),
   // The style library (src/commands/style-library): an LMDB file here, or Redis when REDIS_URL is set.

@@ -23,6 +23,11 @@ export interface QueueConfig {
   workerResourceLimits?: ResourceLimits;
   /** Passed to the engine: ms between time-based progress events. */
   progressIntervalMs?: number;
+  /**
+   * OS nice (0–19) the paintings run at (Linux: the engine threads and their onnx processes), so
+   * the chat process and its instant lane get the cores first; 0 = the process's own priority.
+   */
+  paintNiceness: number;
   /** Milliseconds per megapixel-step before any job has been timed. */
   etaPriorMsPerUnit?: number;
   logger?: Logger;
@@ -40,6 +45,7 @@ export const QUEUE_DEFAULTS = {
   jobTimeLimitMs: 10 * 60_000,
   shutdownGraceMs: 60_000,
   cancelKillAfterMs: 15_000,
+  paintNiceness: 10,
 } satisfies Partial<QueueConfig>;
 
 export type QueueOptions = Partial<QueueConfig> & { engine: EngineConfig };
@@ -50,6 +56,9 @@ export function resolveQueueConfig(options: QueueOptions): QueueConfig {
   const least = { concurrency: 1, maxLength: 1, maxPerUser: 1, maxPerServer: 1, jobTimeLimitMs: 1, shutdownGraceMs: 0, cancelKillAfterMs: 0 } as const;
   for (const [key, min] of Object.entries(least) as [keyof typeof least, number][]) {
     if (!Number.isSafeInteger(config[key]) || config[key] < min) throw new RangeError(`queue ${key} must be a whole number ≥ ${min}, got ${config[key]}`);
+  }
+  if (!Number.isSafeInteger(config.paintNiceness) || config.paintNiceness < 0 || config.paintNiceness > 19) {
+    throw new RangeError(`queue paintNiceness must be a whole number from 0 to 19, got ${config.paintNiceness}`);
   }
   return config;
 }
@@ -74,5 +83,6 @@ export function queueConfigFromEnv(env: Env, engine?: EngineConfig): QueueConfig
     maxPerServer: env.QUEUE_MAX_PER_GUILD,
     jobTimeLimitMs: env.JOB_TIME_LIMIT_S * 1000,
     shutdownGraceMs: env.SHUTDOWN_GRACE_S * 1000,
+    paintNiceness: env.PAINT_NICENESS,
   });
 }

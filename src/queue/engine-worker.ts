@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Engine, ProgressEvent } from '../engine/index.js';
+import { lowerThreadPriority } from '../util/thread-priority.js';
 import { isRuntimeFault } from './failures.js';
 import { ownedBytes, toWireError, transferListOf, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
 import type { JobProgress } from './types.js';
@@ -91,6 +92,9 @@ async function runJob(engine: Engine, message: Extract<ToWorker, { type: 'run' }
 
 async function main(): Promise<void> {
   let engine: Engine;
+  // Before the engine starts, so the onnx process it forks (and every thread) inherits it:
+  // paintings are batch work and give the cores to the chat process and its instant lane first.
+  const niceness = init.niceness ? lowerThreadPriority(init.niceness) : undefined;
   try {
     const { createEngine } = await import('../engine/index.js');
     engine = await createEngine(init.engine);
@@ -102,7 +106,7 @@ async function main(): Promise<void> {
     if (message.type === 'run') void runJob(engine, message);
     else if (message.type === 'cancel') running.get(message.id)?.abort();
   });
-  post({ type: 'ready', backend: engine.backend, threads: engine.threads });
+  post({ type: 'ready', backend: engine.backend, threads: engine.threads, niceness });
 }
 
 void main();

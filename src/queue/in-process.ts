@@ -53,6 +53,7 @@ class InProcessQueue implements JobQueuePort {
       jobTimeLimitMs: config.jobTimeLimitMs,
       cancelKillAfterMs: config.cancelKillAfterMs,
       progressIntervalMs: config.progressIntervalMs,
+      paintNiceness: config.paintNiceness,
       resourceLimits: config.workerResourceLimits,
       onWorkerSpawn: config.onWorkerSpawn,
       workerEntry: config.workerEntry,

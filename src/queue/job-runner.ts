@@ -6,6 +6,7 @@
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import type { EngineConfig } from '../engine/index.js';
 import type { Logger } from '../log.js';
+import { QUEUE_DEFAULTS } from './config.js';
 import { cancelledBy, internalError, stoppedAtShutdown, timeLimit } from './failures.js';
 import { jobTimeLimitMs } from './time-limit.js';
 import type { JobOutcome, JobProgress, JobSpec } from './types.js';
@@ -22,6 +23,8 @@ export interface JobRunnerOptions {
   /** A job asked to stop gets this long before its worker is terminated. */
   cancelKillAfterMs: number;
   progressIntervalMs?: number;
+  /** OS nice of the engine threads and their onnx processes (Linux); default QUEUE_DEFAULTS.paintNiceness. */
+  paintNiceness?: number;
   resourceLimits?: ResourceLimits;
   onWorkerSpawn?: (worker: Worker) => void;
   /** The worker module, when not the engine's (tests: a fake or faulting engine). */
@@ -62,7 +65,7 @@ export class JobRunner {
     this.#options = options;
     this.#slots = Array.from({ length: options.concurrency }, () => ({
       engine: new EngineWorker({
-        init: { engine: options.engine, progressIntervalMs: options.progressIntervalMs },
+        init: { engine: options.engine, progressIntervalMs: options.progressIntervalMs, niceness: options.paintNiceness ?? QUEUE_DEFAULTS.paintNiceness },
         resourceLimits: options.resourceLimits,
         onSpawn: options.onWorkerSpawn,
         logger: options.logger,

@@ -9,6 +9,8 @@ export interface WorkerInit {
   engine: EngineConfig;
   /** Passed to `engine.stylize` as `progressIntervalMs`. */
   progressIntervalMs?: number;
+  /** The thread lowers its OS priority to this nice (0–19) before the engine starts; 0 leaves it. */
+  niceness?: number;
 }
 
 /** An error flattened for postMessage; `code` is a StylizeError code when the engine gave one. */
@@ -27,7 +29,7 @@ export type WorkerJob = Required<Pick<JobSpec, 'request' | 'previewAt'>>;
 export type ToWorker = ({ type: 'run'; id: string } & WorkerJob) | { type: 'cancel'; id: string };
 
 export type FromWorker =
-  | { type: 'ready'; backend: BackendName; threads: number }
+  | { type: 'ready'; backend: BackendName; threads: number; niceness?: number }
   | { type: 'init-failed'; error: WireError }
   | { type: 'progress'; id: string; progress: JobProgress }
   | { type: 'done'; id: string; result: StylizeResult }

@@ -178,7 +178,7 @@ export class EngineWorker {
       switch (message.type) {
         case 'ready':
           readySettled = true;
-          logger?.info({ backend: message.backend, threads: message.threads }, 'engine worker ready');
+          logger?.info({ backend: message.backend, threads: message.threads, niceness: message.niceness }, 'engine worker ready');
           settleReady.resolve({ backend: message.backend, threads: message.threads });
           break;
         case 'init-failed':

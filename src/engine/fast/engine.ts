@@ -3,6 +3,7 @@
  * second and holds a few MB. The chat process's instant lane (src/queue/fast-lane.ts) runs it.
  */
 import { DEFAULT_MAX_SIZE } from '../defaults.js';
+import { DEFAULT_SIZE } from '../schedule.js';
 import { StylizeError, isStylizeError } from '../errors.js';
 import { encodeImage } from '../image.js';
 import { DEFAULT_LIMITS } from '../options.js';
@@ -22,9 +23,13 @@ export interface FastEngine {
 
 export type FastEngineConfig = Pick<EngineConfig, 'fastModels' | 'maxSize' | 'limits' | 'threads'>;
 
-async function warmUp(net: FastNetwork): Promise<void> {
+/**
+ * The first run at a larger size than any before costs about twice the next (the runtime sizes its
+ * memory then): paid once at the default size, which smaller pictures then reuse.
+ */
+async function warmUp(net: FastNetwork, side: number): Promise<void> {
   const vector = await net.predict(new Float32Array(STYLE_SIDE * STYLE_SIDE * 3));
-  await net.transfer({ data: new Float32Array(64 * 64 * 3), width: 64, height: 64 }, vector);
+  await net.transfer({ data: new Float32Array(side * side * 3), width: side, height: side }, vector);
 }
 
 export function createFastEngine(config: FastEngineConfig): FastEngine {
@@ -36,7 +41,7 @@ export function createFastEngine(config: FastEngineConfig): FastEngine {
     // The first runs of a fresh session (and of sharp in this thread) are several times slower:
     // paid here, with a small job through every stage, not by the first user.
     ready: async () => {
-      await warmUp(await net.get());
+      await warmUp(await net.get(), Math.min(DEFAULT_SIZE, limits.maxSize));
       const card = await encodeImage({ data: new Uint8Array(96 * 64 * 3).fill(128), width: 96, height: 64 }, 'png');
       await engine.stylize({ content: card, styles: [{ bytes: card }], options: { size: 64, format: 'jpeg' } });
     },

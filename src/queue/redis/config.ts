@@ -50,6 +50,7 @@ export function redisWorkerOptionsFromEnv(
     stallMs: env.WORKER_STALL_S * 1000,
     jobTimeLimitMs: queue.jobTimeLimitMs,
     cancelKillAfterMs: queue.cancelKillAfterMs,
+    paintNiceness: queue.paintNiceness,
     resultTtlS: RESULT_TTL_S,
     logger,
   };

@@ -35,6 +35,8 @@ export interface RedisWorkerOptions {
   /** How long results, previews and finished jobs stay in Redis. */
   resultTtlS: number;
   progressIntervalMs?: number;
+  /** OS nice of the paintings (see QueueConfig.paintNiceness); default QUEUE_DEFAULTS.paintNiceness. */
+  paintNiceness?: number;
   heartbeatMs?: number;
   /** The engine worker module, when not the engine's (tests: a fake engine). */
   workerEntry?: URL;
