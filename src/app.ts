@@ -176,9 +176,22 @@ async function keptInputsStore(env: Env, redisInstance: string | undefined, dir:
   }
 }
 
-/** SIGTERM/SIGINT → graceful stop, then exit 0; a second signal tells the followed jobs' users and exits (a third at once). */
-export function exitOnSignals(app: App, logger: Logger): void {
+/**
+ * SIGTERM/SIGINT → graceful stop, then exit 0; a second signal tells the followed jobs' users and
+ * exits (a third at once). Installed before start-up: a signal while the app starts (resuming jobs,
+ * telling users of lost ones) stops it as soon as it has started, so nothing it took on is cut off.
+ */
+export function exitOnSignals(logger: Logger): { started(app: App): void } {
+  let app: App | undefined;
   let received = false;
+  const stop = (running: App) =>
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) {
       logger.warn({ signal }, 'second signal: exiting now');
@@ -187,19 +200,20 @@ export function exitOnSignals(app: App, logger: Logger): void {
         process.removeListener(s, onSignal);
         process.once(s, () => process.exit(1));
       }
-      void app.stopNow(3000).finally(() => process.exit(1));
+      if (app) void app.stopNow(3000).finally(() => process.exit(1));
+      else process.exit(1);
       return;
     }
     received = true;
-    logger.info({ signal }, 'signal received');
-    app.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    logger.info({ signal }, app ? 'signal received' : 'signal received while starting; stopping once started');
+    if (app) void stop(app);
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  return {
+    started(running) {
+      app = running;
+      if (received) void stop(running);
+    },
+  };
 }

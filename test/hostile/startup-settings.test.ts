@@ -17,7 +17,8 @@ const DISCORD = { DISCORD_TOKEN: 'placeholder-token', DISCORD_APPLICATION_ID: '1
 
 /** Starts the bot and expects it to end within `withinMs` with exactly one line on stderr. */
 async function oneLineFailure(env: Record<string, string>, opts: { uid?: number; gid?: number } = {}, withinMs = 30_000): Promise<string> {
-  const bot = startBot({ ...baseEnv(), ...env }, opts);
+  // Start-up is under test, not the engine: the fake engine thread (runBot as `npm start` runs it).
+  const bot = startBot({ ...baseEnv(), ...env }, { ...opts, engine: 'fake' });
   const timer = setTimeout(() => bot.child.kill('SIGKILL'), withinMs);
   const code = await bot.exited;
   clearTimeout(timer);

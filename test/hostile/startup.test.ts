@@ -1,18 +1,17 @@
 /**
  * Issue 12, points 3 and 4: `npm start` with a refused token, or a token in the wrong variable,
- * says so in one line (never a stack trace, never the secret), on Discord and Slack alike.
+ * says so in one line (never a stack trace, never the secret), on Discord and Slack alike. The
+ * start-up is `npm start`'s (runBot) with the fake engine thread: the engine is not under test.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDiscordEmulator } from '../emulator/discord/emulator.js';
 import { FakeSlack } from '../emulator/slack/fake-slack.js';
+import { spawnBot } from '../support/bot-process.js';
 import { WEIGHTS } from '../support/fixtures.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cleanEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.tmpdir(), VGG19_WEIGHTS: WEIGHTS, HTTP_PORT: '0', LOG_LEVEL: 'info' };
 /** Shaped like a real Discord bot token (id . timestamp . HMAC), but not one. */
 const DISCORD_SHAPED = 'MTA5ODc2NTQzMjEwOTg3NjU0Mw.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB';
@@ -27,14 +26,14 @@ interface Run {
 function start(env: Record<string, string>, until?: RegExp): Promise<Run> {
   return new Promise((resolve, reject) => {
     void mkdtemp(path.join(os.tmpdir(), 'stylize-hostile-')).then((cwd) => {
-      const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'src', 'main.ts')], { cwd, env });
+      const child = spawnBot('fake', { cwd, env });
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (d: Buffer) => {
+      child.stdout!.on('data', (d: Buffer) => {
         stdout += d.toString();
         if (until?.test(stdout)) child.kill('SIGTERM');
       });
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
       child.on('error', reject);
       child.on('close', (code) => {
         void rm(cwd, { recursive: true, force: true });

@@ -5,11 +5,10 @@
  * and once on Redis with two chat processes (each on its own emulator of the same server): the
  * second sees every confirmed style of the first, before and after the first's restart.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LmdbStyleStore } from '../../src/commands/style-library/lmdb-store.js';
@@ -19,9 +18,9 @@ import { emulatorEnv } from '../discord/harness.js';
 import { startDiscordEmulator, type DiscordEmulator, type EmuInteraction } from '../emulator/discord/emulator.js';
 import { FAST_MODELS_DIR } from '../engine/support/fast-models.js';
 import { startRedis, type TestRedis } from '../redis/support.js';
+import { spawnBot } from '../support/bot-process.js';
 import { IMAGES_DIR } from '../support/fixtures.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PAINTINGS = ['starry_night.jpg', 'the_scream.jpg', 'udnie.jpg', 'chicago.jpg', 'sketch.jpg', 'shipwreck.jpg', 'red_circles.jpg', 'seated-nude.jpg', 'woman-with-hat-matisse.jpg', 'golden_gate.jpg', 'tubingen.jpg', 'statue_of_liberty.jpg'];
 const children: ChildProcess[] = [];
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -31,10 +30,13 @@ afterAll(async () => {
   for (const f of cleanups.reverse()) await f();
 });
 
-/** src/main.ts as `npm start` runs it (one node process: its pid is the bot's), connected to `emu`. */
+/**
+ * `npm start`'s runBot (one node process: its pid is the bot's), connected to `emu`, with the fake
+ * engine thread: saves use the style predictor in the chat process, never the painting engine.
+ */
 async function startBot(emu: DiscordEmulator, env: Record<string, string>, cwd: string): Promise<ChildProcess> {
   const before = emu.gatewayFrames.filter((f) => f.op === 2).length;
-  const child = spawn(process.execPath, ['--import', path.join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs'), path.join(root, 'src', 'main.ts')], {
+  const child = spawnBot('fake', {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.tmpdir(), ...emulatorEnv(emu), HTTP_ENABLED: 'false', LOG_LEVEL: 'warn', FAST_STYLE_MODELS: FAST_MODELS_DIR, ...env },
   });

@@ -1,5 +1,5 @@
 /**
- * A worker thread that starts the onnx runtime and steps a 256 px objective until it is
+ * A worker thread that starts the onnx runtime and steps a 128 px objective until it is
  * terminated, saying 'stepping' once the first step is done (test/engine/onnx-process.test.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';

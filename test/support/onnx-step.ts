@@ -2,8 +2,10 @@ import { DEFAULT_OPTIONS } from '../../src/engine/defaults.js';
 import type { Runtime, ScaleObjective } from '../../src/engine/runtime/types.js';
 import { lossSpec } from '../../src/engine/loss-spec.js';
 
-const W = 256;
-const H = 170;
+// 128 px: the session the runtime built at start serves it (at 256 px a Winograd session is built
+// first), and a step stays long enough (~0.1 s) for a stop to land in the middle of one.
+const W = 128;
+const H = 96;
 const picture = (seed: number) => ({ width: W, height: H, data: Uint8Array.from({ length: W * H * 3 }, (_, i) => (i * seed) % 256) });
 const loss = lossSpec(DEFAULT_OPTIONS, W);
 

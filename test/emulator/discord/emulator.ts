@@ -154,6 +154,11 @@ export class DiscordEmulator extends EventEmitter {
    * choosing, e.g. `{ status: 500, body: {...} }`; undefined lets it through.
    */
   fault: ((r: RecordedRequest) => { status: number; body: unknown } | undefined) | undefined;
+  /**
+   * Holds a REST request (after it was recorded, before it is routed) until the promise it returns
+   * settles, e.g. to send a signal while the bot waits on that request; undefined lets it through.
+   */
+  hold: ((r: RecordedRequest) => Promise<void> | undefined) | undefined;
   tokenLifetimeMs: number;
   ackDeadlineMs: number;
   readonly heartbeatIntervalMs: number;
@@ -526,6 +531,7 @@ export class DiscordEmulator extends EventEmitter {
       } else if (url.pathname.startsWith(API_PREFIX)) {
         if (!this.authorised(record.path, req.headers.authorization)) throw new HttpError(401, { code: 0, message: '401: Unauthorized' });
         record.interactionToken = /^\/(?:webhooks|interactions)\/\d+\/([^/]+)/.exec(record.path)?.[1];
+        await this.hold?.(record);
         const fault = this.fault?.(record);
         if (fault) throw new HttpError(fault.status, fault.body);
         ({ status, body } = this.route(record));

@@ -6,6 +6,8 @@
  */
 import { createRequire } from 'node:module';
 import { createEngine, type BackendChoice } from '../../../src/engine/index.js';
+import { DEFAULT_OPTIONS } from '../../../src/engine/defaults.js';
+import { lossSpec } from '../../../src/engine/loss-spec.js';
 import { startOnnxRuntime } from '../../../src/engine/onnx/runtime.js';
 import { WEIGHTS } from '../../support/fixtures.js';
 
@@ -21,7 +23,8 @@ let inProcess = 0;
 if (backend === 'onnx') {
   bytes = (await engine.stylize({ content: await png(48, 40), styles: [{ bytes: await png(40, 40) }], options: { size: 64, iterations: 2 } })).image.length;
   const runtime = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 1 });
-  const loss = { contentLayer: 'block4_conv2', styleLayers: [{ layer: 'block1_conv1', weight: 1 }], contentWeight: 1, styleWeight: 1, tvWeight: 1, pooling: 'avg' as const };
+  // The default loss: the session the runtime built at start serves it (no second build).
+  const loss = lossSpec(DEFAULT_OPTIONS, 24);
   const objective = await runtime.prepare({ width: 24, height: 20, content: picture(24, 20), styles: [{ image: picture(20, 20), weight: 1 }] }, loss);
   inProcess = (await objective.evaluate(Float32Array.from(picture(24, 20).data))).grad.length;
   runtime.dispose();

@@ -1,14 +1,13 @@
 /**
  * `npm start` as an operator runs it: the real process (one node process, so its pid is the
- * bot's), from an empty directory with only the given environment.
+ * bot's), from an empty directory with only the given environment. `engine: 'fake'` runs the same
+ * start-up with the fake engine thread (test/support/fake-engine-bot.ts), for tests about start-up.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+import { spawnBot } from '../../support/bot-process.js';
 
 export const baseEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.tmpdir(), LOG_LEVEL: 'info' });
 
@@ -23,15 +22,12 @@ export interface BotProcess {
   stop(): Promise<void>;
 }
 
-export function startBot(env: Record<string, string>, opts: { uid?: number; gid?: number } = {}): BotProcess {
+export function startBot(env: Record<string, string>, opts: { uid?: number; gid?: number; engine?: 'real' | 'fake' } = {}): BotProcess {
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'stylize-bot-'));
   // Another user (opts.uid) must be able to work in it.
   if (opts.uid !== undefined) chmodSync(cwd, 0o777);
-  const child = spawn(process.execPath, ['--import', path.join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs'), path.join(root, 'src', 'main.ts')], {
-    cwd,
-    env,
-    ...opts,
-  });
+  const { engine = 'real', ...ids } = opts;
+  const child = spawnBot(engine, { cwd, env, ...ids });
   let out = '';
   let err = '';
   const waiters = new Set<() => void>();
