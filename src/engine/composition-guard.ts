@@ -14,10 +14,14 @@ export const COMPOSITION_SIZE = 64;
 const DEFAULT_FLOOR = 0.8;
 /** How much the floor drops per unit of strength above 0.5 (and rises below), so strength keeps its meaning. */
 const FLOOR_PER_STRENGTH = 0.6;
+/**
+ * The coarse scale may sit this far below the floor: the finer scales bring the photo's detail back
+ * (carried over, and held by the content term at more pixels), so the delivered picture's
+ * composition ends 0.05-0.1 above the first scale's.
+ */
+const COARSE_ALLOWANCE = 0.08;
 /** A repaint that lands this far above its aim took more style away than needed: it tries more. */
-const AIM_WINDOW = 0.03;
-/** A first miss further below the aim than this cuts the style to a quarter, a nearer one to half. */
-const FAR_MISS = 0.1;
+const AIM_WINDOW = 0.05;
 /** Repaints of the coarse scale at most (each 1-3 s at 128 px): bisection needs a few on a steep pair. */
 const MAX_RETRIES = 6;
 
@@ -96,7 +100,7 @@ interface Try {
 
 /**
  * The style-weight factor a job paints with, lowered until the coarse scale keeps the composition:
- * half at a near first miss (a quarter at a far one), then interpolated (in log factor) between the last two tries.
+ * a quarter at the first miss, then interpolated (in log factor) between the last two tries.
  */
 export class CompositionGuard {
   /** What the style weight is multiplied by now. */
@@ -105,8 +109,7 @@ export class CompositionGuard {
   private readonly tries: Try[] = [];
 
   constructor(strength: number | undefined) {
-    // The coarse scale itself must keep the floor: the finer scales do not reliably bring the photo back.
-    this.target = compositionFloor(strength);
+    this.target = compositionFloor(strength) - COARSE_ALLOWANCE;
   }
 
   /**
@@ -148,7 +151,7 @@ export class CompositionGuard {
         ? Math.log(b.factor) +
           ((Math.log(b.factor) - Math.log(a.factor)) / (b.composition - a.composition)) *
             (aim - b.composition)
-        : hi - Math.log(a.composition < this.target - FAR_MISS ? 4 : 2);
+        : hi - Math.log(4);
     this.styleFactor = Math.exp(Math.min(hi - Math.log(1.5), Math.max(hi - Math.log(16), secant)));
     return true;
   }

@@ -123,6 +123,6 @@ describe('composition guard', () => {
       const more = await at(0.7);
       expect(more.composition).toBeLessThan(byDefault.composition - 0.03);
       expect(more.style).toBeLessThan(byDefault.style);
-    }, 600_000);
+    }, 300_000);
   });
 });
