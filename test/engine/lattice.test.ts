@@ -86,4 +86,19 @@ describe('dot lattice', () => {
     const halftone = withDots(painting, 3, 40);
     expect(latticeExcess(withDetailOf(photoHere, halftone), photoHere, halftone)).toBeLessThan(LATTICE_MAX);
   });
+
+  it('catches a faint 4 px grid on a result whose small photo, enlarged, has its own 2 px pattern', async () => {
+    const clean = await decoded(cleanBytes);
+    // statue_of_liberty.jpg is 256 px: enlarged to the result's size, interpolation gives it a strong 2 px peak.
+    const photo = await at(image('statue_of_liberty.jpg'), clean.width, clean.height);
+    const style = await styleAtResultSize(await decoded(image('udnie.jpg')), clean);
+    expect(latticeExcess(clean, photo, style)).toBeLessThan(LATTICE_MAX);
+    // ±2 grey levels in a 4 px grid of rows and columns: the pattern of a style gradient on flat sky.
+    const grid = Uint8Array.from(clean.data, (v, i) => {
+      const px = Math.floor(i / 3);
+      const [r, c] = [Math.floor(px / clean.width), px % clean.width];
+      return clampByte(v + Math.cos((Math.PI * r) / 2) + Math.cos((Math.PI * c) / 2));
+    });
+    expect(latticeExcess({ ...clean, data: grid }, photo, style)).toBeGreaterThan(LATTICE_MAX);
+  });
 });

@@ -79,17 +79,17 @@ export function powerSpectrum(img: RgbImage): Float64Array {
 const wrap = (k: number) => ((Math.round(k) % TILE) + TILE) % TILE;
 
 /**
- * The strongest lattice peak: for each period and direction (rows, columns, both diagonals), the
- * spectrum's largest bin within one of the lattice frequency over the median of the bins 3-5
- * further and nearer along the same direction. About 1-3 on photos, paintings and clean results;
- * a faint lattice of a few grey levels lifts it many times.
+ * Each period's strongest lattice peak (in LATTICE_PERIODS' order): for each direction (rows,
+ * columns, both diagonals), the spectrum's largest bin within one of the lattice frequency over the
+ * median of the bins 3-5 further and nearer along the same direction. About 1-3 on photos,
+ * paintings and clean results; a faint lattice of a few grey levels lifts it many times.
  */
-export function latticePeak(img: RgbImage): number {
+export function latticePeaks(img: RgbImage): number[] {
   const power = powerSpectrum(img);
   const at = (u: number, v: number) => power[wrap(u) * TILE + wrap(v)]!;
-  let worst = 0;
-  for (const period of LATTICE_PERIODS) {
+  return LATTICE_PERIODS.map((period) => {
     const f = TILE / period;
+    let worst = 0;
     for (const [du, dv] of [
       [1, 0],
       [0, 1],
@@ -106,17 +106,24 @@ export function latticePeak(img: RgbImage): number {
       const background = (around[around.length / 2 - 1]! + around[around.length / 2]!) / 2;
       worst = Math.max(worst, peak / Math.max(background, 1e-9));
     }
-  }
-  return worst;
+    return worst;
+  });
+}
+
+/** The strongest lattice peak of any period. */
+export function latticePeak(img: RgbImage): number {
+  return Math.max(...latticePeaks(img));
 }
 
 /**
- * A result's lattice over what its inputs bring (both at the result's size): a painting's halftone
- * or canvas weave the result takes on, or the pattern a small photo gets from being enlarged, does
- * not count against it. About 1 for a clean result.
+ * A result's lattice over what its inputs bring (both at the result's size), period by period: a
+ * painting's halftone or canvas weave the result takes on, or the pattern a small photo gets from
+ * being enlarged, does not count against it, but only at its own period (an enlarged photo's strong
+ * 2 px peak must not hide a 4 px lattice). About 1 for a clean result.
  */
 export function latticeExcess(result: RgbImage, photoHere: RgbImage, styleHere: RgbImage): number {
-  return latticePeak(result) / Math.max(1, latticePeak(photoHere), latticePeak(styleHere));
+  const [own, photo, style] = [latticePeaks(result), latticePeaks(photoHere), latticePeaks(styleHere)];
+  return Math.max(...own.map((peak, i) => peak / Math.max(1, photo[i]!, style[i]!)));
 }
 
 /** Above this `latticeExcess` a result shows a lattice its inputs do not have. */
