@@ -110,11 +110,6 @@ export function latticePeaks(img: RgbImage): number[] {
   });
 }
 
-/** The strongest lattice peak of any period. */
-export function latticePeak(img: RgbImage): number {
-  return Math.max(...latticePeaks(img));
-}
-
 /**
  * A result's lattice over what its inputs bring (both at the result's size), period by period: a
  * painting's halftone or canvas weave the result takes on, or the pattern a small photo gets from
