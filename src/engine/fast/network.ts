@@ -62,7 +62,9 @@ export async function loadFastNetwork(files: FastModelFiles, opts: { threads?: n
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   };
-  const [predictorBytes, transferBytes] = await Promise.all([readModel(files.predictor, 'predictor'), readModel(files.transfer, 'transfer')]);
+  // One after the other: with both files missing, the sentence always names the predictor (Promise.all raced).
+  const predictorBytes = await readModel(files.predictor, 'predictor');
+  const transferBytes = await readModel(files.transfer, 'transfer');
   const predictor = await session(ort, predictorGraph(readTflite(predictorBytes, files.predictor), files.predictor), files.predictor, options);
   const transfer = await session(ort, transferGraph(readTflite(transferBytes, files.transfer), files.transfer), files.transfer, options);
   const run = async (s: Ort.InferenceSession, feeds: Record<string, Ort.Tensor>): Promise<Float32Array> => {
