@@ -140,7 +140,8 @@ for (const [photoName, styleName] of pairs) {
     bare: +bareShare(out).toFixed(3),
     lattice: +latticeExcess(out, photoHere, styleHere).toFixed(2),
     losses: result.stats.finalLosses,
-    guard: result.stats.compositionGuard?.map((g) => [+g.factor.toFixed(3), +g.composition.toFixed(3)]),
+    guard: result.stats.compositionGuard?.map((g) => [g.scale, +g.factor.toFixed(3), +g.composition.toFixed(3)]),
+    scaleCompositions: result.stats.scales.map((s) => (s.composition === undefined ? null : +s.composition.toFixed(3))),
   };
   if (flags.reference) {
     const ref = execFileSync(

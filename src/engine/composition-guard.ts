@@ -3,8 +3,10 @@
  * where each pair's style term starts, not how far the picture drifts: a bold texture-only painting
  * or a low-contrast photo (whose weak features make its content term small) can still paint the
  * photo away. So after the first, coarse scale the picture's composition (luminance correlation
- * with the photo at 64 px) is measured; below the floor for the job's strength, the style weight
- * is lowered and that scale painted again, and every later scale keeps the lowered weight.
+ * with the photo at 64 px) is measured; below its aim, the style weight is lowered and that scale
+ * painted again, and every later scale keeps the lowered weight. The coarse aim sits below the
+ * floor because most pairs gain composition at the finer scales; the few that do not are caught
+ * by a second check after each middle scale, which must reach the floor itself.
  */
 import { fitLongSide, resizeRgb, toBytes, toLuma, type RgbImage } from './image.js';
 
@@ -20,6 +22,12 @@ const FLOOR_PER_STRENGTH = 0.6;
  * composition ends 0.05-0.1 above the first scale's.
  */
 const COARSE_ALLOWANCE = 0.08;
+/** A middle scale aims this far above the floor: the last scale moves the composition a little either way. */
+const MIDDLE_MARGIN = 0.01;
+/** Times a middle scale's miss sends the job back to the coarse scale with a higher aim. */
+const MAX_RESTARTS = 2;
+/** A first miss further below the aim than this cuts the style to a quarter, a nearer one to half. */
+const FAR_MISS = 0.1;
 /** A repaint that lands this far above its aim took more style away than needed: it tries more. */
 const AIM_WINDOW = 0.05;
 /** Repaints of the coarse scale at most (each 1-3 s at 128 px): bisection needs a few on a steep pair. */
@@ -94,41 +102,76 @@ export async function keepComposition(picture: RgbImage, photo: RgbImage, floor:
 }
 
 interface Try {
+  /** Which scale of the job was measured (0 = the coarse one). */
+  scale: number;
   factor: number;
   composition: number;
 }
 
 /**
  * The style-weight factor a job paints with, lowered until the coarse scale keeps the composition:
- * a quarter at the first miss, then interpolated (in log factor) between the last two tries.
+ * half at a near first miss (a quarter at a far one), then interpolated (in log factor) between
+ * the last two tries. A middle scale below its aim raises the coarse aim by what that pair lost
+ * between the scales, and the job starts again from the coarse scale: repainting there is cheap,
+ * and the coarse tries so far still bracket the new aim.
  */
 export class CompositionGuard {
   /** What the style weight is multiplied by now. */
   styleFactor = 1;
-  readonly target: number;
+  /** The coarse scale's aim. */
+  target: number;
+  /** A middle scale's aim. */
+  readonly middleTarget: number;
   private readonly tries: Try[] = [];
+  private readonly allTries: Try[] = [];
+  private repaintsLeft = MAX_RETRIES;
+  private restarts = 0;
 
   constructor(strength: number | undefined) {
-    this.target = compositionFloor(strength) - COARSE_ALLOWANCE;
+    const floor = compositionFloor(strength);
+    this.target = floor - COARSE_ALLOWANCE;
+    this.middleTarget = Math.min(0.97, floor + MIDDLE_MARGIN);
   }
 
   /**
    * Records the coarse scale's composition at the current factor; true when it should be painted
-   * again with the new one. The factors that kept too little of the photo and those that kept more
-   * than needed bracket the aim; the next factor is the secant's guess inside that bracket.
+   * again with the new one.
    */
   retry(composition: number): boolean {
-    this.tries.push({ factor: this.styleFactor, composition });
+    const attempt = { scale: 0, factor: this.styleFactor, composition };
+    this.tries.push(attempt);
+    this.allTries.push(attempt);
     if (this.tries.length === 1 && composition >= this.target) return false;
-    if (
-      composition >= this.target &&
-      (composition <= this.target + AIM_WINDOW || this.tries.length > MAX_RETRIES)
-    )
-      return false;
+    return this.next();
+  }
+
+  /**
+   * Records a middle scale's composition (neither the first nor the last scale); true when the job
+   * should start again from the coarse scale, with the factor and aim it leaves here.
+   */
+  recheck(scale: number, composition: number): boolean {
+    this.allTries.push({ scale, factor: this.styleFactor, composition });
+    const accepted = this.tries.at(-1);
+    if (composition >= this.middleTarget || this.restarts >= MAX_RESTARTS || !accepted) return false;
+    this.restarts++;
+    this.target = Math.min(0.97, accepted.composition + (this.middleTarget - composition));
+    this.repaintsLeft = this.tries.length + MAX_RETRIES - 2;
+    return this.next();
+  }
+
+  /**
+   * The next coarse factor after a try; false when the last try stands. The factors that kept too
+   * little of the photo and those that kept more than needed bracket the aim; the next factor is
+   * the secant's guess inside that bracket.
+   */
+  private next(): boolean {
+    const last = this.tries.at(-1)!;
+    const spent = this.tries.length > this.repaintsLeft;
+    if (last.composition >= this.target && (last.composition <= this.target + AIM_WINDOW || spent)) return false;
     const passed = this.tries.filter((t) => t.composition >= this.target).map((t) => t.factor);
-    if (this.tries.length > MAX_RETRIES) {
+    if (spent) {
       // The last repaint: the most style that kept the photo (none kept it: the least style tried stands).
-      if (passed.length === 0) return false;
+      if (passed.length === 0 || Math.max(...passed) === last.factor) return false;
       this.styleFactor = Math.max(...passed);
       return true;
     }
@@ -143,21 +186,22 @@ export class CompositionGuard {
       this.styleFactor = Math.exp((hi + Math.max(...tooLittle)) / 2);
       return true;
     }
-    // Not yet bracketed: the line through the last two tries (composition rises as the factor falls).
+    // Not yet bracketed: the line through the last two tries below the aim (composition rises as
+    // the factor falls), else half or a quarter of the style.
     const [a, b] = this.tries.slice(-2) as [Try, Try | undefined];
     const aim = this.target + AIM_WINDOW / 3;
     const secant =
-      b && b.composition > a.composition
+      b && (b.composition - a.composition) * (b.factor - a.factor) < 0
         ? Math.log(b.factor) +
           ((Math.log(b.factor) - Math.log(a.factor)) / (b.composition - a.composition)) *
             (aim - b.composition)
-        : hi - Math.log(4);
+        : hi - Math.log(last.composition < this.target - FAR_MISS ? 4 : 2);
     this.styleFactor = Math.exp(Math.min(hi - Math.log(1.5), Math.max(hi - Math.log(16), secant)));
     return true;
   }
 
-  /** The tries so far, for the job's stats. */
-  get history(): readonly { factor: number; composition: number }[] {
-    return this.tries;
+  /** Every scale's tries so far, for the job's stats. */
+  get history(): readonly Try[] {
+    return this.allTries;
   }
 }

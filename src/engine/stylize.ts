@@ -52,6 +52,8 @@ import { OUTPUT_MIME } from './types.js';
 export const MAX_STYLES = 4;
 /** The composition guard repaints the first scale only where that is cheap. */
 const GUARDED_SIZE = 256;
+/** ...and a middle scale only up to this size. */
+const GUARDED_MIDDLE_SIZE = 512;
 const BOUNDS = [0, 255] as const;
 
 export async function createEngine(config: EngineConfig): Promise<Engine> {
@@ -153,10 +155,12 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
   let objective: ScaleObjective | undefined;
   const scaleStats: ScaleStats[] = [];
   try {
-    // A repaint of the first scale (the composition guard's) reports nothing: the bar does not run back.
-    let repaint = false;
+    // Scales painted again (the composition guard's) report nothing: the bar does not run back.
+    let quietUntil = -1;
+    let endedUpTo = -1;
     for (let index = 0; index < plan.length; index++) {
       const scale = plan[index]!;
+      const repaint = index <= quietUntil;
       const scaleStarted = performance.now();
       const contentPx = await resizeRgb(content, scale.width, scale.height);
       // Between scales x is the picture; each scale optimises it on a canvas with a mirrored margin.
@@ -199,18 +203,29 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
         if (!repaint) progress.step(index, Math.min(used, scale.iterations), losses, () => view(optimizer.x));
       }
       x = view(optimizer.x);
-      if (index === 0 && scale.size <= GUARDED_SIZE && guard.retry(await compositionOf(x, contentPx))) {
-        // Painted the photo away: this scale again, from the same start, with less style.
-        repaint = true;
-        x = prev = undefined;
+      const middle = index > 0 && index < plan.length - 1 && scale.size <= GUARDED_MIDDLE_SIZE;
+      const composition = (index === 0 && scale.size <= GUARDED_SIZE) || middle ? await compositionOf(x, contentPx) : undefined;
+      if (composition !== undefined && (index === 0 ? guard.retry(composition) : guard.recheck(index, composition))) {
+        // Painted the photo away: from the coarse scale again, from the same start, with less style.
+        quietUntil = Math.max(quietUntil, index);
+        x = prev = prevContent = undefined;
         random = mulberry32(opts.seed);
+        scaleStats.length = 0;
         index = -1;
         continue;
       }
-      repaint = false;
       prev = scale;
-      scaleStats.push({ width: scale.width, height: scale.height, iterations: scale.iterations, losses, ms: Math.round(performance.now() - scaleStarted) });
-      progress.scaleEnd(index, losses, () => x!);
+      scaleStats.push({
+        width: scale.width,
+        height: scale.height,
+        iterations: scale.iterations,
+        losses,
+        ms: Math.round(performance.now() - scaleStarted),
+        ...(composition === undefined ? {} : { composition }),
+      });
+      // A scale ends once for the bar, however often the guard painted it.
+      if (index > endedUpTo) progress.scaleEnd(index, losses, () => x!);
+      endedUpTo = Math.max(endedUpTo, index);
     }
 
     // The saved image: at the output size, clamped and rounded to bytes; the reported losses are its own.

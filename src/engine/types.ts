@@ -155,11 +155,13 @@ export interface ScaleStats {
   iterations: number;
   losses: Losses;
   ms: number;
+  /** Composition with the photo after this scale, where the composition guard measured it. */
+  composition?: number;
 }
 
 export interface StylizeStats {
-  /** The first scale's composition at each style-weight factor tried (composition-guard.ts). */
-  compositionGuard?: readonly { factor: number; composition: number }[];
+  /** Each guarded scale's composition at each style-weight factor tried (composition-guard.ts). */
+  compositionGuard?: readonly { scale: number; factor: number; composition: number }[];
   backend: BackendName;
   threads: number;
   width: number;

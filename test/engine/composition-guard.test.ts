@@ -69,6 +69,32 @@ describe('composition guard', () => {
     expect(compositionFloor(0.7)).toBeLessThan(compositionFloor(0.5) - 0.1);
   });
 
+  it('sends a job whose middle scale lost the photo back to the coarse scale with a higher aim, and leaves one that kept it alone', () => {
+    // Composition against the style factor at the coarse scale; the middle scale loses `drift` more.
+    const coarseAt = (factor: number) => 1 - 0.8 / (1 + Math.exp(-(Math.log(factor) + 1.2) * 1.5));
+    for (const drift of [0.02, 0.06, 0.12]) {
+      const guard = new CompositionGuard(undefined);
+      let restarts = 0;
+      let middle: number;
+      for (;;) {
+        while (guard.retry(coarseAt(guard.styleFactor)));
+        middle = coarseAt(guard.styleFactor) - drift;
+        if (!guard.recheck(1, middle)) break;
+        restarts++;
+      }
+      expect(middle, `drift ${drift}`).toBeGreaterThanOrEqual(guard.middleTarget);
+      // Not more of the style taken than the aim needs: the middle scale lands within a few hundredths of it.
+      expect(middle, `drift ${drift}`).toBeLessThan(guard.middleTarget + 0.06);
+      expect(restarts).toBeLessThanOrEqual(2);
+      expect(guard.history.filter((t) => t.scale === 1).length).toBe(restarts + 1);
+    }
+    // A pair whose first scale sits just above the coarse aim and whose middle scale keeps the floor is painted once, at full style.
+    const kept = new CompositionGuard(undefined);
+    expect(kept.retry(kept.target + 0.01)).toBe(false);
+    expect(kept.recheck(1, kept.middleTarget + 0.01)).toBe(false);
+    expect(kept.styleFactor).toBe(1);
+  });
+
   it('starts a painting from a fast picture only as far as it keeps the photo (init fast)', async () => {
     // The zigzag painting itself stands in for a fast picture that painted the photo away.
     const photo = await decoded(await hazyPhoto());
@@ -100,6 +126,26 @@ describe('composition guard', () => {
       engine?.dispose();
       measurer?.dispose();
     });
+
+    it('a job whose middle scale loses the photo starts again from the coarse scale: the picture keeps it, the bar never runs back', async () => {
+      // Three small scales: the coarse one lands just above its aim and the middle one falls below the floor.
+      const scales = [{ size: 64, iterations: 30 }, { size: 96, iterations: 30 }, { size: 128, iterations: 20 }];
+      const [photoBytes, paintingBytes] = await Promise.all([hazyPhoto(), zigzagPainting()]);
+      const steps: number[] = [];
+      const result = await engine.stylize(
+        { content: photoBytes, styles: [{ bytes: paintingBytes }], options: { size: 128, seed: 0, scales } },
+        { onProgress: (p) => steps.push(p.step) },
+      );
+      const history = result.stats.compositionGuard!;
+      const guard = new CompositionGuard(undefined);
+      // The middle scale missed its aim once, and the job went back to the coarse scale.
+      const missed = history.findIndex((t) => t.scale === 1 && t.composition < guard.middleTarget);
+      expect(missed, JSON.stringify(history)).toBeGreaterThan(0);
+      expect(history.slice(missed + 1).some((t) => t.scale === 0)).toBe(true);
+      expect(await composition(await decoded(result.image), await decoded(photoBytes))).toBeGreaterThanOrEqual(0.8);
+      expect(steps.every((s, i) => i === 0 || s >= steps[i - 1]!), steps.join(' ')).toBe(true);
+      expect(result.stats.scales.map((s) => s.width)).toEqual([64, 96, 128]);
+    }, 300_000);
 
     it('keeps the photo recognisable at the default (0.5), and takes visibly more style at strength 0.7', async () => {
       const [photoBytes, paintingBytes] = await Promise.all([hazyPhoto(), zigzagPainting()]);
