@@ -17,9 +17,9 @@ const DEFAULT_FLOOR = 0.8;
 /** How much the floor drops per unit of strength above 0.5 (and rises below), so strength keeps its meaning. */
 const FLOOR_PER_STRENGTH = 0.6;
 /**
- * The coarse scale may sit this far below the floor: the finer scales bring the photo's detail back
- * (carried over, and held by the content term at more pixels), so the delivered picture's
- * composition ends 0.05-0.1 above the first scale's.
+ * The coarse scale may sit this far below the floor: most pairs gain composition at the finer
+ * scales (the photo's detail carried over and held by the content term at more pixels); the few
+ * that do not are caught after the middle scale.
  */
 const COARSE_ALLOWANCE = 0.08;
 /** A middle scale aims this far above the floor: the last scale moves the composition a little either way. */
@@ -124,7 +124,7 @@ export class CompositionGuard {
   readonly middleTarget: number;
   private readonly tries: Try[] = [];
   private readonly allTries: Try[] = [];
-  private repaintsLeft = MAX_RETRIES;
+  private triesAllowed = MAX_RETRIES;
   private restarts = 0;
 
   constructor(strength: number | undefined) {
@@ -155,7 +155,7 @@ export class CompositionGuard {
     if (composition >= this.middleTarget || this.restarts >= MAX_RESTARTS || !accepted) return false;
     this.restarts++;
     this.target = Math.min(0.97, accepted.composition + (this.middleTarget - composition));
-    this.repaintsLeft = this.tries.length + MAX_RETRIES - 2;
+    this.triesAllowed = this.tries.length + MAX_RETRIES - 2;
     return this.next();
   }
 
@@ -166,7 +166,7 @@ export class CompositionGuard {
    */
   private next(): boolean {
     const last = this.tries.at(-1)!;
-    const spent = this.tries.length > this.repaintsLeft;
+    const spent = this.tries.length > this.triesAllowed;
     if (last.composition >= this.target && (last.composition <= this.target + AIM_WINDOW || spent)) return false;
     const passed = this.tries.filter((t) => t.composition >= this.target).map((t) => t.factor);
     if (spent) {
@@ -186,8 +186,8 @@ export class CompositionGuard {
       this.styleFactor = Math.exp((hi + Math.max(...tooLittle)) / 2);
       return true;
     }
-    // Not yet bracketed: the line through the last two tries below the aim (composition rises as
-    // the factor falls), else half or a quarter of the style.
+    // Not yet bracketed: the line through the last two tries where it slopes the right way
+    // (composition rises as the factor falls), else half or a quarter of the style.
     const [a, b] = this.tries.slice(-2) as [Try, Try | undefined];
     const aim = this.target + AIM_WINDOW / 3;
     const secant =
