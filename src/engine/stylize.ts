@@ -203,8 +203,8 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
         if (!repaint) progress.step(index, Math.min(used, scale.iterations), losses, () => view(optimizer.x));
       }
       x = view(optimizer.x);
-      const middle = index > 0 && index < plan.length - 1 && scale.size <= GUARDED_MIDDLE_SIZE;
-      const composition = (index === 0 && scale.size <= GUARDED_SIZE) || middle ? await compositionOf(x, contentPx) : undefined;
+      const guarded = plan[0]!.size <= GUARDED_SIZE && (index === 0 || (index < plan.length - 1 && scale.size <= GUARDED_MIDDLE_SIZE));
+      const composition = guarded ? await compositionOf(x, contentPx) : undefined;
       if (composition !== undefined && (index === 0 ? guard.retry(composition) : guard.recheck(index, composition))) {
         // Painted the photo away: from the coarse scale again, from the same start, with less style.
         quietUntil = Math.max(quietUntil, index);
