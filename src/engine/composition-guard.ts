@@ -28,6 +28,8 @@ const MIDDLE_MARGIN = 0.01;
 const MAX_RESTARTS = 2;
 /** A first miss further below the aim than this cuts the style to a quarter, a nearer one to half. */
 const FAR_MISS = 0.1;
+/** No aim above this: a picture needs some room for the style. */
+const HIGHEST_AIM = 0.97;
 /** A repaint that lands this far above its aim took more style away than needed: it tries more. */
 const AIM_WINDOW = 0.05;
 /** Repaints of the coarse scale at most (each 1-3 s at 128 px): bisection needs a few on a steep pair. */
@@ -122,7 +124,6 @@ export class CompositionGuard {
   target: number;
   /** A middle scale's aim. */
   readonly middleTarget: number;
-  private readonly tries: Try[] = [];
   private readonly allTries: Try[] = [];
   private triesAllowed = MAX_RETRIES;
   private restarts = 0;
@@ -130,7 +131,7 @@ export class CompositionGuard {
   constructor(strength: number | undefined) {
     const floor = compositionFloor(strength);
     this.target = floor - COARSE_ALLOWANCE;
-    this.middleTarget = Math.min(0.97, floor + MIDDLE_MARGIN);
+    this.middleTarget = Math.min(HIGHEST_AIM, floor + MIDDLE_MARGIN);
   }
 
   /**
@@ -138,9 +139,7 @@ export class CompositionGuard {
    * again with the new one.
    */
   retry(composition: number): boolean {
-    const attempt = { scale: 0, factor: this.styleFactor, composition };
-    this.tries.push(attempt);
-    this.allTries.push(attempt);
+    this.allTries.push({ scale: 0, factor: this.styleFactor, composition });
     if (this.tries.length === 1 && composition >= this.target) return false;
     return this.next();
   }
@@ -154,7 +153,7 @@ export class CompositionGuard {
     const accepted = this.tries.at(-1);
     if (composition >= this.middleTarget || this.restarts >= MAX_RESTARTS || !accepted) return false;
     this.restarts++;
-    this.target = Math.min(0.97, accepted.composition + (this.middleTarget - composition));
+    this.target = Math.min(HIGHEST_AIM, accepted.composition + (this.middleTarget - composition));
     this.triesAllowed = this.tries.length + MAX_RETRIES - 2;
     return this.next();
   }
@@ -165,10 +164,11 @@ export class CompositionGuard {
    * the secant's guess inside that bracket.
    */
   private next(): boolean {
-    const last = this.tries.at(-1)!;
-    const spent = this.tries.length > this.triesAllowed;
+    const tries = this.tries;
+    const last = tries.at(-1)!;
+    const spent = tries.length > this.triesAllowed;
     if (last.composition >= this.target && (last.composition <= this.target + AIM_WINDOW || spent)) return false;
-    const passed = this.tries.filter((t) => t.composition >= this.target).map((t) => t.factor);
+    const passed = tries.filter((t) => t.composition >= this.target).map((t) => t.factor);
     if (spent) {
       // The last repaint: the most style that kept the photo (none kept it: the least style tried stands).
       if (passed.length === 0 || Math.max(...passed) === last.factor) return false;
@@ -176,9 +176,9 @@ export class CompositionGuard {
       return true;
     }
     const hi = Math.log(
-      Math.min(...this.tries.filter((t) => t.composition < this.target).map((t) => t.factor)),
+      Math.min(...tries.filter((t) => t.composition < this.target).map((t) => t.factor)),
     );
-    const tooLittle = this.tries
+    const tooLittle = tries
       .filter((t) => t.composition > this.target + AIM_WINDOW)
       .map((t) => Math.log(t.factor));
     if (tooLittle.length) {
@@ -188,7 +188,7 @@ export class CompositionGuard {
     }
     // Not yet bracketed: the line through the last two tries where it slopes the right way
     // (composition rises as the factor falls), else half or a quarter of the style.
-    const [a, b] = this.tries.slice(-2) as [Try, Try | undefined];
+    const [a, b] = tries.slice(-2) as [Try, Try | undefined];
     const aim = this.target + AIM_WINDOW / 3;
     const secant =
       b && (b.composition - a.composition) * (b.factor - a.factor) < 0
@@ -198,6 +198,11 @@ export class CompositionGuard {
         : hi - Math.log(last.composition < this.target - FAR_MISS ? 4 : 2);
     this.styleFactor = Math.exp(Math.min(hi - Math.log(1.5), Math.max(hi - Math.log(16), secant)));
     return true;
+  }
+
+  /** The coarse scale's tries so far. */
+  private get tries(): Try[] {
+    return this.allTries.filter((t) => t.scale === 0);
   }
 
   /** Every scale's tries so far, for the job's stats. */
