@@ -41,7 +41,9 @@
  *               (target ≤ 1.25); peak RSS of both processes (2048 px ≤ 4 GB, 4096 px ≤ 6 GB);
  *               with --large_default, one default 2048 px job on chicago + udnie (total time, ETA
  *               error on its tiled scale, the picture in --out)
- *   --large_sizes 1024,2048,4096   --large_evaluations 3   --large_default
+ *               and, drift cancelled, the median ratio of 1024 px and each tiled size below 4096
+ *               run in turn in one process (bench/tile-cost.ts, --large_rounds rounds)
+ *   --large_sizes 1024,2048,4096   --large_evaluations 3   --large_default   --large_rounds 3
  *   --weights <path>   --out <dir> (result PNGs)
  */
 import { execFileSync } from 'node:child_process';
@@ -90,6 +92,7 @@ const flags = new Command('bench')
   .option('--large_sizes <list>', 'tiled sizes for --large', '1024,2048,4096')
   .option('--large_evaluations <n>', 'evaluations of each one-scale job in --large', '3')
   .option('--large_default', 'also a default 2048 px job in --large')
+  .option('--large_rounds <n>', 'rounds of the interleaved per-megapixel ratio in --large (0: none)', '3')
   .option('--backends <list>', 'backends to compare', 'onnx,wasm')
   .option('--sizes <list>', 'long sides for --steps', '256,512')
   .option('--step_count <n>', 'steps timed per size', '5')
@@ -393,6 +396,18 @@ if (opt.large) {
     // 1024 px is tiled only when asked (its canvas is the largest computed whole).
     const r = large(['--size', String(size), '--evaluations', size >= 4096 ? '2' : evaluations], size <= 1024 ? { STYLIZE_ONNX_TILE_ABOVE: '0' } : {});
     emit({ ...r, perMpRatioToUntiled1024: +(r.msPerEvaluationPerMp / untiled.msPerEvaluationPerMp).toFixed(3), targetRatio: 1.25, ...(targets[size] ? { targetPeakRssMb: targets[size] } : {}) });
+  }
+  // The ratio that decides the target, with the machine's drift cancelled: 1024 px and each tiled
+  // size in turn in one process (bench/tile-cost.ts), each tiled figure over the 1024 px ones beside it.
+  const rounds = String(opt.large_rounds);
+  const tiledSizes = list(String(opt.large_sizes)).filter((s) => Number(s) > 1024 && Number(s) < 4096);
+  if (rounds !== '0' && tiledSizes.length > 0) {
+    const lines = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./tile-cost.ts', import.meta.url)), '--sizes', tiledSizes.join(','), '--rounds', rounds, '--evaluations', evaluations], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, VGG19_WEIGHTS: flags.weights },
+    });
+    for (const line of lines.trim().split('\n')) emit({ ...(JSON.parse(line) as Record<string, unknown>), targetRatio: 1.25 });
   }
   if (opt.large_default) {
     const out = flags.out ? path.join(flags.out, 'large-2048-chicago-udnie.png') : undefined;

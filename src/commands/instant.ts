@@ -3,7 +3,7 @@
  * in mode fast, at most 512 px, JPEG: a quick picture to look at while the painting waits) and the
  * line above the painting's own words.
  */
-import type { StylizeRequest } from '../engine/index.js';
+import { FAST_START_MAX_SIZE, type StylizeRequest } from '../engine/index.js';
 import { instantLineText } from './texts.js';
 
 /** Where the instant picture of a job stands. */
@@ -14,8 +14,11 @@ export type InstantState =
   | { state: 'replaced' }
   | { state: 'none' };
 
-/** Past this the fast network streaks and takes longer than a glance is worth; the painting brings the size. */
-const INSTANT_MAX_SIZE = 512;
+/**
+ * Past this the fast network streaks and takes longer than a glance is worth; the painting brings
+ * the size. The painting's fast start is made at the same size, so it starts from what was shown.
+ */
+const INSTANT_MAX_SIZE = FAST_START_MAX_SIZE;
 
 export function instantRequest(request: StylizeRequest): StylizeRequest {
   const size = request.options?.size;

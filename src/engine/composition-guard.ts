@@ -108,6 +108,8 @@ interface Try {
   scale: number;
   factor: number;
   composition: number;
+  /** Painted from a fast start that was then given up: shown in the history, left out of the search. */
+  fastStart?: true;
 }
 
 /**
@@ -200,9 +202,21 @@ export class CompositionGuard {
     return true;
   }
 
+  /**
+   * Whether a scale of a painting started from the fast picture missed its aim. That start's own
+   * drift lost the photo, not the style weight: the job is painted again from the photo at the same
+   * weight, and these tries are left out of the search (they would make full style look too much).
+   */
+  fastStartMissed(scale: number, composition: number): boolean {
+    if (composition >= (scale === 0 ? this.target : this.middleTarget)) return false;
+    this.allTries.push({ scale, factor: this.styleFactor, composition });
+    for (const t of this.allTries) t.fastStart = true;
+    return true;
+  }
+
   /** The coarse scale's tries so far. */
   private get tries(): Try[] {
-    return this.allTries.filter((t) => t.scale === 0);
+    return this.allTries.filter((t) => t.scale === 0 && !t.fastStart);
   }
 
   /** Every scale's tries so far, for the job's stats. */

@@ -1,5 +1,5 @@
 /** The engine's public surface: bytes + options in, bytes + stats out, progress by callback. */
-export { checkRequest, createEngine, MAX_STYLES } from './stylize.js';
+export { checkRequest, createEngine, FAST_START_MAX_SIZE, MAX_STYLES } from './stylize.js';
 export { DEFAULT_LIMITS, OPTION_SPECS, optionsSchema } from './options.js';
 export { DEFAULT_OPTIONS, DEFAULT_STYLE_LAYERS, DEFAULT_MAX_SIZE, resolveOptions, strengthFactor } from './defaults.js';
 export { autoSchedule, autoSizes } from './schedule.js';

@@ -99,6 +99,13 @@ interface JobContext {
   fast: { get(): Promise<FastNetwork>; dispose(): void };
 }
 
+/**
+ * The largest side the fast start is made at: the first scale only sees it shrunk to its own size,
+ * and the network's memory grows with the pixels (520 MiB at 1024 px), so a print-size job would pay
+ * gigabytes for nothing. It is also the size of the instant picture a user saw.
+ */
+export const FAST_START_MAX_SIZE = 512;
+
 interface PlannedScale {
   size: number;
   /** The scale's budget in objective evaluations (line-search retries count). */
@@ -123,19 +130,23 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
       throw new StylizeError('internal', 'Something went wrong while making the fast picture; please try again.', { cause: e });
     });
   }
-  // Init `fast`: the first scale starts from the fast picture at the job's size (the one a user
-  // saw), kept above the composition floor, at that scale's size and margin.
+  // Init `fast`: the first scale starts from the fast picture (at the job's size up to
+  // FAST_START_MAX_SIZE, the one a user saw), kept above the composition floor, at that scale's size and margin.
   let fastAtOut: Promise<RgbImage> | undefined;
   const fastStart = async (scale: { width: number; height: number }, margin: number): Promise<RgbImage> => {
     fastAtOut ??= ctx.fast.get().then(async (net) => {
-      const picture = await fastPicture(net, { content, styles, styleWeights, opts, out });
-      return keepComposition(picture, await resizeRgb(content, out.width, out.height), compositionFloor(opts.strength));
+      const at = Math.max(out.width, out.height) > FAST_START_MAX_SIZE ? fitLongSide(out.width, out.height, FAST_START_MAX_SIZE) : out;
+      const picture = await fastPicture(net, { content, styles, styleWeights, opts, out: at });
+      return keepComposition(picture, await resizeRgb(content, at.width, at.height), compositionFloor(opts.strength));
     });
     return onCanvas(await resizeRgb(await fastAtOut, scale.width, scale.height), margin);
   };
   const progress = createProgressReporter(plan, started, controls, ctx.costs);
   let random = mulberry32(opts.seed);
   const guard = new CompositionGuard(opts.strength);
+  // A fast start is kept while its scales keep the photo; a miss paints the job again from the photo
+  // (from the fast start, less style only held its drift: the pictures came out barely painted).
+  let init = opts.init;
 
   const prepare = async (scale: { width: number; height: number; size: number }, contentPx: RgbImage): Promise<ScaleObjective> => {
     const stylePx = await Promise.all(styles.map((s) => styleAt(s, scale, opts, contentPx)));
@@ -172,7 +183,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
           ? mirrorPad(carryOver(x, prev, scale, contentPx, prevContent!), scale, margin)
           : initPicture
             ? Float32Array.from(onCanvas(await resizeRgb(initPicture, scale.width, scale.height), margin).data)
-            : await initialImage(opts.init, contentCanvas, styles[0]!, random, () => fastStart(scale, margin));
+            : await initialImage(init, contentCanvas, styles[0]!, random, () => fastStart(scale, margin));
       prevContent = contentPx;
       checkCancelled(signal);
 
@@ -205,8 +216,11 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
       x = view(optimizer.x);
       const guarded = plan[0]!.size <= GUARDED_SIZE && (index === 0 || (index < plan.length - 1 && scale.size <= GUARDED_MIDDLE_SIZE));
       const composition = guarded ? await compositionOf(x, contentPx) : undefined;
-      if (composition !== undefined && (index === 0 ? guard.retry(composition) : guard.recheck(index, composition))) {
-        // Painted the photo away: from the coarse scale again, from the same start, with less style.
+      const fastStartMissed = composition !== undefined && init === 'fast' && guard.fastStartMissed(index, composition);
+      if (fastStartMissed) init = 'content';
+      if (fastStartMissed || (composition !== undefined && (index === 0 ? guard.retry(composition) : guard.recheck(index, composition)))) {
+        // Painted the photo away: from the coarse scale again, with less style (or, after a fast
+        // start, from the photo with the same style).
         quietUntil = Math.max(quietUntil, index);
         x = prev = prevContent = undefined;
         random = mulberry32(opts.seed);

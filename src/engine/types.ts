@@ -160,8 +160,11 @@ export interface ScaleStats {
 }
 
 export interface StylizeStats {
-  /** Each guarded scale's composition at each style-weight factor tried (composition-guard.ts). */
-  compositionGuard?: readonly { scale: number; factor: number; composition: number }[];
+  /**
+   * Each guarded scale's composition at each style-weight factor tried (composition-guard.ts);
+   * `fastStart` marks the tries of a fast start that was given up for the photo.
+   */
+  compositionGuard?: readonly { scale: number; factor: number; composition: number; fastStart?: true }[];
   backend: BackendName;
   threads: number;
   width: number;

@@ -7,9 +7,10 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompositionGuard, compositionFloor, keepComposition } from '../../src/engine/composition-guard.js';
-import { createEngine, type Engine } from '../../src/engine/index.js';
+import { createEngine, type Engine, type StylizeResult } from '../../src/engine/index.js';
 import { startRuntime, type Runtime } from '../../src/engine/runtime/index.js';
 import { WEIGHTS, image } from '../support/fixtures.js';
+import { FAST_MODELS_DIR } from './support/fast-models.js';
 import { decoded } from './support/picture-metrics.js';
 import { composition, styleFraction } from './support/quality-measures.js';
 
@@ -119,7 +120,7 @@ describe('composition guard', () => {
     let engine: Engine;
     let measurer: Runtime;
     beforeAll(async () => {
-      engine = await createEngine({ weights: WEIGHTS, backend: 'onnx' });
+      engine = await createEngine({ weights: WEIGHTS, backend: 'onnx', fastModels: FAST_MODELS_DIR });
       measurer = await startRuntime('onnx', { weights: WEIGHTS, threads: 0 });
     });
     afterAll(() => {
@@ -127,15 +128,25 @@ describe('composition guard', () => {
       measurer?.dispose();
     });
 
+    // Three small scales: from the photo, the coarse one lands just above its aim and the middle one falls below the floor.
+    const threeScaleJobs = new Map<string, Promise<{ result: StylizeResult; steps: number[]; photoBytes: Uint8Array }>>();
+    const threeScaleJob = (init: 'content' | 'fast') => {
+      const job = async () => {
+        const scales = [{ size: 64, iterations: 30 }, { size: 96, iterations: 30 }, { size: 128, iterations: 20 }];
+        const [photoBytes, paintingBytes] = await Promise.all([hazyPhoto(), zigzagPainting()]);
+        const steps: number[] = [];
+        const result = await engine.stylize(
+          { content: photoBytes, styles: [{ bytes: paintingBytes }], options: { size: 128, seed: 0, scales, init } },
+          { onProgress: (p) => steps.push(p.step) },
+        );
+        return { result, steps, photoBytes };
+      };
+      if (!threeScaleJobs.has(init)) threeScaleJobs.set(init, job());
+      return threeScaleJobs.get(init)!;
+    };
+
     it('a job whose middle scale loses the photo starts again from the coarse scale: the picture keeps it, the bar never runs back', async () => {
-      // Three small scales: the coarse one lands just above its aim and the middle one falls below the floor.
-      const scales = [{ size: 64, iterations: 30 }, { size: 96, iterations: 30 }, { size: 128, iterations: 20 }];
-      const [photoBytes, paintingBytes] = await Promise.all([hazyPhoto(), zigzagPainting()]);
-      const steps: number[] = [];
-      const result = await engine.stylize(
-        { content: photoBytes, styles: [{ bytes: paintingBytes }], options: { size: 128, seed: 0, scales } },
-        { onProgress: (p) => steps.push(p.step) },
-      );
+      const { result, steps, photoBytes } = await threeScaleJob('content');
       const history = result.stats.compositionGuard!;
       const guard = new CompositionGuard(undefined);
       // The middle scale missed its aim once, and the job went back to the coarse scale.
@@ -145,6 +156,18 @@ describe('composition guard', () => {
       expect(await composition(await decoded(result.image), await decoded(photoBytes))).toBeGreaterThanOrEqual(0.8);
       expect(steps.every((s, i) => i === 0 || s >= steps[i - 1]!), steps.join(' ')).toBe(true);
       expect(result.stats.scales.map((s) => s.width)).toEqual([64, 96, 128]);
+    }, 300_000);
+
+    it('instant: a painting asked to start from the fast picture that then loses the photo is painted again from the photo, with its full style', async () => {
+      const { result: fromFast, photoBytes } = await threeScaleJob('fast');
+      const history = fromFast.stats.compositionGuard!;
+      // The fast start's own drift lost the photo; those tries are shown and left out of the search.
+      expect(history[0], JSON.stringify(history)).toMatchObject({ factor: 1, fastStart: true });
+      expect(history.some((t) => !t.fastStart), JSON.stringify(history)).toBe(true);
+      // From there on it is the painting a photo start gives: the same picture, not one with less style.
+      const { result: fromPhoto } = await threeScaleJob('content');
+      expect(Buffer.from(fromFast.image).equals(Buffer.from(fromPhoto.image))).toBe(true);
+      expect(await composition(await decoded(fromFast.image), await decoded(photoBytes))).toBeGreaterThanOrEqual(0.8);
     }, 300_000);
 
     it('keeps the photo recognisable at the default (0.5), and takes visibly more style at strength 0.7', async () => {
