@@ -126,14 +126,16 @@ export class CompositionGuard {
   target: number;
   /** A middle scale's aim. */
   readonly middleTarget: number;
+  /** The least composition the job delivers. */
+  readonly floor: number;
   private readonly allTries: Try[] = [];
   private triesAllowed = MAX_RETRIES;
   private restarts = 0;
 
   constructor(strength: number | undefined) {
-    const floor = compositionFloor(strength);
-    this.target = floor - COARSE_ALLOWANCE;
-    this.middleTarget = Math.min(HIGHEST_AIM, floor + MIDDLE_MARGIN);
+    this.floor = compositionFloor(strength);
+    this.target = this.floor - COARSE_ALLOWANCE;
+    this.middleTarget = Math.min(HIGHEST_AIM, this.floor + MIDDLE_MARGIN);
   }
 
   /**
@@ -206,9 +208,11 @@ export class CompositionGuard {
    * Whether a scale of a painting started from the fast picture missed its aim. That start's own
    * drift lost the photo, not the style weight: the job is painted again from the photo at the same
    * weight, and these tries are left out of the search (they would make full style look too much).
+   * The coarse scale is held to the floor itself: from a fast start the finer scales gain little
+   * (−0.01 to +0.05 on the sample pairs), so a lower coarse result only wastes the middle scale.
    */
   fastStartMissed(scale: number, composition: number): boolean {
-    if (composition >= (scale === 0 ? this.target : this.middleTarget)) return false;
+    if (composition >= (scale === 0 ? this.floor : this.middleTarget)) return false;
     this.allTries.push({ scale, factor: this.styleFactor, composition });
     for (const t of this.allTries) t.fastStart = true;
     return true;

@@ -96,6 +96,23 @@ describe('composition guard', () => {
     expect(kept.styleFactor).toBe(1);
   });
 
+  it('gives up a fast start below the floor at the coarse scale, and searches afterwards as if it had never been tried', () => {
+    const guard = new CompositionGuard(undefined);
+    // A fast start is held to the floor itself at the coarse scale, not the photo start's lower aim.
+    expect(guard.fastStartMissed(0, guard.floor)).toBe(false);
+    expect(guard.fastStartMissed(0, guard.target + 0.02)).toBe(true);
+    expect(guard.styleFactor).toBe(1);
+    // From the photo, a coarse result above the aim at full style stands: the fast try does not count as full style failing.
+    expect(guard.retry(guard.target + 0.04)).toBe(false);
+    expect(guard.history.map((t) => Boolean(t.fastStart))).toEqual([true, false]);
+    // A fast start that passed the coarse scale but missed the middle one: both its tries are left out.
+    const later = new CompositionGuard(undefined);
+    expect(later.retry(later.floor + 0.01)).toBe(false);
+    expect(later.fastStartMissed(1, later.middleTarget - 0.01)).toBe(true);
+    expect(later.retry(later.target - 0.05)).toBe(true);
+    expect(later.styleFactor).toBe(0.5);
+  });
+
   it('starts a painting from a fast picture only as far as it keeps the photo (init fast)', async () => {
     // The zigzag painting itself stands in for a fast picture that painted the photo away.
     const photo = await decoded(await hazyPhoto());
