@@ -14,6 +14,7 @@ import { marginFor } from '../src/engine/margin.js';
 import { TILED_MIN_PIXELS } from '../src/engine/onnx/size-policy.js';
 import { childProcesses } from '../src/util/process-tree.js';
 import { image, WEIGHTS } from '../test/support/fixtures.js';
+import { FAST_MODELS_DIR } from '../test/engine/support/fast-models.js';
 
 const opt = new Command('large')
   .option('--size <px>', 'long side', '2048')
@@ -32,7 +33,7 @@ const sample = () => {
 };
 const sampler = setInterval(sample, 500);
 
-const engine = await createEngine({ weights: process.env.VGG19_WEIGHTS ?? WEIGHTS, backend: 'onnx', maxSize: Math.max(size, 1024) });
+const engine = await createEngine({ weights: process.env.VGG19_WEIGHTS ?? WEIGHTS, backend: 'onnx', maxSize: Math.max(size, 1024), fastModels: FAST_MODELS_DIR });
 const started = performance.now();
 const ended = new Map<number, number>();
 const etas: { scale: number; iteration: number; at: number; etaMs: number }[] = [];

@@ -142,6 +142,7 @@ for (const [photoName, styleName] of pairs) {
     losses: result.stats.finalLosses,
     guard: result.stats.compositionGuard?.map((g) => [g.scale, +g.factor.toFixed(3), +g.composition.toFixed(3)]),
     scaleCompositions: result.stats.scales.map((s) => (s.composition === undefined ? null : +s.composition.toFixed(3))),
+    start: result.stats.start,
   };
   if (flags.reference) {
     const ref = execFileSync(

@@ -295,7 +295,8 @@ async function timeToQuality(engine: Engine, size: number, adamSteps: number, bu
 async function engineFor(backend: BackendChoice, conv?: string): Promise<Engine> {
   if (conv) process.env.STYLIZE_ONNX_CONV = conv;
   try {
-    return await createEngine({ weights: flags.weights, backend, maxSize: 4096 });
+    // With the fast network, as a bot's engine has it: the default start is the fast picture where it holds.
+    return await createEngine({ weights: flags.weights, backend, maxSize: 4096, fastModels: FAST_MODELS_DIR });
   } finally {
     delete process.env.STYLIZE_ONNX_CONV;
   }

@@ -75,32 +75,17 @@ export async function compositionOf(picture: Float32Array, photo: RgbImage): Pro
   return lumaCorrelation(a, b);
 }
 
-/** Halvings of the blend share a fast start is searched with (1/256 of the way is fine enough). */
-const BLEND_STEPS = 8;
-
 /**
- * A start that keeps at least `floor` of the photo's composition: the picture itself when it does,
- * else the most of it (blended over the photo) that does. A fast picture of a bold texture can
- * start the painting below the floor, and lowering the style weight then only keeps that start.
+ * How far above the floor a fast picture's own composition must sit for a painting to start from
+ * it. From a start nearer the floor the coarse scale drifts below it and the painting has to start
+ * again from the photo: at 512 px on the 40 sample pairs, none of the 15 fast pictures below 0.8
+ * held, 12 of the 25 above did, and 10 of the 12 above 0.875.
  */
-export async function keepComposition(picture: RgbImage, photo: RgbImage, floor: number): Promise<RgbImage> {
-  const { width, height } = fitLongSide(photo.width, photo.height, COMPOSITION_SIZE);
-  const photoSmall = await resizeRgb(photo, width, height);
-  const blend = (share: number): RgbImage => ({
-    data: Uint8Array.from(picture.data, (v, i) => Math.round(photo.data[i]! + share * (v - photo.data[i]!))),
-    width: picture.width,
-    height: picture.height,
-  });
-  // Measured on the blend itself: resizing clamps, so blending the small pictures would not say the same.
-  const kept = async (start: RgbImage) => lumaCorrelation(await resizeRgb(start, width, height), photoSmall);
-  if ((await kept(picture)) >= floor) return picture;
-  let [lo, hi] = [0, 1];
-  for (let k = 0; k < BLEND_STEPS; k++) {
-    const mid = (lo + hi) / 2;
-    if ((await kept(blend(mid))) >= floor) lo = mid;
-    else hi = mid;
-  }
-  return blend(lo);
+const FAST_START_MARGIN = 0.075;
+
+/** Whether a painting at this strength starts from a fast picture of this composition (else from the photo). */
+export function fastStartHolds(composition: number, strength: number | undefined): boolean {
+  return composition >= compositionFloor(strength) + FAST_START_MARGIN;
 }
 
 interface Try {

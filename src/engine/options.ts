@@ -5,7 +5,8 @@
  * offered and under which name); the engine validates with the schema built from it.
  *
  * Defaults follow the reference run (../shared/reference/README.md): content weight 5 at
- * block4_conv2, style weight 100 over block1..5_conv1, TV 1e-3, average pooling, content init.
+ * block4_conv2, style weight 100 over block1..5_conv1, TV 1e-3, average pooling; the start is the
+ * fast picture where it keeps the photo's layout, else the photo (the reference's content init).
  * The engine balances the style term per pair (stylize.ts, photoStyleDistanceAt): style weight
  * 100 means the reference's balance for chicago + udnie, and the same balance for any other pair.
  * `iterations` is the total over the automatic coarse-to-fine schedule (see schedule.ts), in
@@ -102,7 +103,12 @@ export const OPTION_SPECS: { readonly [K in ScalarKey]: OptionSpec } = {
     help: 'Same seed and inputs give the same picture; empty picks a new one.',
   },
   optimizer: { kind: 'choice', choices: OPTIMIZERS, default: 'lbfgs', help: 'L-BFGS converges in fewer steps; Adam uses less memory.' },
-  init: { kind: 'choice', choices: INITS, default: 'content', help: 'Start from the photo, from noise, from the painting or from the fast picture.' },
+  init: {
+    kind: 'choice',
+    choices: INITS,
+    default: 'fast',
+    help: 'Start from the fast picture where it keeps the photo’s layout (else the photo), from the photo, noise or the painting.',
+  },
   pooling: { kind: 'choice', choices: POOLINGS, default: 'avg', help: 'VGG pooling: avg gives smoother results, max the classic look.' },
   styleScale: {
     kind: 'number',

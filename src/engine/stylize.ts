@@ -26,7 +26,7 @@ import type { Optimizer } from './optimizers/types.js';
 import { EvaluationCosts } from './eval-cost.js';
 import { cropMargin, marginFor, mirrorPad, onCanvas } from './margin.js';
 import { dampChroma } from './chroma-steps.js';
-import { CompositionGuard, compositionFloor, compositionOf, keepComposition } from './composition-guard.js';
+import { CompositionGuard, compositionOf, fastStartHolds } from './composition-guard.js';
 import { resizeBilinear } from './resample.js';
 import { createRuntime, type Runtime, type ScaleObjective } from './runtime/index.js';
 import { minInputSide } from './layers.js';
@@ -131,22 +131,16 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
     });
   }
   // Init `fast`: the first scale starts from the fast picture (at the job's size up to
-  // FAST_START_MAX_SIZE, the one a user saw), kept above the composition floor, at that scale's size and margin.
-  let fastAtOut: Promise<RgbImage> | undefined;
-  const fastStart = async (scale: { width: number; height: number }, margin: number): Promise<RgbImage> => {
-    fastAtOut ??= ctx.fast.get().then(async (net) => {
-      const at = Math.max(out.width, out.height) > FAST_START_MAX_SIZE ? fitLongSide(out.width, out.height, FAST_START_MAX_SIZE) : out;
-      const picture = await fastPicture(net, { content, styles, styleWeights, opts, out: at });
-      return keepComposition(picture, await resizeRgb(content, at.width, at.height), compositionFloor(opts.strength));
-    });
-    return onCanvas(await resizeRgb(await fastAtOut, scale.width, scale.height), margin);
-  };
+  // FAST_START_MAX_SIZE: the one a user saw), where that picture keeps the photo's layout.
+  const fastAtOut = initPicture ? undefined : await fastStartPicture(ctx, request, { opts, styleWeights, content, styles, out });
+  let init = opts.init === 'fast' && !fastAtOut ? 'content' : opts.init;
+  const fastStart = async (scale: { width: number; height: number }, margin: number): Promise<RgbImage> =>
+    onCanvas(await resizeRgb(fastAtOut!, scale.width, scale.height), margin);
   const progress = createProgressReporter(plan, started, controls, ctx.costs);
   let random = mulberry32(opts.seed);
   const guard = new CompositionGuard(opts.strength);
   // A fast start is kept while its scales keep the photo; a miss paints the job again from the photo
   // (from the fast start, less style only held its drift: the pictures came out barely painted).
-  let init = opts.init;
 
   const prepare = async (scale: { width: number; height: number; size: number }, contentPx: RgbImage): Promise<ScaleObjective> => {
     const stylePx = await Promise.all(styles.map((s) => styleAt(s, scale, opts, contentPx)));
@@ -280,6 +274,7 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
         seed: opts.seed,
         scales: scaleStats,
         compositionGuard: guard.history,
+        ...(initPicture ? {} : { start: init }),
         finalLosses,
         ms: Math.round(performance.now() - started),
       },
@@ -419,6 +414,32 @@ function jittered(pixels: Uint8Array, size: { width: number; height: number }, r
   for (let i = 0; i < coarse.length; i += 3) coarse[i] = coarse[i + 1] = coarse[i + 2] = (random() * 2 - 1) * INIT_JITTER;
   const noise = resizeBilinear(coarse, cells, size);
   return Float32Array.from(pixels, (v, i) => Math.min(255, Math.max(0, v + noise[i]!)));
+}
+
+/**
+ * The fast picture a painting with init `fast` starts from, where it keeps the photo's layout
+ * (fastStartHolds); undefined: start from the photo. By default (init not asked for) the photo is
+ * also the start where this engine's fast network cannot be opened or run: a default should not
+ * fail a painting that needs no fast network. Asked for by name, such a failure is the job's.
+ */
+async function fastStartPicture(
+  ctx: JobContext,
+  request: StylizeRequest,
+  job: Pick<PreparedJob, 'opts' | 'styleWeights' | 'content' | 'styles' | 'out'>,
+): Promise<RgbImage | undefined> {
+  const { opts, out, content } = job;
+  if (opts.init !== 'fast') return undefined;
+  const at = Math.max(out.width, out.height) > FAST_START_MAX_SIZE ? fitLongSide(out.width, out.height, FAST_START_MAX_SIZE) : out;
+  let picture: RgbImage;
+  try {
+    picture = await fastPicture(await ctx.fast.get(), { ...job, out: at });
+  } catch (e) {
+    if (request.options?.init === undefined) return undefined;
+    if (isStylizeError(e)) throw e;
+    throw new StylizeError('internal', 'Something went wrong while making the fast picture to start from; please try again.', { cause: e });
+  }
+  const kept = await compositionOf(Float32Array.from(picture.data), await resizeRgb(content, at.width, at.height));
+  return fastStartHolds(kept, opts.strength) ? picture : undefined;
 }
 
 async function initialImage(

@@ -161,6 +161,11 @@ export interface ScaleStats {
 
 export interface StylizeStats {
   /**
+   * What the delivered picture was painted from (unset: the request's start picture). Init `fast`
+   * gives `content` where the fast picture would lose the photo's layout, or did.
+   */
+  start?: InitName;
+  /**
    * Each guarded scale's composition at each style-weight factor tried (composition-guard.ts);
    * `fastStart` marks the tries of a fast start that was given up for the photo.
    */

@@ -103,18 +103,38 @@ describe('instant: fast mode', () => {
     }
   });
 
-  it('instant: init fast starts the painting from the fast picture (a lower style loss at its first step)', async () => {
-    const startOf = async (init: 'fast' | 'content') => {
+  it('instant: by default a painting starts from the fast picture where that keeps the photo’s layout (a lower style loss at its first step), else from the photo', async () => {
+    const paint = async (photo: string, style: string, init?: 'fast' | 'content') => {
       let first: ProgressEvent | undefined;
-      await engine.stylize(
-        { content: photoBytes, styles: [{ bytes: udnie }], options: { size: 96, iterations: 2, init, seed: 0 } },
+      const result = await engine.stylize(
+        { content: image(photo), styles: [{ bytes: image(style) }], options: { size: 128, iterations: 2, seed: 0, ...(init ? { init } : {}) } },
         { onProgress: (e) => void (first ??= e) },
       );
-      return first!.losses;
+      return { result, first: first!.losses };
     };
-    const [fromFast, fromPhoto] = [await startOf('fast'), await startOf('content')];
-    // Measured: style 1.12e6 against 2.04e6, total 1.50e6 against 2.09e6 (96 px, chicago + udnie).
-    expect(fromFast.style).toBeLessThan(fromPhoto.style * 0.75);
-    expect(fromFast.total).toBeLessThan(fromPhoto.total);
+    // The shipwreck's fast picture keeps the statue's layout: the painting starts from it.
+    const [fromFast, fromPhoto] = [await paint('statue_of_liberty.jpg', 'shipwreck.jpg'), await paint('statue_of_liberty.jpg', 'shipwreck.jpg', 'content')];
+    expect(fromFast.result.stats.start).toBe('fast');
+    expect(fromFast.first.style).toBeLessThan(fromPhoto.first.style * 0.75);
+    expect(fromFast.first.total).toBeLessThan(fromPhoto.first.total);
+    // The sketch's fast picture draws over the bridge (composition ~0.56): the photo is the start, the same painting as init content.
+    const [byDefault, photoStart] = [await paint('golden_gate.jpg', 'sketch.jpg'), await paint('golden_gate.jpg', 'sketch.jpg', 'content')];
+    expect(byDefault.result.stats.start).toBe('content');
+    expect(Buffer.from(byDefault.result.image).equals(Buffer.from(photoStart.result.image))).toBe(true);
+  });
+
+  it('instant: an engine without the fast network paints from the photo by default, and says so when init fast is asked for by name', async () => {
+    const plain = await createEngine({ weights: WEIGHTS, backend: 'onnx' });
+    try {
+      const request = { content: image('statue_of_liberty.jpg'), styles: [{ bytes: image('shipwreck.jpg') }] };
+      const result = await plain.stylize({ ...request, options: { size: 64, iterations: 1, seed: 0 } });
+      expect(result.stats.start).toBe('content');
+      await expect(plain.stylize({ ...request, options: { size: 64, iterations: 1, seed: 0, init: 'fast' } })).rejects.toMatchObject({
+        code: 'weights-missing',
+        message: expect.stringMatching(/fast style models are not set up/),
+      });
+    } finally {
+      plain.dispose();
+    }
   });
 });
