@@ -139,8 +139,6 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
   const progress = createProgressReporter(plan, started, controls, ctx.costs);
   let random = mulberry32(opts.seed);
   const guard = new CompositionGuard(opts.strength);
-  // A fast start is kept while its scales keep the photo; a miss paints the job again from the photo
-  // (from the fast start, less style only held its drift: the pictures came out barely painted).
 
   const prepare = async (scale: { width: number; height: number; size: number }, contentPx: RgbImage): Promise<ScaleObjective> => {
     const stylePx = await Promise.all(styles.map((s) => styleAt(s, scale, opts, contentPx)));
@@ -210,6 +208,8 @@ async function runJob(ctx: JobContext, request: StylizeRequest, controls: RunCon
       x = view(optimizer.x);
       const guarded = plan[0]!.size <= GUARDED_SIZE && (index === 0 || (index < plan.length - 1 && scale.size <= GUARDED_MIDDLE_SIZE));
       const composition = guarded ? await compositionOf(x, contentPx) : undefined;
+      // A fast start is kept while its scales keep the photo; a miss paints the job again from the photo
+      // (from the fast start, less style only held its drift: the pictures came out barely painted).
       const fastStartMissed = composition !== undefined && init === 'fast' && guard.fastStartMissed(index, composition);
       if (fastStartMissed) init = 'content';
       if (fastStartMissed || (composition !== undefined && (index === 0 ? guard.retry(composition) : guard.recheck(index, composition)))) {
