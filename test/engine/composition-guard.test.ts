@@ -171,7 +171,7 @@ describe('composition guard', () => {
     }, 300_000);
 
     it('keeps the photo recognisable at the default (0.5), and takes visibly more style at strength 0.7', async () => {
-      // The default schedule's shape (two scales, 40 evaluations each) at 192 px rather than 256, for CI's time; with 20-30 evaluations a scale the guarded picture came out barely painted.
+      // Two scales of 40 evaluations (a default 512 px job's budget a scale) at 192 px, not the default 256 px job (two of 60), for CI's time; with 20-30 evaluations a scale the guarded picture came out barely painted.
       const scales = [{ size: 96, iterations: 40 }, { size: 192, iterations: 40 }];
       const [photoBytes, paintingBytes] = await Promise.all([hazyPhoto(), zigzagPainting()]);
       const [photo, painting] = await Promise.all([decoded(photoBytes), decoded(paintingBytes)]);
