@@ -21,12 +21,14 @@ describe('large sizes', () => {
     };
     const untiled = await createEngine({ weights: WEIGHTS, backend: 'onnx', maxSize: 256 });
     engines.push(untiled);
-    // Canvases above 128×128 px tiled (the 256 px scale's, 260×174, in 512 px tiles with margins: 2 crops of it).
+    // Canvases above 128×128 px tiled (the 256 px scale's, 260×174, in 128 px tiles with margins: 2 crops of it, both passes).
     process.env.STYLIZE_ONNX_TILE_ABOVE = String(128 * 128);
     process.env.STYLIZE_ONNX_TILE_INTERIOR = '128';
+    process.env.STYLIZE_ONNX_STATS_INTERIOR = '128';
     const tiled = await createEngine({ weights: WEIGHTS, backend: 'onnx', maxSize: 256 }).finally(() => {
       delete process.env.STYLIZE_ONNX_TILE_ABOVE;
       delete process.env.STYLIZE_ONNX_TILE_INTERIOR;
+      delete process.env.STYLIZE_ONNX_STATS_INTERIOR;
     });
     engines.push(tiled);
     const a = await untiled.stylize(request);

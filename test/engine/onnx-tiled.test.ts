@@ -16,14 +16,18 @@ import { lossLayers } from '../../src/engine/onnx/vgg-graph.js';
 import { WEIGHTS } from '../support/fixtures.js';
 
 let whole: Runtime;
-/** Tiles of 16 px for the shallow layers' pictures, of 64 px for the default layers' (each crop then adds 96 px a side). */
+/**
+ * Gradient tiles of 16 px for the shallow layers' pictures, of 64 px for the default layers' (each
+ * crop then adds 96 px a side); the stats pass cuts larger tiles, as a large job's does, so the
+ * two passes' tiles (and their region boxes) differ, and both run on one session.
+ */
 let fine: Runtime;
 let coarse: Runtime;
 const FINE = 16;
 beforeAll(async () => {
   whole = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, tiles: { minPixels: Infinity, interior: FINE, conv: 'direct', arena: false } });
-  fine = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, tiles: { minPixels: 0, interior: FINE, conv: 'direct', arena: false } });
-  coarse = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, tiles: { minPixels: 0, interior: 64, conv: 'direct', arena: false } });
+  fine = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, tiles: { minPixels: 0, interior: FINE, statsInterior: 48, conv: 'direct', arena: true } });
+  coarse = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, tiles: { minPixels: 0, interior: 64, statsInterior: 128, conv: 'direct', arena: true } });
 });
 afterAll(() => {
   whole?.dispose();
@@ -85,6 +89,8 @@ describe('exact tiled objective', () => {
     const tiles = planTiles(97, 123, FINE, narrow.margin, narrow.align);
     expect(tiles.length).toBeGreaterThanOrEqual(30);
     expect(planTiles(131, 170, 64, deep.margin, deep.align).length).toBe(6);
+    expect(planTiles(131, 170, 128, deep.margin, deep.align).length).toBe(1);
+    expect(planTiles(97, 123, 48, narrow.margin, narrow.align).length).toBeGreaterThanOrEqual(4);
     expect(tiles.every((t) => t.cropRows.to - t.cropRows.from < 97 && t.cropCols.to - t.cropCols.from < 123)).toBe(true);
   });
 

@@ -31,7 +31,7 @@ import { ARENA_MAX_PIXELS, convAlgorithmFor, convFromEnv, servedBySymbolic, tili
 export const TILED_COST_FACTOR = 1.5;
 /** Scoring a tiled picture: its stats pass alone. */
 export const TILED_LOSSES_FACTOR = 0.4;
-/** Setting a tiled scale up: its targets are a stats pass over the photo and one per style (a stats pass each), and its two sessions. */
+/** Setting a tiled scale up: its targets are a stats pass over the photo and one per style, and its session. */
 const TILED_SETUP_MS = (pixels: number) => 2000 + 2 * TILED_LOSSES_FACTOR * LARGE_DIRECT_MS_PER_PIXEL * pixels;
 
 const DIRECT_MS_PER_PIXEL = 5.8e-3;

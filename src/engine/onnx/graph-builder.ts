@@ -12,7 +12,14 @@ export const OPSET = 17;
 /** IR version 8 (onnx 1.10, what onnx-proto 8 was generated from). */
 const IR_VERSION = 8;
 
-type AttrValue = number | number[] | string | { floats: number[] } | { float: number };
+type AttrValue = number | number[] | string | { floats: number[] } | { float: number } | Branch;
+
+/** A subgraph of an If: its nodes, its own constants, and its outputs (values computed in it). */
+export interface Branch {
+  nodes: onnxProto.onnx.INodeProto[];
+  initializers: onnxProto.onnx.ITensorProto[];
+  outputs: string[];
+}
 
 export interface TensorInfo {
   name: string;
@@ -21,8 +28,9 @@ export interface TensorInfo {
 }
 
 export class GraphBuilder {
-  readonly #nodes: onnxProto.onnx.INodeProto[] = [];
-  readonly #initializers: onnxProto.onnx.ITensorProto[] = [];
+  /** The graph's nodes and constants, or a branch's while it is built: a branch keeps its own weights, which onnxruntime's layout optimisations reorder only when they are the subgraph's. */
+  #nodes: onnxProto.onnx.INodeProto[] = [];
+  #initializers: onnxProto.onnx.ITensorProto[] = [];
   readonly #inputs: onnxProto.onnx.IValueInfoProto[] = [];
   readonly #outputs: onnxProto.onnx.IValueInfoProto[] = [];
   #counter = 0;
@@ -31,8 +39,9 @@ export class GraphBuilder {
     return `${prefix}_${this.#counter++}`;
   }
 
-  input(name: string, dims: TensorInfo['dims'], type: 'float' | 'int64' = 'float'): string {
-    this.#inputs.push(valueInfo(name, dims, type === 'int64' ? onnx.TensorProto.DataType.INT64 : onnx.TensorProto.DataType.FLOAT));
+  input(name: string, dims: TensorInfo['dims'], type: 'float' | 'int64' | 'bool' = 'float'): string {
+    const T = onnx.TensorProto.DataType;
+    this.#inputs.push(valueInfo(name, dims, type === 'int64' ? T.INT64 : type === 'bool' ? T.BOOL : T.FLOAT));
     return name;
   }
 
@@ -71,6 +80,22 @@ export class GraphBuilder {
   int64(data: number[], prefix = 'shape'): string {
     const values = BigInt64Array.from(data.map((v) => BigInt(v)));
     return this.#initializer(prefix, onnx.TensorProto.DataType.INT64, [data.length], new Uint8Array(values.buffer));
+  }
+
+  /** The nodes and constants `build` makes, as an If's branch with its returned values as outputs. */
+  branch(build: () => string[]): Branch {
+    const outer = { nodes: this.#nodes, initializers: this.#initializers };
+    const branch: Branch = { nodes: [], initializers: [], outputs: [] };
+    this.#nodes = branch.nodes;
+    this.#initializers = branch.initializers;
+    try {
+      // Each output is the branch's own value (an outer one is passed through an Identity).
+      branch.outputs = build().map((v) => this.op('Identity', [v]));
+      return branch;
+    } finally {
+      this.#nodes = outer.nodes;
+      this.#initializers = outer.initializers;
+    }
   }
 
   #initializer(prefix: string, dataType: number, dims: number[], rawData: Uint8Array): string {
@@ -114,6 +139,10 @@ function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
   if (typeof v === 'number') return { name, type: T.INT, i: v };
   if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
+  if ('nodes' in v) {
+    const output = v.outputs.map((o) => ({ name: o, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } }));
+    return { name, type: T.GRAPH, g: { name, node: v.nodes, initializer: v.initializers, output } };
+  }
   if ('float' in v) return { name, type: T.FLOAT, f: v.float };
   return { name, type: T.FLOATS, floats: v.floats };
 }

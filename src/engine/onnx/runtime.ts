@@ -22,7 +22,7 @@ import { StylizeError } from '../errors.js';
 import { cudaRefusal } from './cuda.js';
 import { onnxCostModel } from './cost-model.js';
 import { prepareTiled, type TileSessions } from './tiled-objective.js';
-import { tileGradientGraph, tileStatsGraph } from './tile-graphs.js';
+import { tileGraph } from './tile-graphs.js';
 import { ARENA_MAX_PIXELS, SYMBOLIC_MAX_PIXELS, tilingFromEnv, type Tiling, WINOGRAD_MIN_PIXELS, convAlgorithmFor, convFromEnv, servedBySymbolic } from './size-policy.js';
 import { DEFAULT_OPTIONS } from '../options.js';
 import { lossSpec } from '../loss-spec.js';
@@ -176,7 +176,7 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
   if (servedBySymbolic(1, symbolicUpTo)) await symbolicSession(lossSpec(DEFAULT_OPTIONS, 1), convFor(1));
 
   const tiling = opts.tiles ?? tilingFromEnv();
-  /** The tiled objective's two sessions, per loss shape; only the last shape's are kept. */
+  /** The tiled objective's sessions, per loss shape; only the last shape's are kept. */
   let tileSessions: { key: string; sessions: Promise<TileSessions & { release(): Promise<unknown> }> } | undefined;
   const tileSessionsFor = (loss: LossSpec): Promise<TileSessions> => {
     const shape = objectiveShape(loss);
@@ -188,28 +188,23 @@ export async function startOnnxRuntime(provider: OnnxProvider, opts: OnnxRuntime
       // The untiled sessions' arenas are not held beside the tiles' activations.
       await objectives.clear();
       // The arena lets a run reuse the tensors it freed (fresh memory costs a page fault per page);
-      // no memory pattern (it needs fixed shapes).
+      // no memory pattern (it needs fixed shapes). onnxruntime-node takes no run options that would
+      // give the arena back, so it holds its largest run's peak while the session lives.
       const tileOptions = tiling.arena ? { ...sessionOptions, enableMemPattern: false } : optionsFor(Infinity);
-      const built = new Map<string, Promise<Ort.InferenceSession>>();
-      // One session per pass and slot count serves every crop (a session per crop shape held ~1 GB more at 4096 px, for no speed).
-      const sessionOf = (pass: 'stats' | 'gradient', slots: number) => {
-        const at = `${pass} ${slots}`;
-        let session = built.get(at);
+      const built = new Map<number, Promise<Ort.InferenceSession>>();
+      // One session per slot count serves both passes and every crop (a session per crop shape held ~1 GB more at 4096 px, for no speed).
+      const sessionOf = (slots: number) => {
+        let session = built.get(slots);
         if (!session) {
           const started = performance.now();
-          const graph = pass === 'stats' ? tileStatsGraph(weights, shape, slots, tiling.conv) : tileGradientGraph(weights, shape, backward, slots, tiling.conv);
-          session = createSession(graph, tileOptions);
-          session.then(() => opts.onObjectiveSession?.(`tiled ${at}/${tiling.conv}`, performance.now() - started)).catch(() => undefined);
-          built.set(at, session);
+          session = createSession(tileGraph(weights, shape, backward, slots, tiling.conv), tileOptions);
+          session.then(() => opts.onObjectiveSession?.(`tiled ${slots}/${tiling.conv}`, performance.now() - started)).catch(() => undefined);
+          built.set(slots, session);
         }
         return session;
       };
-      // Each run gives its arena back when it ends, so one session's peak is not held through the others' runs.
-      const runOptions: Ort.InferenceSession.RunOptions = tiling.arena ? { extra: { memory: { enable_memory_arena_shrinkage: 'cpu:0' } } } : {};
-      const runner = (session: Promise<Ort.InferenceSession>) => session.then((x) => ({ run: (feeds: Record<string, Ort.Tensor>) => x.run(feeds, runOptions) }));
       return {
-        stats: (slots: number) => runner(sessionOf('stats', slots)),
-        gradient: (slots: number) => runner(sessionOf('gradient', slots)),
+        session: sessionOf,
         release: () => Promise.all([...built.values()].map((s) => s.then((x) => x.release()).catch(() => undefined))),
       };
     })();

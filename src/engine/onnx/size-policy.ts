@@ -69,10 +69,17 @@ export function servedBySymbolic(pixels: number, symbolicUpTo = SYMBOLIC_MAX_PIX
  */
 export const TILED_MIN_PIXELS = (1024 + 2 * marginFor(1024)) ** 2;
 
-/** A tile's interior side, px: its crop adds the receptive field (96 px a side for block5_conv1). */
-export const TILE_INTERIOR = 512;
+/**
+ * A gradient tile's interior side, px: its crop adds the receptive field (96 px a side for
+ * block5_conv1). Chosen by memory: larger tiles compute fewer margins twice, but the tile graph's
+ * one arena holds its largest run's peak, which grows faster than the crop (`npm run bench --
+ * --large` measures both).
+ */
+export const TILE_INTERIOR = 576;
+/** A stats tile's interior side, px: a forward pass alone frees each activation once the next is made, so its crops can be about three times the pixels in the same arena. */
+export const STATS_INTERIOR = 1024;
 export const TILE_CONV: ConvAlgorithm = 'direct';
-/** Tile sessions keep onnxruntime's arena within a run (given back after it): a tiled evaluation took ~0.6× the time without. */
+/** Tile sessions keep onnxruntime's arena (and the NCHWc layout): a tiled evaluation took ~0.6× the time without. */
 export const TILE_ARENA = true;
 
 /** Tiling as the environment asks (STYLIZE_ONNX_TILE_ABOVE pixels, STYLIZE_ONNX_TILE_INTERIOR px: the bench times tiles at smaller sizes), else the defaults above. */
@@ -81,7 +88,7 @@ export interface Tiling {
   minPixels: number;
   /** A tile's interior side, px. */
   interior: number;
-  /** The stats pass's (forward only); default `interior`: with the arena a larger crop's peak is held too. */
+  /** The stats pass's (forward only); default `interior`. */
   statsInterior?: number;
   /** The tiles' convs. */
   conv: ConvAlgorithm;
@@ -100,7 +107,7 @@ export function tilingFromEnv(): Tiling {
   return {
     minPixels: read('STYLIZE_ONNX_TILE_ABOVE', TILED_MIN_PIXELS, 0),
     interior: read('STYLIZE_ONNX_TILE_INTERIOR', TILE_INTERIOR, 16),
-    ...(process.env.STYLIZE_ONNX_STATS_INTERIOR ? { statsInterior: read('STYLIZE_ONNX_STATS_INTERIOR', TILE_INTERIOR, 16) } : {}),
+    statsInterior: read('STYLIZE_ONNX_STATS_INTERIOR', STATS_INTERIOR, 16),
     conv: process.env.STYLIZE_ONNX_TILE_CONV === 'winograd' ? 'winograd' : TILE_CONV,
     arena: (process.env.STYLIZE_ONNX_TILE_ARENA ?? (TILE_ARENA ? '1' : '0')) === '1',
   };

@@ -10,13 +10,12 @@
 import type * as Ort from 'onnxruntime-node';
 import { styleBalance, totalLosses, type LossSpec, type ScaleImages, type ScaleObjective } from '../runtime/types.js';
 import { IMAGE_INPUT, contentFeaturesOutput, lossLayers, objectiveShape, objectiveWeights, planLayers, styleWeightInput, WEIGHT_INPUTS, type ObjectiveShape } from './vgg-graph.js';
-import { TILE_CONTENT_SCALE, TILE_CONTENT_TARGET, TILE_GRAD, gramDiffInput, gramPartsOutput, interiorInput, levelsOf, masksPerLayer, slotEndsInput, slotPadsInput, slotStartsInput } from './tile-graphs.js';
+import { TILE_CONTENT_SCALE, TILE_CONTENT_TARGET, TILE_GRAD, TILE_PASS_STATS, gramDiffInput, gramPartsOutput, interiorInput, levelsOf, masksPerLayer, slotEndsInput, slotPadsInput, slotStartsInput } from './tile-graphs.js';
 import { planTiles, receptiveMargin, spanAt, type Span, type Tile } from './tile-plan.js';
 
-/** The two passes' sessions, one per slot count (built when first asked), each serving every crop size. */
+/** The tile graph's sessions (both passes), one per slot count (built when first asked), each serving every crop size. */
 export interface TileSessions {
-  stats(slots: number): Promise<TileSession>;
-  gradient(slots: number): Promise<TileSession>;
+  session(slots: number): Promise<TileSession>;
 }
 
 export interface TileSession {
@@ -121,6 +120,24 @@ export async function prepareTiled(
   /** The most boxes any tile of `tiles` has at any style layer: the slots its pass's graphs take. */
   const slotsFor = (tiles: Tile[], size: PictureSize) => Math.max(1, ...tiles.flatMap((t) => styleLevels.map((l) => boxesAt(t, size, l).length)));
 
+  /** The gradient branch's inputs for a stats run, which does not read them (a graph takes every input on every run). */
+  const placeholders = new Map<number, Record<string, Ort.Tensor>>();
+  function statsRunFeeds(slots: number): Record<string, Ort.Tensor> {
+    const known = placeholders.get(slots);
+    if (known) return known;
+    const feeds: Record<string, Ort.Tensor> = {
+      [TILE_PASS_STATS]: new ort.Tensor('bool', [true], []),
+      [interiorInput(contentInfo.level)]: tensor(new Float32Array(1), [1, 1, 1, 1]),
+      [TILE_CONTENT_TARGET]: tensor(new Float32Array(contentInfo.channels), [1, contentInfo.channels, 1, 1]),
+      [TILE_CONTENT_SCALE]: tensor(new Float32Array(1), []),
+    };
+    for (const level of styleLevels) feeds[slotPadsInput(level)] = int64(new Array<number>(slots * 8).fill(0), [slots, 8]);
+    for (const { layer, channels: c } of styleInfo) feeds[gramDiffInput(layer)] = tensor(new Float32Array(slots * c * c), [slots, c, c]);
+    placeholders.set(slots, feeds);
+    return feeds;
+  }
+  const gradientRun: Record<string, Ort.Tensor> = { [TILE_PASS_STATS]: new ort.Tensor('bool', [false], []) };
+
   /**
    * A tile's slot feeds (boxes, and for the gradient pads and the content layer's interior map) and
    * each style level's region per slot (−1: unused, a 1×1 box).
@@ -183,14 +200,15 @@ export async function prepareTiled(
     const C = contentInfo.channels;
     const content = keepContent ? new Float32Array(C * cH * cW) : undefined;
     const tiles = planTiles(size.height, size.width, opts.statsInterior, margin, align);
-    const slots = slotsFor(tiles, size);
+    // The picture's passes share one slot count, so one session (and one arena) serves them.
+    const slots = Math.max(slotsFor(tiles, size), jobSlots);
     for (const tile of tiles) {
       const crop = cropPixels(pixels, size.width, tile.cropRows, tile.cropCols);
       const h = tile.cropRows.to - tile.cropRows.from;
       const w = tile.cropCols.to - tile.cropCols.from;
       const { feeds, regions } = slotFeeds(tile, size, slots, false);
-      const session = await sessions.stats(slots);
-      const out = await session.run({ [IMAGE_INPUT]: tensor(crop, [1, h, w, 3]), ...feeds });
+      const session = await sessions.session(slots);
+      const out = await session.run({ [IMAGE_INPUT]: tensor(crop, [1, h, w, 3]), ...statsRunFeeds(slots), ...feeds });
       for (const { layer, level, channels } of styleInfo) {
         const sum = parts.get(layer)!;
         const part = out[gramPartsOutput(layer)]!.data as Float32Array;
@@ -219,8 +237,11 @@ export async function prepareTiled(
     return { parts, counts: countsFor(size), ...(content ? { content } : {}) };
   }
 
-  // Targets: the content layer's map of the content picture, the styles' blended Gram matrices.
   const size = { height: images.height, width: images.width };
+  const tiles = planTiles(size.height, size.width, opts.interior, margin, align);
+  const jobSlots = Math.max(slotsFor(tiles, size), slotsFor(planTiles(size.height, size.width, opts.statsInterior, margin, align), size));
+
+  // Targets: the content layer's map of the content picture, the styles' blended Gram matrices.
   const photo = await statsOf(images.content.data, size, true);
   const contentMap = photo.content!;
   const total = images.styles.reduce((a, s) => a + s.weight, 0);
@@ -352,8 +373,7 @@ export async function prepareTiled(
     return tensor(out, [1, C, h, w]);
   }
 
-  const tiles = planTiles(size.height, size.width, opts.interior, margin, align);
-  const gradientSlots = slotsFor(tiles, size);
+  const gradientSlots = jobSlots;
 
   async function evaluateAt(pixels: Float32Array, gradient: boolean) {
     const stats = await statsOf(pixels, size, true);
@@ -376,8 +396,9 @@ export async function prepareTiled(
           return [gramDiffInput(layer), tensor(slotted, [gradientSlots, c, c])];
         }),
       );
-      const session = await sessions.gradient(gradientSlots);
+      const session = await sessions.session(gradientSlots);
       const out = await session.run({
+        ...gradientRun,
         [IMAGE_INPUT]: tensor(cropPixels(pixels, size.width, tile.cropRows, tile.cropCols), [1, h, w, 3]),
         ...feeds,
         ...diffFeeds,
