@@ -373,7 +373,6 @@ export async function prepareTiled(
     return tensor(out, [1, C, h, w]);
   }
 
-  const gradientSlots = jobSlots;
 
   async function evaluateAt(pixels: Float32Array, gradient: boolean) {
     const stats = await statsOf(pixels, size, true);
@@ -385,18 +384,18 @@ export async function prepareTiled(
     for (const tile of tiles) {
       const h = tile.cropRows.to - tile.cropRows.from;
       const w = tile.cropCols.to - tile.cropCols.from;
-      const { feeds, regions } = slotFeeds(tile, size, gradientSlots, true);
+      const { feeds, regions } = slotFeeds(tile, size, jobSlots, true);
       // Each slot's D: its region's (the interior's without regions); zero for an unused slot.
       const diffFeeds = Object.fromEntries(
         styleInfo.map(({ layer, level, channels: c }) => {
           const d = style.diffs.get(layer)!;
           const cc = c * c;
-          const slotted = new Float32Array(gradientSlots * cc);
+          const slotted = new Float32Array(jobSlots * cc);
           regions.get(level)!.forEach((k, j) => k >= 0 && slotted.set(d.subarray(k * cc, (k + 1) * cc), j * cc));
-          return [gramDiffInput(layer), tensor(slotted, [gradientSlots, c, c])];
+          return [gramDiffInput(layer), tensor(slotted, [jobSlots, c, c])];
         }),
       );
-      const session = await sessions.session(gradientSlots);
+      const session = await sessions.session(jobSlots);
       const out = await session.run({
         ...gradientRun,
         [IMAGE_INPUT]: tensor(cropPixels(pixels, size.width, tile.cropRows, tile.cropCols), [1, h, w, 3]),
