@@ -70,7 +70,7 @@ function setUp(b: GraphBuilder, weights: ReadonlyMap<string, RawLayer>, shape: O
   };
   const pads = (level: number) => once(slotPadsInput(level), () => b.input(slotPadsInput(level), [slots, 8], 'int64'));
   const forwardPass = () => forward(b, weights, plan, shape.pooling, image, conv, true);
-  return { b, plan, levels, at, forwardPass, dims, box, row, pads, once };
+  return { b, plan, levels, at, forwardPass, dims, box, row, pads };
 }
 
 type Parts = ReturnType<typeof setUp>;
@@ -91,14 +91,14 @@ function statsBranch({ b, plan, levels, at, forwardPass, box }: Parts, shape: Ob
 }
 
 /** The gradient branch: placeholders for the stats, the crop's image gradient. */
-function gradientBranch({ b, plan, levels, at, forwardPass, dims, box, row, pads, once }: Parts, shape: ObjectiveShape, backward: BackwardConv, slots: number, conv: ConvAlgorithm): string[] {
+function gradientBranch({ b, plan, levels, at, forwardPass, dims, box, row, pads }: Parts, shape: ObjectiveShape, backward: BackwardConv, slots: number, conv: ConvAlgorithm): string[] {
   const fwd = forwardPass();
   const grads: string[][] = plan.map(() => []);
   for (const { layer } of shape.styleLayers) {
     const i = at.get(layer)!;
     const c = plan[i]!.cout;
     const level = levels[i]!;
-    const diffs = once(gramDiffInput(layer), () => b.input(gramDiffInput(layer), [slots, c, c]));
+    const diffs = b.input(gramDiffInput(layer), [slots, c, c]);
     const parts = Array.from({ length: slots }, (_, k) => {
       const y = box(fwd.outputs[i]!, level, k);
       const d = b.op('Reshape', [b.op('Slice', [diffs, b.int64([k]), b.int64([k + 1]), b.int64([0])]), b.int64([c, c])]);
@@ -129,7 +129,7 @@ export function tileGraph(weights: ReadonlyMap<string, RawLayer>, shape: Objecti
   const gradient = b.branch(() => gradientBranch(parts, shape, backward, slots, conv));
   const outs = b.opN('If', [isStats], stats.outputs.length, { then_branch: stats, else_branch: gradient });
   shape.styleLayers.forEach(({ layer }, j) => b.output(outs[j]!, gramPartsOutput(layer), [`s_${j}`, `c_${j}`, `c_${j}`]));
-  b.output(outs[shape.styleLayers.length]!, contentFeaturesOutput, [1, `content_c`, 'content_h', 'content_w']);
+  b.output(outs[shape.styleLayers.length]!, contentFeaturesOutput, [1, 'content_c', 'content_h', 'content_w']);
   b.output(outs[shape.styleLayers.length + 1]!, TILE_GRAD, [1, 'grad_h', 'grad_w', 'grad_c']);
   return b.encode('tile');
 }
