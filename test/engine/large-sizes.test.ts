@@ -43,6 +43,17 @@ describe('large sizes', () => {
     expect(Math.abs(b.stats.finalLosses.total - a.stats.finalLosses.total) / a.stats.finalLosses.total).toBeLessThan(1e-2);
   }, 600_000);
 
+  it('a tiling setting that is not valid stops the onnx engine from starting, with a sentence naming it', async () => {
+    for (const [name, value, valid] of [
+      ['STYLIZE_ONNX_TILE_CONV', 'fast', 'direct or winograd'],
+      ['STYLIZE_ONNX_TILE_INTERIOR', '12.5', 'a whole number of at least 16'],
+    ] as const) {
+      process.env[name] = value;
+      const started = createEngine({ weights: WEIGHTS, backend: 'onnx', maxSize: 4096 }).finally(() => delete process.env[name]);
+      await expect(started).rejects.toThrow(`${name}=${JSON.stringify(value)} is not valid; fix: set it to ${valid}`);
+    }
+  });
+
   it('the wasm backend refuses a 1500 px picture with a sentence, at once', async () => {
     const engine = await createEngine({ weights: WEIGHTS, backend: 'wasm', maxSize: 4096, threads: 1 });
     engines.push(engine);

@@ -3,12 +3,13 @@
  * real weights and onnxruntime: small pictures cut into many tiles give the same losses and image
  * gradient, within float error, for every loss option (regions, two styles, TV, colour
  * preservation's grey pictures, balance, max pooling). One case reads only layers down to
- * block3, whose narrow margin (16 px) makes every crop smaller than the picture; the default
- * layers' (96 px) crops are smaller at the corners.
+ * block3, whose narrow margin (10 px) makes every crop smaller than the picture; the default
+ * layers' (70 px) crops are smaller at the corners. Every pooled map is cut to what its tile's
+ * interior needs, so a margin one cell short fails these comparisons.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOnnxRuntime } from '../../src/engine/onnx/runtime.js';
-import { planTiles, receptiveMargin } from '../../src/engine/onnx/tile-plan.js';
+import { mapSpans, planTiles, tileMargins } from '../../src/engine/onnx/tile-plan.js';
 import type { LossSpec, Runtime, ScaleImages } from '../../src/engine/runtime/types.js';
 import { mulberry32 } from '../../src/engine/stylize.js';
 import { DEFAULT_STYLE_LAYERS } from '../../src/engine/defaults.js';
@@ -18,8 +19,9 @@ import { WEIGHTS } from '../support/fixtures.js';
 let whole: Runtime;
 /**
  * Gradient tiles of 16 px for the shallow layers' pictures, of 64 px for the default layers' (each
- * crop then adds 96 px a side); the stats pass cuts larger tiles, as a large job's does, so the
- * two passes' tiles (and their region boxes) differ, and both run on one session.
+ * crop then adds 70 px a side); the stats pass cuts larger tiles, as a large job's does, so the
+ * two passes' tiles (and their region boxes) differ, and both run on one session. The default
+ * layers' tiles have Winograd convs, as a large job's do; the shallow ones' direct convs.
  */
 let fine: Runtime;
 let coarse: Runtime;
@@ -27,7 +29,7 @@ const FINE = 16;
 beforeAll(async () => {
   whole = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, tiles: { minPixels: Infinity, interior: FINE, conv: 'direct', arena: false } });
   fine = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, tiles: { minPixels: 0, interior: FINE, statsInterior: 48, conv: 'direct', arena: true } });
-  coarse = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, tiles: { minPixels: 0, interior: 64, statsInterior: 128, conv: 'direct', arena: true } });
+  coarse = await startOnnxRuntime('cpu', { weights: WEIGHTS, threads: 2, tiles: { minPixels: 0, interior: 64, statsInterior: 128, conv: 'winograd', arena: true } });
 });
 afterAll(() => {
   whole?.dispose();
@@ -70,7 +72,7 @@ const style = (seed: number, weight = 1, grey = false) => ({ image: picture(70, 
 
 // [title, loss, styles, picture size, grey pictures]
 const cases: [string, LossSpec, ScaleImages['styles'], { width: number; height: number }, boolean?][] = [
-  ['default layers, avg pooling, one style', defaults, [style(3)], { width: 170, height: 131 }],
+  ['default layers, avg pooling, one style; tiles cut on all four sides', defaults, [style(3)], { width: 336, height: 320 }],
   ['layers down to block3 only (every crop smaller than the picture), max pooling, strong TV', shallow, [style(3)], { width: 123, height: 97 }],
   ['two weighted styles, max pooling', { ...defaults, pooling: 'max' }, [style(3, 2), style(4, 1)], { width: 163, height: 128 }],
   ['regional style, 2×2 regions', { ...defaults, regionalStyle: 0.5 }, [style(3)], { width: 170, height: 131 }],
@@ -83,14 +85,22 @@ const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e
 
 describe('exact tiled objective', () => {
   it('cuts the test pictures into many tiles, crops smaller than the picture', () => {
-    const deep = receptiveMargin(lossLayers(defaults));
-    expect(deep).toEqual({ margin: 96, align: 16 });
-    const narrow = receptiveMargin(lossLayers(shallow));
-    const tiles = planTiles(97, 123, FINE, narrow.margin, narrow.align);
+    const deep = tileMargins(lossLayers(defaults));
+    expect(deep).toEqual({ margins: [70, 34, 16, 6, 1], align: 16 });
+    const narrow = tileMargins(lossLayers(shallow));
+    expect(narrow).toEqual({ margins: [10, 4, 1], align: 4 });
+    const tiles = planTiles(97, 123, FINE, narrow.margins[0]!, narrow.align);
     expect(tiles.length).toBeGreaterThanOrEqual(30);
-    expect(planTiles(131, 170, 64, deep.margin, deep.align).length).toBe(6);
-    expect(planTiles(131, 170, 128, deep.margin, deep.align).length).toBe(1);
-    expect(planTiles(97, 123, 48, narrow.margin, narrow.align).length).toBeGreaterThanOrEqual(4);
+    expect(planTiles(131, 170, 64, deep.margins[0]!, deep.align).length).toBe(6);
+    expect(planTiles(131, 170, 128, deep.margins[0]!, deep.align).length).toBe(1);
+    expect(planTiles(97, 123, 48, narrow.margins[0]!, narrow.align).length).toBeGreaterThanOrEqual(4);
+    // The first case's picture has tiles whose crops are cut on every side.
+    const inner = planTiles(320, 336, 64, deep.margins[0]!, deep.align).filter((t) => t.cropRows.from > 0 && t.cropCols.from > 0 && t.cropRows.to < 320 && t.cropCols.to < 336);
+    expect(inner.length).toBeGreaterThan(0);
+    // Their maps are cut on every side at every pooling: only what the interior's features need is computed.
+    const spans = mapSpans(inner[0]!, 320, 336, deep.margins);
+    expect(spans.slice(1).every((s) => s.trim.every((t) => t > 0))).toBe(true);
+    expect(spans.at(-1)!.rows.to - spans.at(-1)!.rows.from).toBe((inner[0]!.rows.to - inner[0]!.rows.from) / 16 + 2);
     expect(tiles.every((t) => t.cropRows.to - t.cropRows.from < 97 && t.cropCols.to - t.cropCols.from < 123)).toBe(true);
   });
 
@@ -106,7 +116,7 @@ describe('exact tiled objective', () => {
     expect(rel(b.info.tv, a.info.tv)).toBeLessThan(1e-4);
     let diff = 0;
     let norm = 0;
-    const scale = Math.max(...a.grad.map(Math.abs));
+    const scale = a.grad.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     const errors = new Float32Array(a.grad.length);
     for (let i = 0; i < a.grad.length; i++) {
       diff += (b.grad[i]! - a.grad[i]!) ** 2;

@@ -9,12 +9,12 @@ import type { ConvAlgorithm } from './vgg-graph.js';
 
 const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ['direct', 'winograd'];
 
-/** STYLIZE_ONNX_CONV: unset or empty = by size; a value that is not an algorithm is refused, not ignored. */
-export function convFromEnv(): ConvAlgorithm | undefined {
-  const v = process.env.STYLIZE_ONNX_CONV?.trim();
+/** STYLIZE_ONNX_CONV (or `name`): unset or empty = the default; a value that is not an algorithm is refused, not ignored. */
+export function convFromEnv(name = 'STYLIZE_ONNX_CONV'): ConvAlgorithm | undefined {
+  const v = process.env[name]?.trim();
   if (v === undefined || v === '') return undefined;
   const found = CONV_ALGORITHMS.find((a) => a === v);
-  if (!found) throw new StylizeError('backend-unavailable', `STYLIZE_ONNX_CONV=${JSON.stringify(v)} is not valid; fix: set it to ${CONV_ALGORITHMS.join(' or ')}, or leave it empty.`);
+  if (!found) throw new StylizeError('backend-unavailable', `${name}=${JSON.stringify(v)} is not valid; fix: set it to ${CONV_ALGORITHMS.join(' or ')}, or leave it empty.`);
   return found;
 }
 
@@ -70,15 +70,19 @@ export function servedBySymbolic(pixels: number, symbolicUpTo = SYMBOLIC_MAX_PIX
 export const TILED_MIN_PIXELS = (1024 + 2 * marginFor(1024)) ** 2;
 
 /**
- * A gradient tile's interior side, px: its crop adds the receptive field (96 px a side for
- * block5_conv1). Chosen by memory: larger tiles compute fewer margins twice, but the tile graph's
+ * A gradient tile's interior side, px: its crop adds the margin its features need (70 px a
+ * side for block5_conv1, less at each deeper block: tile-plan.ts). Chosen by memory: larger tiles compute fewer margins twice, but the tile graph's
  * one arena holds its largest run's peak, which grows faster than the crop (`npm run bench --
  * --large` measures both).
  */
 export const TILE_INTERIOR = 576;
 /** A stats tile's interior side, px: a forward pass alone frees each activation once the next is made, so its crops can be about three times the pixels in the same arena. */
 export const STATS_INTERIOR = 1024;
-export const TILE_CONV: ConvAlgorithm = 'direct';
+/**
+ * A tile's crop is bounded, so Winograd's larger kernels and transformed tiles cost a bounded
+ * amount of memory there, and its convs are faster: `npm run bench -- --large` measures both.
+ */
+export const TILE_CONV: ConvAlgorithm = 'winograd';
 /** Tile sessions keep onnxruntime's arena (and the NCHWc layout): a tiled evaluation took ~0.6× the time without. */
 export const TILE_ARENA = true;
 
@@ -108,7 +112,7 @@ export function tilingFromEnv(): Tiling {
     minPixels: read('STYLIZE_ONNX_TILE_ABOVE', TILED_MIN_PIXELS, 0),
     interior: read('STYLIZE_ONNX_TILE_INTERIOR', TILE_INTERIOR, 16),
     statsInterior: read('STYLIZE_ONNX_STATS_INTERIOR', STATS_INTERIOR, 16),
-    conv: process.env.STYLIZE_ONNX_TILE_CONV === 'winograd' ? 'winograd' : TILE_CONV,
+    conv: convFromEnv('STYLIZE_ONNX_TILE_CONV') ?? TILE_CONV,
     arena: (process.env.STYLIZE_ONNX_TILE_ARENA ?? (TILE_ARENA ? '1' : '0')) === '1',
   };
 }

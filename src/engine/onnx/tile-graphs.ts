@@ -17,7 +17,9 @@
  * `pads_<p>` [S,8] that put a box's gradient back in the crop's map. Each box is sliced out, so a
  * Gram or its gradient costs the box's pixels, not the whole crop's once per region. A slot the
  * tile does not need gets a 1×1 box and a zero D. The content term keeps a 0/1 map of the
- * interior, `interior_<p>` [1,1,h,w]; p is the number of poolings above the layer.
+ * interior, `interior_<p>` [1,1,h,w]; p is the number of poolings above the layer. Each pooled map
+ * is cut to what the interior's features need (`trim_<p>` [4], tile-plan.ts mapSpans), so the deeper
+ * layers compute less of the margin; box and map coordinates are in the cut maps' cells.
  *
  * Each branch carries its own copy of the weights: onnxruntime reorders a conv's weights for its
  * NCHWc kernels only when they are the subgraph's own constants.
@@ -30,6 +32,7 @@ export const interiorInput = (level: number) => `interior_${level}`;
 export const slotStartsInput = (level: number) => `starts_${level}`;
 export const slotEndsInput = (level: number) => `ends_${level}`;
 export const slotPadsInput = (level: number) => `pads_${level}`;
+export const trimInput = (level: number) => `trim_${level}`;
 export const gramPartsOutput = (layer: string) => `gram_parts_${layer}`;
 export const gramDiffInput = (layer: string) => `gram_diff_${layer}`;
 export const TILE_CONTENT_TARGET = 'content_target';
@@ -69,7 +72,8 @@ function setUp(b: GraphBuilder, weights: ReadonlyMap<string, RawLayer>, shape: O
     return b.op('Slice', [y, row(starts, k, 2), row(ends, k, 2), b.int64([2, 3])]);
   };
   const pads = (level: number) => once(slotPadsInput(level), () => b.input(slotPadsInput(level), [slots, 8], 'int64'));
-  const forwardPass = () => forward(b, weights, plan, shape.pooling, image, conv, true);
+  const trim = (level: number) => once(trimInput(level), () => b.input(trimInput(level), [4], 'int64'));
+  const forwardPass = () => forward(b, weights, plan, shape.pooling, image, conv, true, trim);
   return { b, plan, levels, at, forwardPass, dims, box, row, pads };
 }
 

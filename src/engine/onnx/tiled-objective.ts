@@ -10,8 +10,8 @@
 import type * as Ort from 'onnxruntime-node';
 import { styleBalance, totalLosses, type LossSpec, type ScaleImages, type ScaleObjective } from '../runtime/types.js';
 import { IMAGE_INPUT, contentFeaturesOutput, lossLayers, objectiveShape, objectiveWeights, planLayers, styleWeightInput, WEIGHT_INPUTS, type ObjectiveShape } from './vgg-graph.js';
-import { TILE_CONTENT_SCALE, TILE_CONTENT_TARGET, TILE_GRAD, TILE_PASS_STATS, gramDiffInput, gramPartsOutput, interiorInput, levelsOf, masksPerLayer, slotEndsInput, slotPadsInput, slotStartsInput } from './tile-graphs.js';
-import { planTiles, receptiveMargin, spanAt, type Span, type Tile } from './tile-plan.js';
+import { TILE_CONTENT_SCALE, TILE_CONTENT_TARGET, TILE_GRAD, TILE_PASS_STATS, gramDiffInput, gramPartsOutput, interiorInput, levelsOf, masksPerLayer, slotEndsInput, slotPadsInput, slotStartsInput, trimInput } from './tile-graphs.js';
+import { mapSpans, planTiles, spanAt, tileMargins, type MapSpan, type Span, type Tile } from './tile-plan.js';
 
 /** The tile graph's sessions (both passes), one per slot count (built when first asked), each serving every crop size. */
 export interface TileSessions {
@@ -88,19 +88,30 @@ export async function prepareTiled(
 ): Promise<ScaleObjective> {
   const shape = objectiveShape(loss);
   const { styles: styleInfo, content: contentInfo } = layerInfo(shape);
-  const { margin, align } = receptiveMargin(lossLayers(shape));
+  const { margins, align } = tileMargins(lossLayers(shape));
+  const margin = margins[0]!;
   const r = shape.regionGrid;
   const m = masksPerLayer(shape);
   const styleLevels = [...new Set(styleInfo.map((l) => l.level))];
   const tensor = (data: Float32Array, dims: number[]) => new ort.Tensor('float32', data, dims);
   const int64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
 
-  /** A tile's interior at `level` cut by the regions, in its crop map's pixels, with each box's region. */
+  const spanCache = new WeakMap<Tile, MapSpan[]>();
+  /** Where a tile's maps lie at `level`, after the graph's trims. */
+  function mapAt(tile: Tile, size: PictureSize, level: number): MapSpan {
+    let spans = spanCache.get(tile);
+    if (!spans) spanCache.set(tile, (spans = mapSpans(tile, size.height, size.width, margins)));
+    return spans[level]!;
+  }
+  const extent = (s: Span) => s.to - s.from;
+
+  /** A tile's interior at `level` cut by the regions, in its map's pixels, with each box's region. */
   function boxesAt(tile: Tile, size: PictureSize, level: number): { region: number; rows: Span; cols: Span }[] {
     const H = mapSize(size.height, level);
     const W = mapSize(size.width, level);
-    const top = spanAt(tile.cropRows, level, size.height).from;
-    const left = spanAt(tile.cropCols, level, size.width).from;
+    const { rows: mapRows, cols: mapCols } = mapAt(tile, size, level);
+    const top = mapRows.from;
+    const left = mapCols.from;
     const rows = spanAt(tile.rows, level, size.height);
     const cols = spanAt(tile.cols, level, size.width);
     const within = (a: Span, b: Span, offset: number): Span | undefined => {
@@ -144,10 +155,11 @@ export async function prepareTiled(
    */
   function slotFeeds(tile: Tile, size: PictureSize, slots: number, gradient: boolean) {
     const feeds: Record<string, Ort.Tensor> = {};
+    for (let level = 1; level < margins.length; level++) feeds[trimInput(level)] = int64(mapAt(tile, size, level).trim, [4]);
     const regions = new Map<number, number[]>();
     for (const level of styleLevels) {
-      const h = mapSize(tile.cropRows.to - tile.cropRows.from, level);
-      const w = mapSize(tile.cropCols.to - tile.cropCols.from, level);
+      const h = extent(mapAt(tile, size, level).rows);
+      const w = extent(mapAt(tile, size, level).cols);
       const boxes = boxesAt(tile, size, level);
       const starts: number[] = [];
       const ends: number[] = [];
@@ -165,8 +177,8 @@ export async function prepareTiled(
     }
     if (gradient) {
       const level = contentInfo.level;
-      const h = mapSize(tile.cropRows.to - tile.cropRows.from, level);
-      const w = mapSize(tile.cropCols.to - tile.cropCols.from, level);
+      const h = extent(mapAt(tile, size, level).rows);
+      const w = extent(mapAt(tile, size, level).cols);
       const interior = new Float32Array(h * w);
       for (const b of boxesAt(tile, size, level)) {
         for (let y = b.rows.from; y < b.rows.to; y++) interior.fill(1, y * w + b.cols.from, y * w + b.cols.to);
@@ -224,8 +236,8 @@ export async function prepareTiled(
         const data = f.data as Float32Array;
         const rows = spanAt(tile.rows, contentInfo.level, size.height);
         const cols = spanAt(tile.cols, contentInfo.level, size.width);
-        const top = spanAt(tile.cropRows, contentInfo.level, size.height).from;
-        const left = spanAt(tile.cropCols, contentInfo.level, size.width).from;
+        const top = mapAt(tile, size, contentInfo.level).rows.from;
+        const left = mapAt(tile, size, contentInfo.level).cols.from;
         for (let c = 0; c < C; c++) {
           for (let y = rows.from; y < rows.to; y++) {
             const from = c * h! * w! + (y - top) * w! + (cols.from - left);
@@ -357,10 +369,9 @@ export async function prepareTiled(
     const C = contentInfo.channels;
     const cH = mapSize(size.height, level);
     const cW = mapSize(size.width, level);
-    const rows = spanAt(tile.cropRows, level, size.height);
-    const cols = spanAt(tile.cropCols, level, size.width);
-    const h = mapSize(tile.cropRows.to - tile.cropRows.from, level);
-    const w = mapSize(tile.cropCols.to - tile.cropCols.from, level);
+    const { rows, cols } = mapAt(tile, size, level);
+    const h = extent(rows);
+    const w = extent(cols);
     const out = new Float32Array(C * h * w);
     const rowsIn = Math.min(h, cH - rows.from);
     const colsIn = Math.min(w, cW - cols.from);

@@ -158,14 +158,30 @@ function layerWeights(weights: ReadonlyMap<string, RawLayer>, name: string): Raw
   return w;
 }
 
-/** The forward pass in NCHW from an NHWC RGB input: the post-ReLU output of every planned conv. */
-/** `symbolic`: the plan's sizes are placeholders, so Winograd convs take theirs from Shape. */
-export function forward(b: GraphBuilder, weights: ReadonlyMap<string, RawLayer>, plan: LayerPlan[], pooling: PoolingName, image: string, conv: ConvAlgorithm = 'direct', symbolic = false) {
+/**
+ * The forward pass in NCHW from an NHWC RGB input: the post-ReLU output of every planned conv.
+ * `symbolic`: the plan's sizes are placeholders, so Winograd convs take theirs from Shape.
+ * `trimInput(level)`: an int64 [4] input (top, left, bottom, right) of cells cut off each pooled
+ * map, `level` poolings down (a tile's crop keeps only what its interior's features need).
+ */
+export function forward(
+  b: GraphBuilder,
+  weights: ReadonlyMap<string, RawLayer>,
+  plan: LayerPlan[],
+  pooling: PoolingName,
+  image: string,
+  conv: ConvAlgorithm = 'direct',
+  symbolic = false,
+  trimInput?: (level: number) => string,
+) {
   const nchw = b.op('Transpose', [image], { perm: [0, 3, 1, 2] });
   let x = b.op('Sub', [nchw, b.float(MEAN_RGB, [1, 3, 1, 1], 'mean')]);
   const kernels: string[] = [];
   const outputs: string[] = [];
   const poolIndices: (string | undefined)[] = [];
+  /** Per conv: the trim input applied after its pool. */
+  const trims: (string | undefined)[] = [];
+  let level = 0;
   for (const [i, layer] of plan.entries()) {
     const raw = layerWeights(weights, layer.name);
     const k = oihwKernel(b, raw, layer.cin, layer.cout, layer.name, i === 0);
@@ -192,8 +208,24 @@ export function forward(b: GraphBuilder, weights: ReadonlyMap<string, RawLayer>,
       poolIndices.push(indices);
       x = pooled!;
     }
+    if (layer.poolAfter) level++;
+    const trim = layer.poolAfter && trimInput ? trimInput(level) : undefined;
+    trims.push(trim);
+    if (trim) {
+      const hw = b.op('Slice', [b.op('Shape', [x]), b.int64([2]), b.int64([4])]);
+      x = b.op('Slice', [x, firstTwo(b, trim), b.op('Sub', [hw, lastTwo(b, trim)]), b.int64([2, 3])]);
+    }
   }
-  return { kernels, outputs, poolIndices };
+  return { kernels, outputs, poolIndices, trims };
+}
+
+const firstTwo = (b: GraphBuilder, trim: string) => b.op('Slice', [trim, b.int64([0]), b.int64([2])]);
+const lastTwo = (b: GraphBuilder, trim: string) => b.op('Slice', [trim, b.int64([2]), b.int64([4])]);
+
+/** The gradient of a trim: zeros back where the cells were cut off. */
+function untrim(b: GraphBuilder, g: string, trim: string): string {
+  const zeros = b.int64([0, 0]);
+  return b.op('Pad', [g, b.op('Concat', [zeros, firstTwo(b, trim), zeros, lastTwo(b, trim)], { axis: 0 })]);
 }
 
 export function objectiveGraph(
@@ -315,6 +347,8 @@ export interface ForwardPass {
   kernels: string[];
   outputs: string[];
   poolIndices: (string | undefined)[];
+  /** Per conv, the trim after its pool (forward's `trimInput`), if any. */
+  trims?: (string | undefined)[];
   pooling: PoolingName;
   backward: BackwardConv;
   conv: ConvAlgorithm;
@@ -326,12 +360,16 @@ export interface ForwardPass {
  * output (`lossGrads(i)`: its contributions, summed), deepest layer first.
  */
 export function backwardPass(b: GraphBuilder, f: ForwardPass, lossGrads: (layer: number) => string[]): string {
-  const { plan, kernels, outputs, poolIndices, pooling, backward, conv, symbolic } = f;
+  const { plan, kernels, outputs, poolIndices, trims, pooling, backward, conv, symbolic } = f;
   let upstream: string | undefined; // ∂L/∂(input of the layer below), i.e. of this layer's (pooled) output
   for (let i = plan.length - 1; i >= 0; i--) {
     const p = plan[i]!;
     const parts = lossGrads(i);
-    if (upstream !== undefined) parts.push(p.poolAfter ? poolBackward(b, upstream, outputs[i]!, pooling, poolIndices[i], symbolic ? undefined : p) : upstream);
+    if (upstream !== undefined) {
+      const trim = trims?.[i];
+      const pooled = trim ? untrim(b, upstream, trim) : upstream;
+      parts.push(p.poolAfter ? poolBackward(b, pooled, outputs[i]!, pooling, poolIndices[i], symbolic ? undefined : p) : pooled);
+    }
     const gy = parts.length === 1 ? parts[0]! : b.op('Sum', parts);
     const gz = b.op('Mul', [gy, b.op('Sign', [outputs[i]!])]);
     // The first layer's gradient has 3 channels: as a forward conv it would unfold its 64-channel
