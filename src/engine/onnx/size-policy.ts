@@ -70,10 +70,10 @@ export function servedBySymbolic(pixels: number, symbolicUpTo = SYMBOLIC_MAX_PIX
 export const TILED_MIN_PIXELS = (1024 + 2 * marginFor(1024)) ** 2;
 
 /**
- * A gradient tile's interior side, px: its crop adds the margin its features need (70 px a
- * side for block5_conv1, less at each deeper block: tile-plan.ts). Chosen by memory: larger tiles compute fewer margins twice, but the tile graph's
- * one arena holds its largest run's peak, which grows faster than the crop (`npm run bench --
- * --large` measures both).
+ * A gradient tile's interior side, px: its crop adds the margin its features need (70 px a side
+ * for block5_conv1, less at each deeper block: tile-plan.ts). Chosen by memory: larger tiles
+ * compute fewer margins twice, but the tile graph's one arena holds its largest run's peak, which
+ * grows faster than the crop (`npm run bench -- --large` measures both).
  */
 export const TILE_INTERIOR = 576;
 /** A stats tile's interior side, px: a forward pass alone frees each activation once the next is made, so its crops can be about three times the pixels in the same arena. */

@@ -158,8 +158,9 @@ export async function prepareTiled(
     for (let level = 1; level < margins.length; level++) feeds[trimInput(level)] = int64(mapAt(tile, size, level).trim, [4]);
     const regions = new Map<number, number[]>();
     for (const level of styleLevels) {
-      const h = extent(mapAt(tile, size, level).rows);
-      const w = extent(mapAt(tile, size, level).cols);
+      const map = mapAt(tile, size, level);
+      const h = extent(map.rows);
+      const w = extent(map.cols);
       const boxes = boxesAt(tile, size, level);
       const starts: number[] = [];
       const ends: number[] = [];
@@ -177,8 +178,9 @@ export async function prepareTiled(
     }
     if (gradient) {
       const level = contentInfo.level;
-      const h = extent(mapAt(tile, size, level).rows);
-      const w = extent(mapAt(tile, size, level).cols);
+      const map = mapAt(tile, size, level);
+      const h = extent(map.rows);
+      const w = extent(map.cols);
       const interior = new Float32Array(h * w);
       for (const b of boxesAt(tile, size, level)) {
         for (let y = b.rows.from; y < b.rows.to; y++) interior.fill(1, y * w + b.cols.from, y * w + b.cols.to);
@@ -236,8 +238,9 @@ export async function prepareTiled(
         const data = f.data as Float32Array;
         const rows = spanAt(tile.rows, contentInfo.level, size.height);
         const cols = spanAt(tile.cols, contentInfo.level, size.width);
-        const top = mapAt(tile, size, contentInfo.level).rows.from;
-        const left = mapAt(tile, size, contentInfo.level).cols.from;
+        const map = mapAt(tile, size, contentInfo.level);
+        const top = map.rows.from;
+        const left = map.cols.from;
         for (let c = 0; c < C; c++) {
           for (let y = rows.from; y < rows.to; y++) {
             const from = c * h! * w! + (y - top) * w! + (cols.from - left);
